@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { promisify } from 'node:util'
+
+const execFileAsync = promisify(execFile)
+
+export interface TestCerts {
+  /** PEM of the test CA (use as SSL_CERT_FILE / NODE_EXTRA_CA_CERTS / --ca-file). */
+  caFile: string
+  /** Server certificate for 127.0.0.1 and localhost, signed by the CA. */
+  certFile: string
+  keyFile: string
+}
+
+export interface LoadedCerts extends TestCerts {
+  ca: Buffer
+  cert: Buffer
+  key: Buffer
+}
+
+const cache = new Map<string, Promise<TestCerts>>()
+
+async function openssl(args: string[], cwd: string): Promise<void> {
+  try {
+    await execFileAsync('openssl', args, { cwd, timeout: 60_000 })
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') {
+      throw new Error(
+        'openssl not found: run `node scripts/ensure-tools.mjs` (or `apt-get install -y openssl`)'
+      )
+    }
+    throw error
+  }
+}
+
+/**
+ * Writes a test CA and a server certificate (SAN IP:127.0.0.1, DNS:localhost) signed by it into
+ * `dir`, using the openssl CLI. Cached per process and directory.
+ */
+export function makeTestCerts(dir: string): Promise<TestCerts> {
+  const key = path.resolve(dir)
+  let pending = cache.get(key)
+  if (!pending) {
+    pending = generate(key)
+    cache.set(key, pending)
+    pending.catch(() => cache.delete(key))
+  }
+  return pending
+}
+
+async function generate(dir: string): Promise<TestCerts> {
+  await mkdir(dir, { recursive: true })
+  const caKey = path.join(dir, 'ca.key')
+  const caFile = path.join(dir, 'ca.pem')
+  const keyFile = path.join(dir, 'server.key')
+  const csr = path.join(dir, 'server.csr')
+  const certFile = path.join(dir, 'server.pem')
+  const ext = path.join(dir, 'server.ext')
+  await openssl(['genrsa', '-out', caKey, '2048'], dir)
+  await openssl(
+    [
+      'req', '-x509', '-new', '-key', caKey, '-sha256', '-days', '7',
+      '-subj', '/CN=helm-ecr-publish e2e test CA',
+      '-addext', 'basicConstraints=critical,CA:TRUE',
+      '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      '-out', caFile
+    ],
+    dir
+  )
+  await openssl(['genrsa', '-out', keyFile, '2048'], dir)
+  await openssl(['req', '-new', '-key', keyFile, '-subj', '/CN=127.0.0.1', '-out', csr], dir)
+  await writeFile(
+    ext,
+    [
+      'basicConstraints=CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage=serverAuth',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      ''
+    ].join('\n')
+  )
+  await openssl(
+    [
+      'x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial',
+      '-days', '7', '-sha256', '-extfile', ext, '-out', certFile
+    ],
+    dir
+  )
+  return { caFile, certFile, keyFile }
+}
+
+/** Reads the PEM files of `certs` into memory (for node's tls/https servers). */
+export async function loadCerts(certs: TestCerts): Promise<LoadedCerts> {
+  const [ca, cert, key] = await Promise.all([
+    readFile(certs.caFile),
+    readFile(certs.certFile),
+    readFile(certs.keyFile)
+  ])
+  return { ...certs, ca, cert, key }
+}
