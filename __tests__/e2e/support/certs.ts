@@ -61,11 +61,22 @@ async function generate(dir: string): Promise<TestCerts> {
   await openssl(['genrsa', '-out', caKey, '2048'], dir)
   await openssl(
     [
-      'req', '-x509', '-new', '-key', caKey, '-sha256', '-days', '7',
-      '-subj', '/CN=helm-ecr-publish e2e test CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-      '-out', caFile
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      caKey,
+      '-sha256',
+      '-days',
+      '7',
+      '-subj',
+      '/CN=helm-ecr-publish e2e test CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-out',
+      caFile
     ],
     dir
   )
@@ -83,8 +94,22 @@ async function generate(dir: string): Promise<TestCerts> {
   )
   await openssl(
     [
-      'x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial',
-      '-days', '7', '-sha256', '-extfile', ext, '-out', certFile
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      caFile,
+      '-CAkey',
+      caKey,
+      '-CAcreateserial',
+      '-days',
+      '7',
+      '-sha256',
+      '-extfile',
+      ext,
+      '-out',
+      certFile
     ],
     dir
   )

@@ -77,11 +77,16 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Re
     child.stderr.on('data', (c: Buffer) => log.push(c))
     const url = `${tls ? 'https' : 'http'}://${host}`
     try {
-      await waitFor(`docker-registry on ${host}`, async () => {
-        if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${log}`)
-        const res = await request(`${url}/v2/`, { ca, timeoutMs: 2000 })
-        return res.status === 401 || res.status === 200
-      }, 100, 100)
+      await waitFor(
+        `docker-registry on ${host}`,
+        async () => {
+          if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${log}`)
+          const res = await request(`${url}/v2/`, { ca, timeoutMs: 2000 })
+          return res.status === 401 || res.status === 200
+        },
+        100,
+        100
+      )
     } catch (error) {
       lastError = error
       await killChild(child)

@@ -1,0 +1,837 @@
+/**
+ * A local stand-in for Amazon ECR: the AWS JSON 1.1 API (SigV4-verified) on one port, and an
+ * ECR-like registry front ("gate") on another that enforces ECR's auth, repository and
+ * immutability rules and forwards everything else to a real distribution registry.
+ *
+ * The gate serves TLS and plain HTTP on the same port (first byte 0x16 = TLS handshake): Helm
+ * 3.9.4 talks plain HTTP to 127.0.0.1 on its own, Helm 3.18/4.x talk HTTPS and trust the test CA
+ * through SSL_CERT_FILE.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { readFile, rm } from 'node:fs/promises'
+import http from 'node:http'
+import https from 'node:https'
+import net from 'node:net'
+import path from 'node:path'
+import type { TestCerts } from './certs.js'
+import { closeServer } from './net-util.js'
+import { makeTempDir } from './paths.js'
+import type { Registry } from './registry.js'
+import { verifySigV4, type TestCredentials } from './sigv4.js'
+
+export const TEST_CREDENTIALS: TestCredentials = Object.freeze({
+  accessKeyId: 'AKIDEMULATOR0000TEST',
+  secretAccessKey: 'emulatorSecretKey/0000/TEST/do-not-use-anywhere-else'
+})
+
+export const ECR_TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921'
+/** The ECR RepositoryName pattern (2–256 characters). */
+export const ECR_REPOSITORY_NAME_RE =
+  /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/
+
+const TOKEN_TTL_MS = 12 * 60 * 60 * 1000
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
+const MANIFEST_ACCEPT = [
+  OCI_MANIFEST,
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json'
+].join(', ')
+
+export type TagMutability = 'MUTABLE' | 'IMMUTABLE'
+
+export interface EmulatedRepository {
+  name: string
+  mutability: TagMutability
+  createdAt: Date
+  /** Resource tags given to CreateRepository ({Key, Value}). */
+  tags: { Key: string; Value: string }[]
+  /** Image tags pushed through the gate (PUT manifests/<tag> that succeeded), in order. */
+  imageTags: string[]
+}
+
+export interface ApiCall {
+  op: string
+  status: number
+  /** AWS error code when status ≠ 200. */
+  error?: string
+  at: Date
+}
+
+export interface RegistryRequest {
+  method: string
+  /** Path without query string (no upload state, no secrets). */
+  path: string
+  status: number
+  tls: boolean
+}
+
+export interface EcrFaults {
+  /** The next n API calls (optionally only of `op`) fail with 400 ThrottlingException. */
+  apiThrottle(n: number, op?: string): void
+  /** The next n API calls (optionally only of `op`) fail with 500 ServerException. */
+  api5xx(n: number, op?: string): void
+  /** The next n POST/PATCH/PUT requests under /v2/<repo>/blobs/uploads/ answer 503. */
+  blobUpload503(n: number): void
+  /**
+   * Fails the next n "Tag step" requests with 404 MANIFEST_UNKNOWN. A Tag-step request is either
+   * a PUT /v2/<repo>/manifests/<tag> (Helm 3.9, ORAS v1, tags in one PUT) or a GET/HEAD of
+   * /v2/<repo>/manifests/sha256:<d> where <d> was just PUT by digest in that repository and has
+   * not been tagged yet (Helm ≥3.18 / 4, ORAS v2 "Tag": fetch by digest, then PUT by tag). So one
+   * push attempt consumes exactly one fault, and a retried push succeeds once n are used up.
+   */
+  tagStep(n: number): void
+  /** The gate resets every open and new connection until registryUp(). */
+  registryDown(): void
+  registryUp(): void
+  /** Turns every fault off. */
+  clear(): void
+}
+
+export interface EcrEmulator {
+  accountId: string
+  region: string
+  /** http://127.0.0.1:P — the AWS JSON 1.1 API endpoint. */
+  apiUrl: string
+  /** 127.0.0.1:G — the ECR-like registry front (TLS and plain HTTP on one port). */
+  registryHost: string
+  /** https://127.0.0.1:G — what GetAuthorizationToken returns as proxyEndpoint. */
+  proxyEndpoint: string
+  credentials: TestCredentials
+  /** What the action (or an AWS SDK client) needs to reach the emulator. */
+  env: Record<string, string>
+  faults: EcrFaults
+  /** Expires every token issued so far (the gate then answers 401). */
+  expireTokens(): void
+  /** Issues a token directly (without an API call); returns the password. */
+  issueToken(): { username: 'AWS'; password: string; expiresAt: Date }
+  /** Snapshot of the repositories, by name. */
+  repositories(): Record<string, EmulatedRepository>
+  /** Every API call so far, in order (live array). */
+  readonly apiCalls: ApiCall[]
+  /** Number of API calls per operation. */
+  apiCallCounts(): Record<string, number>
+  /** Every request the gate answered, in order (live array). Never holds credentials. */
+  readonly registryRequests: RegistryRequest[]
+  /** Forgets repositories, tokens, calls, requests and faults; empties the backend storage. */
+  reset(): Promise<void>
+  stop(): Promise<void>
+}
+
+export interface StartEcrEmulatorOptions {
+  /** A plain-HTTP registry from startRegistry(). */
+  backend: Registry
+  certs: TestCerts
+  accountId?: string
+  region?: string
+}
+
+class AwsError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400
+  ) {
+    super(message)
+  }
+}
+
+interface Counter {
+  n: number
+  op?: string
+}
+
+export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<EcrEmulator> {
+  const { backend, certs } = opts
+  if (backend.tls) throw new Error('startEcrEmulator needs a plain-HTTP backend registry')
+  const accountId = opts.accountId ?? '123456789012'
+  const region = opts.region ?? 'eu-west-2'
+  const [cert, key] = await Promise.all([readFile(certs.certFile), readFile(certs.keyFile)])
+  const awsDir = await makeTempDir('aws-config')
+
+  const repos = new Map<string, EmulatedRepository>()
+  const tokens = new Map<string, number>() // password -> expiresAt (ms)
+  const apiCalls: ApiCall[] = []
+  const registryRequests: RegistryRequest[] = []
+  const pushedAt = new Map<string, Date>() // `${repo}:${tag}` -> time
+  const pendingDigest = new Map<string, string>() // repo -> digest PUT by digest, not yet tagged
+  const faultState = {
+    throttle: [] as Counter[],
+    fiveHundred: [] as Counter[],
+    blob503: 0,
+    tagStep: 0,
+    down: false
+  }
+
+  // ---------------------------------------------------------------- the AWS JSON 1.1 API
+  const apiServer = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (c: Buffer) => {
+      size += c.length
+      if (size > 1024 * 1024) req.destroy()
+      else chunks.push(c)
+    })
+    req.on('end', () => {
+      void handleApi(req, Buffer.concat(chunks)).then(
+        ({ status, body, op, error }) => {
+          apiCalls.push({ op, status, error, at: new Date() })
+          const headers: Record<string, string> = {
+            'content-type': 'application/x-amz-json-1.1',
+            'x-amzn-requestid': randomUUID()
+          }
+          if (error) headers['x-amzn-errortype'] = error
+          res.writeHead(status, headers)
+          res.end(JSON.stringify(body))
+        },
+        (err: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' })
+          res.end(`emulator bug: ${String(err)}`)
+        }
+      )
+    })
+  })
+
+  function takeFault(list: Counter[], op: string): boolean {
+    const i = list.findIndex(c => c.n > 0 && (!c.op || c.op === op))
+    if (i < 0) return false
+    list[i].n--
+    if (list[i].n <= 0) list.splice(i, 1)
+    return true
+  }
+
+  async function handleApi(
+    req: http.IncomingMessage,
+    body: Buffer
+  ): Promise<{ status: number; body: unknown; op: string; error?: string }> {
+    const target = String(req.headers['x-amz-target'] ?? '')
+    const op = target.startsWith(`${ECR_TARGET_PREFIX}.`)
+      ? target.slice(ECR_TARGET_PREFIX.length + 1)
+      : target || '(none)'
+    try {
+      if (req.method !== 'POST') throw new AwsError('UnknownOperationException', 'Use POST')
+      const auth = await verifySigV4(
+        { method: req.method, url: req.url ?? '/', headers: req.headers, body },
+        TEST_CREDENTIALS
+      )
+      if (!auth.ok)
+        throw new AwsError(auth.code, auth.message, auth.code.startsWith('Missing') ? 403 : 400)
+      if (!target.startsWith(`${ECR_TARGET_PREFIX}.`)) {
+        throw new AwsError('UnknownOperationException', `Unknown operation ${target}`)
+      }
+      if (takeFault(faultState.throttle, op))
+        throw new AwsError('ThrottlingException', 'Rate exceeded')
+      if (takeFault(faultState.fiveHundred, op)) {
+        throw new AwsError('ServerException', 'Internal service error (injected fault)', 500)
+      }
+      let input: Record<string, unknown>
+      try {
+        input = body.length ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {}
+      } catch {
+        throw new AwsError('SerializationException', 'Malformed JSON request body')
+      }
+      const out = await dispatch(op, input)
+      return { status: 200, body: out, op }
+    } catch (error) {
+      if (error instanceof AwsError) {
+        return {
+          status: error.status,
+          body: { __type: error.code, message: error.message },
+          op,
+          error: error.code
+        }
+      }
+      return {
+        status: 500,
+        body: { __type: 'ServerException', message: String(error) },
+        op,
+        error: 'ServerException'
+      }
+    }
+  }
+
+  function repositoryJson(r: EmulatedRepository): Record<string, unknown> {
+    return {
+      repositoryArn: `arn:aws:ecr:${region}:${accountId}:repository/${r.name}`,
+      registryId: accountId,
+      repositoryName: r.name,
+      repositoryUri: `${registryHost}/${r.name}`,
+      createdAt: r.createdAt.getTime() / 1000,
+      imageTagMutability: r.mutability,
+      imageScanningConfiguration: { scanOnPush: false },
+      encryptionConfiguration: { encryptionType: 'AES256' }
+    }
+  }
+
+  function requireRepository(name: unknown): EmulatedRepository {
+    const repo = typeof name === 'string' ? repos.get(name) : undefined
+    if (!repo) {
+      throw new AwsError(
+        'RepositoryNotFoundException',
+        `The repository with name '${String(name)}' does not exist in the registry with id '${accountId}'`
+      )
+    }
+    return repo
+  }
+
+  function validateName(name: unknown): string {
+    if (
+      typeof name !== 'string' ||
+      name.length < 2 ||
+      name.length > 256 ||
+      !ECR_REPOSITORY_NAME_RE.test(name)
+    ) {
+      throw new AwsError(
+        'InvalidParameterException',
+        `Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression '${ECR_REPOSITORY_NAME_RE.source.slice(1, -1)}''`
+      )
+    }
+    return name
+  }
+
+  async function dispatch(op: string, input: Record<string, unknown>): Promise<unknown> {
+    switch (op) {
+      case 'GetAuthorizationToken': {
+        const t = issueToken()
+        return {
+          authorizationData: [
+            {
+              authorizationToken: Buffer.from(`AWS:${t.password}`).toString('base64'),
+              expiresAt: t.expiresAt.getTime() / 1000,
+              proxyEndpoint
+            }
+          ]
+        }
+      }
+      case 'CreateRepository': {
+        const name = validateName(input.repositoryName)
+        const mutability = input.imageTagMutability ?? 'MUTABLE'
+        if (mutability !== 'MUTABLE' && mutability !== 'IMMUTABLE') {
+          throw new AwsError(
+            'InvalidParameterException',
+            `Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'Member must satisfy enum value set: [MUTABLE, IMMUTABLE]'`
+          )
+        }
+        if (repos.has(name)) {
+          throw new AwsError(
+            'RepositoryAlreadyExistsException',
+            `The repository with name '${name}' already exists in the registry with id '${accountId}'`
+          )
+        }
+        const tags = Array.isArray(input.tags)
+          ? (input.tags as { Key: string; Value: string }[])
+          : []
+        const repo: EmulatedRepository = {
+          name,
+          mutability,
+          createdAt: new Date(),
+          tags,
+          imageTags: []
+        }
+        repos.set(name, repo)
+        return { repository: repositoryJson(repo) }
+      }
+      case 'DescribeRepositories': {
+        const names = input.repositoryNames
+        const list = Array.isArray(names)
+          ? names.map(n => requireRepository(n))
+          : [...repos.values()]
+        return { repositories: list.map(repositoryJson) }
+      }
+      case 'DeleteRepository': {
+        const repo = requireRepository(input.repositoryName)
+        repos.delete(repo.name)
+        await removeBackendRepository(repo.name)
+        return { repository: repositoryJson(repo) }
+      }
+      case 'DescribeImages':
+        return describeImages(input)
+      default:
+        throw new AwsError(
+          'UnknownOperationException',
+          `Operation ${op} is not supported by the emulator`
+        )
+    }
+  }
+
+  async function backendFetch(
+    method: string,
+    p: string,
+    headers: Record<string, string> = {}
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        `${backend.url}${p}`,
+        { method, headers: { ...headers, authorization: backend.authorization }, timeout: 10_000 },
+        res => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks)
+            })
+          )
+          res.on('error', reject)
+        }
+      )
+      req.on('timeout', () => req.destroy(new Error('backend timeout')))
+      req.on('error', reject)
+      req.end()
+    })
+  }
+
+  async function imageDetail(
+    repo: EmulatedRepository,
+    reference: string
+  ): Promise<Record<string, unknown> | undefined> {
+    const res = await backendFetch('GET', `/v2/${repo.name}/manifests/${reference}`, {
+      accept: MANIFEST_ACCEPT
+    })
+    if (res.status === 404) return undefined
+    if (res.status !== 200)
+      throw new AwsError('ServerException', `backend answered ${res.status}`, 500)
+    const digest =
+      String(res.headers['docker-content-digest'] ?? '') ||
+      `sha256:${createHash('sha256').update(res.body).digest('hex')}`
+    let manifest: {
+      mediaType?: string
+      config?: { mediaType?: string; size?: number }
+      layers?: { size?: number }[]
+    } = {}
+    try {
+      manifest = JSON.parse(res.body.toString('utf8')) as typeof manifest
+    } catch {
+      // not JSON: report what we can
+    }
+    const tags = reference.startsWith('sha256:')
+      ? repo.imageTags.filter(t => pushedDigest.get(`${repo.name}:${t}`) === digest)
+      : [reference]
+    const at = pushedAt.get(`${repo.name}:${tags[0] ?? ''}`) ?? new Date()
+    return {
+      registryId: accountId,
+      repositoryName: repo.name,
+      imageDigest: digest,
+      imageTags: tags,
+      imagePushedAt: at.getTime() / 1000,
+      imageManifestMediaType:
+        manifest.mediaType ?? String(res.headers['content-type'] ?? OCI_MANIFEST),
+      artifactMediaType: manifest.config?.mediaType,
+      imageSizeInBytes:
+        (manifest.layers ?? []).reduce((sum, l) => sum + (l.size ?? 0), 0) +
+        (manifest.config?.size ?? 0)
+    }
+  }
+
+  async function describeImages(input: Record<string, unknown>): Promise<unknown> {
+    const repo = requireRepository(input.repositoryName)
+    let ids = Array.isArray(input.imageIds)
+      ? (input.imageIds as { imageTag?: string; imageDigest?: string }[])
+      : undefined
+    if (!ids) {
+      const res = await backendFetch('GET', `/v2/${repo.name}/tags/list`)
+      const list =
+        res.status === 200
+          ? ((JSON.parse(res.body.toString('utf8')) as { tags?: string[] | null }).tags ?? [])
+          : []
+      ids = list.map(imageTag => ({ imageTag }))
+    }
+    const imageDetails: Record<string, unknown>[] = []
+    for (const id of ids) {
+      const reference = id.imageTag ?? id.imageDigest
+      if (!reference)
+        throw new AwsError('InvalidParameterException', 'imageId needs imageTag or imageDigest')
+      const detail = await imageDetail(repo, reference)
+      if (!detail) {
+        const what = id.imageTag ? `imageTag=${id.imageTag}` : `imageDigest=${id.imageDigest}`
+        throw new AwsError(
+          'ImageNotFoundException',
+          `The image with imageId {${what}} does not exist within the repository with name '${repo.name}' in the registry with id '${accountId}'`
+        )
+      }
+      imageDetails.push(detail)
+    }
+    return { imageDetails }
+  }
+
+  async function removeBackendRepository(name: string): Promise<void> {
+    const dir = path.join(
+      backend.dataDir,
+      'storage',
+      'docker',
+      'registry',
+      'v2',
+      'repositories',
+      name
+    )
+    await rm(dir, { recursive: true, force: true })
+  }
+
+  function issueToken(): { username: 'AWS'; password: string; expiresAt: Date } {
+    const password = `ecr-e2e-${randomBytes(24).toString('base64url')}`
+    const expiresAt = new Date(Date.now() + TOKEN_TTL_MS)
+    tokens.set(password, expiresAt.getTime())
+    return { username: 'AWS', password, expiresAt }
+  }
+
+  // ---------------------------------------------------------------- the registry front (gate)
+  const pushedDigest = new Map<string, string>() // `${repo}:${tag}` -> digest
+
+  function gateHandler(tls: boolean) {
+    return (req: http.IncomingMessage, res: http.ServerResponse): void => {
+      const pathOnly = (req.url ?? '/').split('?')[0]
+      res.on('finish', () => {
+        registryRequests.push({
+          method: req.method ?? 'GET',
+          path: pathOnly,
+          status: res.statusCode,
+          tls
+        })
+      })
+      handleGate(req, res, pathOnly).catch((error: unknown) => {
+        if (!res.headersSent) {
+          sendRegistryError(res, 500, 'UNKNOWN', `gate error: ${String(error)}`)
+        } else {
+          res.destroy()
+        }
+      })
+    }
+  }
+
+  function sendRegistryError(
+    res: http.ServerResponse,
+    status: number,
+    code: string,
+    message: string,
+    extra: Record<string, string> = {}
+  ): void {
+    const body = JSON.stringify({ errors: [{ code, message, detail: null }] })
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'docker-distribution-api-version': 'registry/2.0',
+      ...extra
+    })
+    res.end(body)
+  }
+
+  function checkAuth(req: http.IncomingMessage): { ok: true } | { ok: false; message: string } {
+    const header = req.headers.authorization ?? ''
+    const m = /^Basic\s+(\S+)$/i.exec(header)
+    if (!m) return { ok: false, message: 'Not Authorized' }
+    const decoded = Buffer.from(m[1], 'base64').toString('utf8')
+    const sep = decoded.indexOf(':')
+    const user = sep < 0 ? decoded : decoded.slice(0, sep)
+    const pass = sep < 0 ? '' : decoded.slice(sep + 1)
+    const expiresAt = tokens.get(pass)
+    if (user !== 'AWS' || expiresAt === undefined) return { ok: false, message: 'Not Authorized' }
+    if (expiresAt <= Date.now()) {
+      return {
+        ok: false,
+        message: 'Your authorization token has expired. Reauthenticate and try again.'
+      }
+    }
+    return { ok: true }
+  }
+
+  async function handleGate(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    pathOnly: string
+  ): Promise<void> {
+    const method = req.method ?? 'GET'
+    if (pathOnly !== '/v2' && !pathOnly.startsWith('/v2/')) {
+      sendRegistryError(res, 404, 'NOT_FOUND', 'Not Found')
+      return
+    }
+    const auth = checkAuth(req)
+    if (!auth.ok) {
+      req.resume()
+      sendRegistryError(res, 401, 'DENIED', auth.message, {
+        'www-authenticate': `Basic realm="https://${registryHost}/",service="ecr.amazonaws.com"`
+      })
+      return
+    }
+    if (pathOnly === '/v2' || pathOnly === '/v2/') {
+      req.resume()
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'docker-distribution-api-version': 'registry/2.0'
+      })
+      res.end('{}')
+      return
+    }
+    const m = /^\/v2\/(.+)\/(manifests|blobs|tags|referrers)\/(.*)$/.exec(pathOnly)
+    if (!m) {
+      // _catalog and anything else: let the backend answer.
+      forward(req, res)
+      return
+    }
+    const [, repoName, kind, rest] = m
+    const repo = repos.get(repoName)
+    if (!repo) {
+      req.resume()
+      sendRegistryError(
+        res,
+        404,
+        'NAME_UNKNOWN',
+        `The repository with name '${repoName}' does not exist in the registry with id '${accountId}'`
+      )
+      return
+    }
+    if (
+      kind === 'blobs' &&
+      rest.startsWith('uploads') &&
+      ['POST', 'PATCH', 'PUT'].includes(method) &&
+      faultState.blob503 > 0
+    ) {
+      faultState.blob503--
+      req.resume()
+      sendRegistryError(res, 503, 'UNAVAILABLE', 'Service Unavailable (injected fault)')
+      return
+    }
+    if (kind !== 'manifests') {
+      forward(req, res)
+      return
+    }
+    const reference = decodeURIComponent(rest)
+    const byDigest = reference.startsWith('sha256:')
+    if (
+      (method === 'GET' || method === 'HEAD') &&
+      byDigest &&
+      pendingDigest.get(repo.name) === reference &&
+      faultState.tagStep > 0
+    ) {
+      faultState.tagStep--
+      req.resume()
+      sendRegistryError(res, 404, 'MANIFEST_UNKNOWN', 'manifest unknown')
+      return
+    }
+    if (method !== 'PUT') {
+      forward(req, res)
+      return
+    }
+    // PUT manifest: buffer it (manifests are small) to know its digest.
+    const body = await readBody(req, 4 * 1024 * 1024)
+    const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`
+    if (byDigest) {
+      forward(req, res, body, status => {
+        if (status === 201) pendingDigest.set(repo.name, reference)
+      })
+      return
+    }
+    if (faultState.tagStep > 0) {
+      faultState.tagStep--
+      sendRegistryError(res, 404, 'MANIFEST_UNKNOWN', 'manifest unknown')
+      return
+    }
+    if (repo.mutability === 'IMMUTABLE') {
+      const existing = await backendFetch('HEAD', `/v2/${repo.name}/manifests/${reference}`, {
+        accept: MANIFEST_ACCEPT
+      })
+      const existingDigest = existing.headers['docker-content-digest']
+      if (existing.status === 200 && existingDigest && existingDigest !== digest) {
+        sendRegistryError(
+          res,
+          400,
+          'TAG_INVALID',
+          `The image tag '${reference}' already exists in the '${repo.name}' repository and cannot be overwritten because the repository is immutable.`
+        )
+        return
+      }
+    }
+    forward(req, res, body, status => {
+      if (status !== 201) return
+      pendingDigest.delete(repo.name)
+      const key = `${repo.name}:${reference}`
+      pushedAt.set(key, new Date())
+      pushedDigest.set(key, digest)
+      if (!repo.imageTags.includes(reference)) repo.imageTags.push(reference)
+    })
+  }
+
+  function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = []
+      let size = 0
+      req.on('data', (c: Buffer) => {
+        size += c.length
+        if (size > limit) req.destroy(new Error('body too large'))
+        else chunks.push(c)
+      })
+      req.on('end', () => resolve(Buffer.concat(chunks)))
+      req.on('error', reject)
+    })
+  }
+
+  const HOP_BY_HOP = new Set([
+    'connection',
+    'keep-alive',
+    'proxy-authenticate',
+    'proxy-authorization',
+    'te',
+    'trailer',
+    'transfer-encoding',
+    'upgrade',
+    'host',
+    'authorization'
+  ])
+
+  function forward(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    body?: Buffer,
+    onStatus?: (status: number) => void
+  ): void {
+    const headers: Record<string, string | string[]> = {}
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v
+    }
+    headers.authorization = backend.authorization
+    if (body) {
+      headers['content-length'] = String(body.length)
+      delete headers['transfer-encoding']
+    }
+    const upstream = http.request(
+      `${backend.url}${req.url ?? '/'}`,
+      { method: req.method, headers, timeout: 60_000 },
+      up => {
+        const out: Record<string, string | string[]> = {}
+        for (const [k, v] of Object.entries(up.headers)) {
+          if (v !== undefined && !HOP_BY_HOP.has(k) && k !== 'www-authenticate') out[k] = v
+        }
+        onStatus?.(up.statusCode ?? 0)
+        res.writeHead(up.statusCode ?? 502, out)
+        up.pipe(res)
+        up.on('error', () => res.destroy())
+      }
+    )
+    upstream.on('timeout', () => upstream.destroy(new Error('backend timeout')))
+    upstream.on('error', error => {
+      if (!res.headersSent) sendRegistryError(res, 502, 'UNKNOWN', `backend: ${error.message}`)
+      else res.destroy()
+    })
+    if (body) upstream.end(body)
+    else req.pipe(upstream)
+  }
+
+  const plainServer = http.createServer(gateHandler(false))
+  const tlsServer = https.createServer({ cert, key }, gateHandler(true))
+  const sockets = new Set<net.Socket>()
+  const gate = net.createServer(socket => {
+    if (faultState.down) {
+      socket.resetAndDestroy()
+      return
+    }
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+    socket.once('error', () => socket.destroy())
+    socket.once('data', (first: Buffer) => {
+      socket.pause()
+      socket.unshift(first)
+      const target = first[0] === 0x16 ? tlsServer : plainServer
+      target.emit('connection', socket)
+      process.nextTick(() => socket.resume())
+    })
+  })
+  tlsServer.on('tlsClientError', (_err, socket) => socket.destroy())
+
+  await Promise.all([listen(apiServer), listen(gate)])
+  const apiPort = (apiServer.address() as net.AddressInfo).port
+  const gatePort = (gate.address() as net.AddressInfo).port
+  const apiUrl = `http://127.0.0.1:${apiPort}`
+  const registryHost = `127.0.0.1:${gatePort}`
+  const proxyEndpoint = `https://${registryHost}`
+
+  const faults: EcrFaults = {
+    apiThrottle: (n, op) => void faultState.throttle.push({ n, op }),
+    api5xx: (n, op) => void faultState.fiveHundred.push({ n, op }),
+    blobUpload503: n => void (faultState.blob503 = n),
+    tagStep: n => void (faultState.tagStep = n),
+    registryDown: () => {
+      faultState.down = true
+      for (const s of sockets) s.resetAndDestroy()
+    },
+    registryUp: () => void (faultState.down = false),
+    clear: () => {
+      faultState.throttle = []
+      faultState.fiveHundred = []
+      faultState.blob503 = 0
+      faultState.tagStep = 0
+      faultState.down = false
+    }
+  }
+
+  const env: Record<string, string> = {
+    AWS_ENDPOINT_URL_ECR: apiUrl,
+    AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+    AWS_REGION: region,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: path.join(awsDir, 'no-such-config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(awsDir, 'no-such-credentials'),
+    SSL_CERT_FILE: certs.caFile,
+    NODE_EXTRA_CA_CERTS: certs.caFile
+  }
+
+  return {
+    accountId,
+    region,
+    apiUrl,
+    registryHost,
+    proxyEndpoint,
+    credentials: TEST_CREDENTIALS,
+    env,
+    faults,
+    expireTokens: () => {
+      for (const k of tokens.keys()) tokens.set(k, Date.now() - 1)
+    },
+    issueToken,
+    repositories: () =>
+      Object.fromEntries(
+        [...repos.values()].map(r => [
+          r.name,
+          { ...r, tags: [...r.tags], imageTags: [...r.imageTags] }
+        ])
+      ),
+    apiCalls,
+    apiCallCounts: () => {
+      const counts: Record<string, number> = {}
+      for (const c of apiCalls) counts[c.op] = (counts[c.op] ?? 0) + 1
+      return counts
+    },
+    registryRequests,
+    reset: async () => {
+      for (const name of repos.keys()) await removeBackendRepository(name)
+      repos.clear()
+      tokens.clear()
+      pushedAt.clear()
+      pushedDigest.clear()
+      pendingDigest.clear()
+      apiCalls.length = 0
+      registryRequests.length = 0
+      faults.clear()
+    },
+    stop: async () => {
+      for (const s of sockets) s.destroy()
+      await Promise.all([
+        closeServer(apiServer),
+        closeServer(gate),
+        closeServer(plainServer),
+        closeServer(tlsServer)
+      ])
+      await rm(awsDir, { recursive: true, force: true })
+    }
+  }
+}
+
+function listen(server: net.Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+}
