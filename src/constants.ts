@@ -1,0 +1,47 @@
+/** Names that cross the boundary between action.yml, main and post. */
+
+export const Input = {
+  Charts: 'charts',
+  Registry: 'registry',
+  Namespace: 'namespace',
+  Region: 'region',
+  Version: 'version',
+  AppVersion: 'app-version',
+  HelmVersion: 'helm-version',
+  HelmDownloadUrl: 'helm-download-url',
+  CreateRepository: 'create-repository',
+  ImageTagMutability: 'image-tag-mutability',
+  SkipExisting: 'skip-existing',
+  MaxParallel: 'max-parallel',
+  Username: 'username',
+  Password: 'password',
+  PlainHttp: 'plain-http',
+  InsecureSkipTlsVerify: 'insecure-skip-tls-verify',
+  CaFile: 'ca-file'
+} as const
+
+export const Output = {
+  Ref: 'ref',
+  Digest: 'digest',
+  Repository: 'repository',
+  Chart: 'chart',
+  Version: 'version',
+  Registry: 'registry',
+  Pushed: 'pushed',
+  HelmVersion: 'helm-version',
+  Charts: 'charts'
+} as const
+
+export enum State {
+  IsPost = 'isPost',
+  RegistryConfigDir = 'registryConfigDir',
+  HelmPath = 'helmPath',
+  LoggedInHosts = 'loggedInHosts'
+}
+
+export const TOOL_NAME = 'helm'
+export const ACTION_NAME = 'helm-ecr-publish'
+export const USER_AGENT = `${ACTION_NAME}/0.1`
+
+/** The user name ECR registries expect with a GetAuthorizationToken password. */
+export const ECR_USERNAME = 'AWS'

@@ -1,0 +1,201 @@
+import * as core from '@actions/core'
+import { USER_AGENT } from './constants.js'
+import { UserError } from './errors.js'
+import { hostFromProxyEndpoint, type EcrHost } from './registry-host.js'
+
+/** Credentials for `helm registry login`, from an ECR authorization token. */
+export interface RegistryLogin {
+  host: string
+  username: string
+  password: string
+  expiresAt?: Date
+}
+
+export type Mutability = 'MUTABLE' | 'IMMUTABLE'
+
+/** What the action needs from an ECR flavour (private or public); one client per run. */
+export interface EcrApi {
+  login(): Promise<RegistryLogin>
+  /** Creates the repository; false when it already existed. */
+  createRepository(name: string, mutability: Mutability): Promise<boolean>
+  /** The digest of `tag` in `repository`, or undefined when the tag (or the repository) is absent. */
+  findTag(repository: string, tag: string): Promise<string | undefined>
+}
+
+interface AwsError {
+  name?: string
+  message?: string
+  $metadata?: { httpStatusCode?: number }
+}
+
+/**
+ * Decodes an ECR authorization token (base64 of `user:password`) and masks both
+ * forms at once, before anything else can print them.
+ */
+export function decodeAuthorizationToken(token: string): { username: string; password: string } {
+  core.setSecret(token)
+  const decoded = Buffer.from(token, 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  if (colon <= 0) throw new Error('ECR returned an authorization token that is not user:password')
+  const password = decoded.slice(colon + 1)
+  core.setSecret(password)
+  return { username: decoded.slice(0, colon), password }
+}
+
+/** True when the SDK will use an endpoint from the environment (then FIPS/dual-stack flags must stay off). */
+function endpointOverridden(serviceEnv: string): boolean {
+  return Boolean(process.env[`AWS_ENDPOINT_URL_${serviceEnv}`] || process.env.AWS_ENDPOINT_URL)
+}
+
+/** Turns an AWS SDK error into a one-line message that names the fix. */
+export function describeAwsError(error: unknown, action: string, region: string): Error {
+  const e = error as AwsError
+  const name = e?.name ?? 'Error'
+  const message = e?.message ?? String(error)
+  const credentialHint =
+    'configure AWS credentials for the job (e.g. aws-actions/configure-aws-credentials with a role that allows it)'
+  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
+    return new UserError(`No AWS credentials found for ${action}: ${credentialHint}.`)
+  }
+  if (
+    [
+      'UnrecognizedClientException',
+      'InvalidSignatureException',
+      'ExpiredTokenException',
+      'InvalidClientTokenId',
+      'SignatureDoesNotMatch'
+    ].includes(name)
+  ) {
+    return new UserError(
+      `AWS rejected the credentials for ${action} in ${region} (${name}: ${message}): ${credentialHint}.`
+    )
+  }
+  if (name === 'AccessDeniedException' || e?.$metadata?.httpStatusCode === 403) {
+    return new UserError(
+      `AWS denied ${action} in ${region} (${message}): grant the permission to the job's role (see the README's IAM policy).`
+    )
+  }
+  return new Error(`${action} failed in ${region}: ${name}: ${message}`)
+}
+
+/** CreateRepository, where "already exists" is success (false). */
+async function createRepositoryOnce(
+  send: () => Promise<unknown>,
+  action: string,
+  region: string
+): Promise<boolean> {
+  try {
+    await send()
+    return true
+  } catch (error) {
+    if ((error as AwsError).name === 'RepositoryAlreadyExistsException') return false
+    throw describeAwsError(error, action, region)
+  }
+}
+
+/** DescribeImages for one tag: its digest, or undefined when the tag or the repository is absent. */
+async function digestOfTag(
+  send: () => Promise<{ imageDetails?: { imageDigest?: string }[] }>,
+  action: string,
+  region: string
+): Promise<string | undefined> {
+  try {
+    return (await send()).imageDetails?.[0]?.imageDigest
+  } catch (error) {
+    const name = (error as AwsError).name
+    if (name === 'ImageNotFoundException' || name === 'RepositoryNotFoundException')
+      return undefined
+    throw describeAwsError(error, action, region)
+  }
+}
+
+async function callAws<T>(action: string, region: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (error) {
+    throw describeAwsError(error, action, region)
+  }
+}
+
+/** Private Amazon ECR through @aws-sdk/client-ecr, loaded only when needed. */
+export async function privateEcr(region: string, host?: EcrHost): Promise<EcrApi> {
+  const sdk = await import('@aws-sdk/client-ecr')
+  const custom = endpointOverridden('ECR')
+  const client = new sdk.ECRClient({
+    region,
+    customUserAgent: USER_AGENT,
+    maxAttempts: 5,
+    useFipsEndpoint: !custom && Boolean(host?.fips),
+    useDualstackEndpoint: !custom && Boolean(host?.dualStack)
+  })
+  const registryId = host?.accountId
+  return {
+    async login() {
+      const out = await callAws('ecr:GetAuthorizationToken', region, () =>
+        client.send(new sdk.GetAuthorizationTokenCommand({}))
+      )
+      const data = out.authorizationData?.[0]
+      if (!data?.authorizationToken || !data.proxyEndpoint) {
+        throw new Error(`ecr:GetAuthorizationToken in ${region} returned no authorization data`)
+      }
+      // A token is valid for every registry the principal may reach; an explicit host wins.
+      return {
+        host: host?.host ?? hostFromProxyEndpoint(data.proxyEndpoint),
+        ...decodeAuthorizationToken(data.authorizationToken),
+        expiresAt: data.expiresAt
+      }
+    },
+    createRepository: (repositoryName, imageTagMutability) =>
+      createRepositoryOnce(
+        () =>
+          client.send(
+            new sdk.CreateRepositoryCommand({ repositoryName, registryId, imageTagMutability })
+          ),
+        `ecr:CreateRepository for "${repositoryName}"`,
+        region
+      ),
+    findTag: (repositoryName, imageTag) =>
+      digestOfTag(
+        () =>
+          client.send(
+            new sdk.DescribeImagesCommand({ repositoryName, registryId, imageIds: [{ imageTag }] })
+          ),
+        `ecr:DescribeImages for "${repositoryName}"`,
+        region
+      )
+  }
+}
+
+/** Amazon ECR Public: its API answers only in us-east-1. */
+export async function publicEcr(host: string): Promise<EcrApi> {
+  const sdk = await import('@aws-sdk/client-ecr-public')
+  const region = 'us-east-1'
+  const client = new sdk.ECRPUBLICClient({ region, customUserAgent: USER_AGENT, maxAttempts: 5 })
+  return {
+    async login() {
+      const out = await callAws('ecr-public:GetAuthorizationToken', region, () =>
+        client.send(new sdk.GetAuthorizationTokenCommand({}))
+      )
+      const token = out.authorizationData?.authorizationToken
+      if (!token) throw new Error('ecr-public:GetAuthorizationToken returned no authorization data')
+      return {
+        host,
+        ...decodeAuthorizationToken(token),
+        expiresAt: out.authorizationData?.expiresAt
+      }
+    },
+    createRepository: repositoryName =>
+      createRepositoryOnce(
+        () => client.send(new sdk.CreateRepositoryCommand({ repositoryName })),
+        `ecr-public:CreateRepository for "${repositoryName}"`,
+        region
+      ),
+    findTag: (repositoryName, imageTag) =>
+      digestOfTag(
+        () =>
+          client.send(new sdk.DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag }] })),
+        `ecr-public:DescribeImages for "${repositoryName}"`,
+        region
+      )
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * An error the user can fix. Its message is one line that names the input (or the
+ * thing to change) and the fix; main.ts reports it with core.setFailed and no stack.
+ */
+export class UserError extends Error {
+  constructor(message: string) {
+    super(oneLine(message))
+    this.name = 'UserError'
+  }
+}
+
+/** Collapses whitespace so a message is always a single log line. */
+export function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim()
+}
+
+export function errorMessage(error: unknown): string {
+  return oneLine(error instanceof Error ? error.message : String(error))
+}

@@ -1,0 +1,265 @@
+import * as exec from '@actions/exec'
+import semver from 'semver'
+import { oneLine } from './errors.js'
+import type { TlsOptions } from './inputs.js'
+
+/** What one Helm process printed. Helm's registry messages go to stdout or stderr by version. */
+export interface HelmResult {
+  exitCode: number
+  stdout: string
+  stderr: string
+}
+
+export interface PushResult {
+  /** `HOST/NS/CHART:TAG`, as Helm printed it after `Pushed:` (no oci:// prefix). */
+  pushed: string
+  digest: string
+}
+
+/** First Helm version that has each registry flag (see shared/notes/helm-ecr-facts.md 1.1, 1.2). */
+const FLAG_SINCE = {
+  login: { plainHttp: '3.18.0', caFile: '3.12.0', insecure: '3.8.0' },
+  push: { plainHttp: '3.13.0', caFile: '3.12.0', insecure: '3.12.0' },
+  pull: { plainHttp: '3.13.0', caFile: '3.12.0', insecure: '3.12.0' }
+} as const
+
+type Command = keyof typeof FLAG_SINCE
+
+export type HelmErrorKind = 'missing-repository' | 'immutable' | 'auth' | 'transient' | 'other'
+
+/**
+ * Sorts a failed registry command by what a person must do about it. Texts come from
+ * Helm 3.9 (ORAS v1), 3.18+/4 (ORAS v2) and ECR's registry errors (see __tests__/fixtures).
+ */
+export function classifyHelmError(output: string): HelmErrorKind {
+  if (
+    /name unknown|NAME_UNKNOWN|repository with name .* does not exist|repository .* not found/i.test(
+      output
+    )
+  ) {
+    return 'missing-repository'
+  }
+  if (/immutable|tag invalid|TAG_INVALID/i.test(output)) return 'immutable'
+  if (
+    /unauthorized|authentication required|status code 40[13]\b|\b40[13] (Unauthorized|Forbidden)|denied|basic credential not found|no basic auth credentials/i.test(
+      output
+    )
+  ) {
+    return 'auth'
+  }
+  if (
+    /status code (5\d\d|429|408)\b|\b(500|502|503|504) (Internal|Bad Gateway|Service Unavailable|Gateway Timeout)|too many requests|toomanyrequests|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i\/o timeout|TLS handshake timeout|timeout awaiting|server misbehaving|"Tag" on destination.*not found/i.test(
+      output
+    )
+  ) {
+    return 'transient'
+  }
+  return 'other'
+}
+
+export function parsePushOutput(output: string): PushResult | undefined {
+  const pushed = /^Pushed:\s*(\S+)\s*$/m.exec(output)?.[1]
+  const digest = /^Digest:\s*(sha256:[a-f0-9]{64})\s*$/m.exec(output)?.[1]
+  return pushed && digest ? { pushed, digest } : undefined
+}
+
+/** `helm package` prints the archive path on stdout. */
+export function parsePackageOutput(stdout: string): string | undefined {
+  return /Successfully packaged chart and saved it to:\s*(.+?)\s*$/m.exec(stdout)?.[1]
+}
+
+/** The most useful line of a Helm failure: the `Error:` line, else the last non-empty line. */
+export function helmErrorLine(result: HelmResult): string {
+  const text = `${result.stderr}\n${result.stdout}`
+  const lines = text
+    .split(/\r?\n/)
+    .map(l => l.trim())
+    .filter(Boolean)
+  const errorLine = lines.find(l => l.startsWith('Error:'))
+  return oneLine(
+    (errorLine ?? lines.at(-1) ?? `helm exited with code ${result.exitCode}`).replace(
+      /^Error:\s*/,
+      ''
+    )
+  )
+}
+
+export class HelmCommandError extends Error {
+  constructor(
+    readonly command: string,
+    readonly result: HelmResult
+  ) {
+    super(`helm ${command} failed: ${helmErrorLine(result)}`)
+    this.name = 'HelmCommandError'
+  }
+
+  get kind(): HelmErrorKind {
+    return classifyHelmError(`${this.result.stdout}\n${this.result.stderr}`)
+  }
+}
+
+/** The Helm CLI: one method per command, exact argv, secrets only on stdin. */
+export class Helm {
+  /** Semver of the binary, without the v. */
+  readonly semver: string
+
+  constructor(
+    readonly path: string,
+    readonly version: string,
+    private readonly env: Record<string, string>,
+    private readonly tls: TlsOptions = { plainHttp: false, insecureSkipTlsVerify: false },
+    private readonly log: (line: string) => void = () => {}
+  ) {
+    this.semver = version.replace(/^v/, '')
+  }
+
+  get major(): number {
+    return semver.major(this.semver)
+  }
+
+  private supports(command: Command, flag: keyof (typeof FLAG_SINCE)['login']): boolean {
+    return semver.gte(this.semver, FLAG_SINCE[command][flag])
+  }
+
+  /** The TLS flags this Helm version understands for a registry command. */
+  registryFlags(command: Command): string[] {
+    const flags: string[] = []
+    if (this.tls.plainHttp && this.supports(command, 'plainHttp')) flags.push('--plain-http')
+    if (this.tls.insecureSkipTlsVerify && this.supports(command, 'insecure')) {
+      flags.push(command === 'login' ? '--insecure' : '--insecure-skip-tls-verify')
+    }
+    if (this.tls.caFile && this.supports(command, 'caFile'))
+      flags.push('--ca-file', this.tls.caFile)
+    return flags
+  }
+
+  /** Flags the user asked for that this Helm cannot pass (for a warning). */
+  unsupportedTlsInputs(): string[] {
+    const missing: string[] = []
+    if (this.tls.plainHttp && !this.supports('push', 'plainHttp'))
+      missing.push('plain-http (Helm 3.13+)')
+    if (this.tls.caFile && !this.supports('push', 'caFile')) missing.push('ca-file (Helm 3.12+)')
+    if (this.tls.insecureSkipTlsVerify && !this.supports('push', 'insecure')) {
+      missing.push('insecure-skip-tls-verify (Helm 3.12+)')
+    }
+    return missing
+  }
+
+  async run(args: string[], input?: string): Promise<HelmResult> {
+    this.log(`helm ${args.join(' ')}`)
+    const result = await exec.getExecOutput(this.path, args, {
+      ignoreReturnCode: true,
+      silent: true,
+      env: this.env,
+      input: input === undefined ? undefined : Buffer.from(input)
+    })
+    return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr }
+  }
+
+  private async runOrThrow(command: string, args: string[], input?: string): Promise<HelmResult> {
+    const result = await this.run(args, input)
+    if (result.exitCode !== 0) throw new HelmCommandError(command, result)
+    return result
+  }
+
+  loginArgs(host: string, username: string): string[] {
+    return [
+      'registry',
+      'login',
+      host,
+      '--username',
+      username,
+      '--password-stdin',
+      ...this.registryFlags('login')
+    ]
+  }
+
+  /** The password goes on standard input only, never in argv. */
+  async registryLogin(host: string, username: string, password: string): Promise<void> {
+    await this.runOrThrow('registry login', this.loginArgs(host, username), password)
+  }
+
+  async registryLogout(host: string): Promise<HelmResult> {
+    return this.run(['registry', 'logout', host])
+  }
+
+  async dependencyBuild(chartDir: string, hasLock: boolean): Promise<void> {
+    await this.runOrThrow(`dependency ${hasLock ? 'build' : 'update'}`, [
+      'dependency',
+      hasLock ? 'build' : 'update',
+      chartDir
+    ])
+  }
+
+  packageArgs(
+    chartDir: string,
+    destination: string,
+    version?: string,
+    appVersion?: string
+  ): string[] {
+    const args = ['package', chartDir, '--destination', destination]
+    if (version) args.push('--version', version)
+    if (appVersion) args.push('--app-version', appVersion)
+    return args
+  }
+
+  /** Returns the path of the packaged archive. */
+  async package(
+    chartDir: string,
+    destination: string,
+    version?: string,
+    appVersion?: string
+  ): Promise<string> {
+    const result = await this.runOrThrow(
+      'package',
+      this.packageArgs(chartDir, destination, version, appVersion)
+    )
+    const archive = parsePackageOutput(result.stdout)
+    if (!archive) throw new HelmCommandError('package', { ...result, exitCode: 1 })
+    return archive
+  }
+
+  pushArgs(archive: string, remote: string): string[] {
+    return ['push', archive, remote, ...this.registryFlags('push')]
+  }
+
+  async push(archive: string, remote: string): Promise<PushResult> {
+    const result = await this.runOrThrow('push', this.pushArgs(archive, remote))
+    const parsed = parsePushOutput(`${result.stdout}\n${result.stderr}`)
+    if (!parsed) {
+      throw new HelmCommandError('push', {
+        ...result,
+        stderr: `${result.stderr}\nhelm push printed no "Pushed:" and "Digest:" lines`
+      })
+    }
+    return parsed
+  }
+
+  /**
+   * The digest of CHART:VERSION in a registry without an API of its own (skip-existing for
+   * non-ECR registries): `helm pull` prints it; a missing tag or repository gives undefined.
+   */
+  async remoteDigest(remote: string, chart: string, version: string, destination: string) {
+    const result = await this.run([
+      'pull',
+      `${remote}/${chart}`,
+      '--version',
+      version,
+      '--destination',
+      destination,
+      ...this.registryFlags('pull')
+    ])
+    if (result.exitCode === 0) {
+      return /^Digest:\s*(sha256:[a-f0-9]{64})\s*$/m.exec(`${result.stdout}\n${result.stderr}`)?.[1]
+    }
+    if (/not found|name unknown|manifest unknown/i.test(`${result.stdout}\n${result.stderr}`)) {
+      return undefined
+    }
+    throw new HelmCommandError('pull', result)
+  }
+
+  /** Chart.yaml of a packaged archive. */
+  async showChart(archive: string): Promise<string> {
+    return (await this.runOrThrow('show chart', ['show', 'chart', archive])).stdout
+  }
+}

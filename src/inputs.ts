@@ -1,0 +1,238 @@
+import * as core from '@actions/core'
+import * as fs from 'node:fs'
+import semver from 'semver'
+import { Input } from './constants.js'
+import { UserError } from './errors.js'
+import { ECR_PUBLIC_HOST, parseRegistryHost, type RegistryHost } from './registry-host.js'
+import type { Mutability } from './ecr.js'
+import { isSemVer2 } from './chart.js'
+
+export type HelmVersionSpec =
+  { kind: 'latest' } | { kind: 'major'; major: 3 | 4 } | { kind: 'exact'; version: string }
+
+export interface Inputs {
+  charts: string[]
+  registry?: RegistryHost
+  namespace: string
+  region?: string
+  version?: string
+  appVersion?: string
+  helmVersion: HelmVersionSpec
+  helmDownloadUrl: string
+  createRepository: boolean
+  imageTagMutability: Mutability
+  skipExisting: boolean
+  maxParallel: number
+  username?: string
+  password?: string
+  tls: TlsOptions
+}
+
+export interface TlsOptions {
+  plainHttp: boolean
+  insecureSkipTlsVerify: boolean
+  caFile?: string
+}
+
+/** Reads one input; `read` is injectable so validation stays pure and testable. */
+export type InputReader = (name: string) => string
+
+const defaultReader: InputReader = name => core.getInput(name)
+
+/** One segment of an ECR repository name (also valid OCI). */
+const REPOSITORY_SEGMENT = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/
+const MIN_HELM = '3.8.0'
+
+export function parseBoolean(name: string, value: string): boolean {
+  const v = value.trim().toLowerCase()
+  if (v === '' || v === 'false') return false
+  if (v === 'true') return true
+  throw new UserError(`Input "${name}" must be "true" or "false" (got "${value}").`)
+}
+
+/** Splits a newline- or comma-separated list, dropping blanks and `#` comments. */
+export function parseList(value: string): string[] {
+  return value
+    .split(/[\n,]/)
+    .map(item => item.trim())
+    .filter(item => item !== '' && !item.startsWith('#'))
+}
+
+/** `v1.4.0` -> `1.4.0`; must be SemVer 2, the rule Helm applies to chart versions. */
+export function parseChartVersion(name: string, value: string): string | undefined {
+  const trimmed = value.trim()
+  if (trimmed === '') return undefined
+  const version = trimmed.replace(/^v/, '')
+  if (!isSemVer2(version)) {
+    throw new UserError(
+      `Input "${name}" must be a SemVer 2 version such as "1.4.0" or "v1.4.0" (got "${value}"): on tag pushes, use tags like v1.4.0.`
+    )
+  }
+  return version
+}
+
+export function parseHelmVersion(value: string): HelmVersionSpec {
+  const v = value.trim().toLowerCase()
+  if (v === '' || v === 'latest') return { kind: 'latest' }
+  if (v === '3' || v === '4' || v === 'v3' || v === 'v4') {
+    return { kind: 'major', major: Number(v.replace('v', '')) as 3 | 4 }
+  }
+  const exact = v.replace(/^v/, '')
+  if (/^\d+\.\d+\.\d+$/.test(exact) && semver.valid(exact)) {
+    if (semver.lt(exact, MIN_HELM)) {
+      throw new UserError(
+        `Input "helm-version" ${value} is too old: OCI push needs Helm ${MIN_HELM} or later; use "3", "4" or "latest".`
+      )
+    }
+    return { kind: 'exact', version: exact }
+  }
+  throw new UserError(
+    `Input "helm-version" must be "latest", a major version ("3" or "4"), or an exact version such as "3.18.0" (got "${value}").`
+  )
+}
+
+export function parseNamespace(value: string): string {
+  const ns = value.trim().replace(/^\/+|\/+$/g, '')
+  if (ns === '') return ''
+  for (const segment of ns.split('/')) {
+    if (!REPOSITORY_SEGMENT.test(segment)) {
+      throw new UserError(
+        `Input "namespace" must be lowercase path segments of letters, digits and single ".", "_" or "-" between them (got "${value}"): e.g. "charts" or "team/charts".`
+      )
+    }
+  }
+  return ns
+}
+
+function parseMaxParallel(value: string): number {
+  const n = Number(value.trim() === '' ? '4' : value.trim())
+  if (!Number.isInteger(n) || n < 1 || n > 32) {
+    throw new UserError(
+      `Input "max-parallel" must be a whole number from 1 to 32 (got "${value}").`
+    )
+  }
+  return n
+}
+
+function parseMutability(value: string): Mutability {
+  const v = value.trim().toUpperCase() || 'MUTABLE'
+  if (v !== 'MUTABLE' && v !== 'IMMUTABLE') {
+    throw new UserError(
+      `Input "image-tag-mutability" must be "MUTABLE" or "IMMUTABLE" (got "${value}").`
+    )
+  }
+  return v
+}
+
+function parseDownloadUrl(value: string): string {
+  const v = value.trim() || 'https://get.helm.sh'
+  let url: URL
+  try {
+    url = new URL(v)
+  } catch {
+    throw new UserError(
+      `Input "helm-download-url" must be an http(s) URL such as "https://get.helm.sh" (got "${value}").`
+    )
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new UserError(
+      `Input "helm-download-url" must be an http(s) URL such as "https://get.helm.sh" (got "${value}").`
+    )
+  }
+  return v.replace(/\/+$/, '')
+}
+
+function parseAppVersion(value: string): string | undefined {
+  if (value.trim() === '') return undefined
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value.trim())) {
+    throw new UserError(
+      'Input "app-version" must be a single line without control characters: pass one value such as "1.4.0".'
+    )
+  }
+  return value.trim()
+}
+
+/** Reads and validates every input; cross-input rules live here too. */
+export function readInputs(read: InputReader = defaultReader): Inputs {
+  const registryText = read(Input.Registry).trim()
+  const registry = registryText === '' ? undefined : parseRegistryHost(registryText)
+  const namespace = parseNamespace(read(Input.Namespace))
+  const regionText = read(Input.Region).trim()
+  if (regionText !== '' && !REGION.test(regionText)) {
+    throw new UserError(
+      `Input "region" must be an AWS region such as "eu-west-2" or "us-gov-west-1" (got "${regionText}").`
+    )
+  }
+  const username = read(Input.Username).trim() || undefined
+  const password = read(Input.Password) || undefined
+  if (password) core.setSecret(password)
+  if (username && !password) {
+    throw new UserError(
+      'Input "username" is set but "password" is empty: set both, or neither for Amazon ECR.'
+    )
+  }
+  if (password && !username) {
+    throw new UserError(
+      'Input "password" is set but "username" is empty: set both, or neither for Amazon ECR.'
+    )
+  }
+  if (username && !registry) {
+    throw new UserError(
+      'Inputs "username" and "password" need "registry": set the host of the OCI registry they log in to.'
+    )
+  }
+  if (registry?.kind === 'ecr' && regionText !== '' && regionText !== registry.region) {
+    throw new UserError(
+      `Input "region" (${regionText}) contradicts the region in "registry" (${registry.region}): remove "region" or make them match.`
+    )
+  }
+  if (registry?.kind === 'ecr-public' && namespace === '') {
+    throw new UserError(
+      `Input "namespace" is required for ${ECR_PUBLIC_HOST}: set it to your registry alias, e.g. "namespace: my-alias".`
+    )
+  }
+  if (registry?.kind === 'other' && !username) {
+    throw new UserError(
+      `Input "registry" (${registry.host}) is not an Amazon ECR host: set "username" and "password" for other OCI registries, or use ACCOUNT.dkr.ecr.REGION.amazonaws.com.`
+    )
+  }
+  const createRepository = parseBoolean(Input.CreateRepository, read(Input.CreateRepository))
+  if (createRepository && username) {
+    throw new UserError(
+      'Input "create-repository" needs AWS credentials, not "username"/"password": remove one of them.'
+    )
+  }
+  const caFile = read(Input.CaFile).trim() || undefined
+  if (caFile && !fs.existsSync(caFile)) {
+    throw new UserError(
+      `Input "ca-file" names a file that does not exist (${caFile}): check the path.`
+    )
+  }
+  const charts = parseList(read(Input.Charts))
+  return {
+    charts: charts.length > 0 ? charts : ['.'],
+    registry,
+    namespace,
+    region: regionText || undefined,
+    version: parseChartVersion(Input.Version, read(Input.Version)),
+    appVersion: parseAppVersion(read(Input.AppVersion)),
+    helmVersion: parseHelmVersion(read(Input.HelmVersion)),
+    helmDownloadUrl: parseDownloadUrl(read(Input.HelmDownloadUrl)),
+    createRepository,
+    imageTagMutability: parseMutability(read(Input.ImageTagMutability)),
+    skipExisting: parseBoolean(Input.SkipExisting, read(Input.SkipExisting)),
+    maxParallel: parseMaxParallel(read(Input.MaxParallel)),
+    username,
+    password,
+    tls: {
+      plainHttp: parseBoolean(Input.PlainHttp, read(Input.PlainHttp)),
+      insecureSkipTlsVerify: parseBoolean(
+        Input.InsecureSkipTlsVerify,
+        read(Input.InsecureSkipTlsVerify)
+      ),
+      caFile
+    }
+  }
+}

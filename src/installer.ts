@@ -1,0 +1,160 @@
+import * as core from '@actions/core'
+import { HttpClient } from '@actions/http-client'
+import * as tc from '@actions/tool-cache'
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import { TOOL_NAME, USER_AGENT } from './constants.js'
+import { UserError } from './errors.js'
+import type { HelmVersionSpec } from './inputs.js'
+import { helmArchiveName, helmPlatform, type HelmPlatform } from './system.js'
+
+export interface InstalledHelm {
+  /** Absolute path of the helm executable. */
+  path: string
+  /** With the leading v, e.g. v3.18.0. */
+  version: string
+  /** True when it came from the tool cache with no download. */
+  fromCache: boolean
+}
+
+const LATEST_FILE: Record<string, string> = {
+  latest: 'helm-latest-version',
+  '3': 'helm3-latest-version',
+  '4': 'helm4-latest-version'
+}
+
+function http(): HttpClient {
+  return new HttpClient(USER_AGENT, [], { allowRetries: true, maxRetries: 3 })
+}
+
+async function getText(url: string, what: string): Promise<string> {
+  let response
+  try {
+    response = await http().get(url)
+  } catch (error) {
+    throw new UserError(
+      `Could not reach ${url} for ${what} (${error instanceof Error ? error.message : String(error)}): check "helm-download-url" and the runner's network or proxy.`
+    )
+  }
+  const status = response.message.statusCode ?? 0
+  const body = await response.readBody()
+  if (status !== 200) {
+    throw new UserError(
+      `${url} answered HTTP ${status} for ${what}: check "helm-version" and "helm-download-url".`
+    )
+  }
+  return body
+}
+
+/** Turns `latest`, `3` or `4` into an exact version using the mirror's *-latest-version files. */
+export async function resolveHelmVersion(spec: HelmVersionSpec, baseUrl: string): Promise<string> {
+  if (spec.kind === 'exact') return `v${spec.version}`
+  const key = spec.kind === 'latest' ? 'latest' : String(spec.major)
+  const url = `${baseUrl}/${LATEST_FILE[key]}?ts=${Date.now()}`
+  const text = await getText(url, `the latest Helm ${spec.kind === 'latest' ? '' : spec.major}`)
+  const version = text
+    .split(/\r?\n/)
+    .map(line => line.trim())
+    .find(line => /^v\d+\.\d+\.\d+$/.test(line))
+  if (!version) {
+    throw new UserError(
+      `${baseUrl}/${LATEST_FILE[key]} holds no Helm version: check "helm-download-url", or set an exact "helm-version".`
+    )
+  }
+  if (spec.kind === 'major' && !version.startsWith(`v${spec.major}.`)) {
+    throw new UserError(
+      `${baseUrl}/${LATEST_FILE[key]} names ${version}, not a Helm ${spec.major} release: set an exact "helm-version".`
+    )
+  }
+  return version
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}
+
+/** `<hex>  <file>` (shasum format) or a bare hex digest. */
+export function parseChecksumFile(text: string): string | undefined {
+  return /^([a-f0-9]{64})\b/i.exec(text.trim())?.[1]?.toLowerCase()
+}
+
+async function download(url: string, version: string): Promise<string> {
+  try {
+    return await tc.downloadTool(url)
+  } catch (error) {
+    if (error instanceof tc.HTTPError && error.httpStatusCode === 404) {
+      throw new UserError(
+        `Helm ${version} is not at ${url} (HTTP 404): check "helm-version" and "helm-download-url".`
+      )
+    }
+    throw new UserError(
+      `Could not download ${url} (${error instanceof Error ? error.message : String(error)}): check "helm-download-url" and the runner's network.`
+    )
+  }
+}
+
+async function downloadVerifyExtract(
+  version: string,
+  baseUrl: string,
+  platform: HelmPlatform
+): Promise<string> {
+  const archive = helmArchiveName(version, platform)
+  const url = `${baseUrl}/${archive}`
+  const [file, checksumText] = await Promise.all([
+    download(url, version),
+    getText(`${url}.sha256sum`, `the checksum of ${archive}`)
+  ])
+  const expected = parseChecksumFile(checksumText)
+  if (!expected) {
+    await fs.rm(file, { force: true })
+    throw new UserError(
+      `${url}.sha256sum holds no SHA-256 digest: the mirror in "helm-download-url" must publish .sha256sum files as get.helm.sh does.`
+    )
+  }
+  const actual = await sha256File(file)
+  if (actual !== expected) {
+    await fs.rm(file, { force: true })
+    throw new UserError(
+      `Helm archive ${archive} failed checksum verification (expected sha256 ${expected}, got ${actual}); nothing was installed: the download was corrupted or tampered with, check "helm-download-url".`
+    )
+  }
+  core.info(`Verified ${archive} (sha256 ${actual})`)
+  const extracted =
+    platform.extension === 'zip' ? await tc.extractZip(file) : await tc.extractTar(file)
+  await fs.rm(file, { force: true })
+  const binDir = path.join(extracted, `${platform.os}-${platform.arch}`)
+  try {
+    await fs.access(path.join(binDir, platform.executable))
+  } catch {
+    throw new UserError(
+      `${archive} has no ${platform.os}-${platform.arch}/${platform.executable}: the mirror in "helm-download-url" must serve official Helm archives.`
+    )
+  }
+  return tc.cacheDir(binDir, TOOL_NAME, version.replace(/^v/, ''))
+}
+
+/** Finds Helm in the tool cache, or downloads, verifies, extracts and caches it. */
+export async function installHelm(spec: HelmVersionSpec, baseUrl: string): Promise<InstalledHelm> {
+  const platform = helmPlatform()
+  if (spec.kind === 'exact') {
+    const cached = tc.find(TOOL_NAME, spec.version)
+    if (cached) {
+      return {
+        path: path.join(cached, platform.executable),
+        version: `v${spec.version}`,
+        fromCache: true
+      }
+    }
+  }
+  const version = await resolveHelmVersion(spec, baseUrl)
+  const cached = tc.find(TOOL_NAME, version.replace(/^v/, ''))
+  if (cached) {
+    return { path: path.join(cached, platform.executable), version, fromCache: true }
+  }
+  const dir = await downloadVerifyExtract(version, baseUrl, platform)
+  return { path: path.join(dir, platform.executable), version, fromCache: false }
+}

@@ -1,0 +1,175 @@
+import * as core from '@actions/core'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import pLimit from 'p-limit'
+import pRetry from 'p-retry'
+import { hasChartLock } from './chart.js'
+import { UserError, errorMessage } from './errors.js'
+import { Helm, HelmCommandError } from './helm.js'
+import { ociReference, ociRepository, type ChartJob, type Target } from './plan.js'
+
+export interface ChartResult {
+  chart: string
+  version: string
+  ref: string
+  digest: string
+  repository: string
+  registry: string
+  pushed: boolean
+  /** Set when this chart failed; the step fails at the end. */
+  error?: string
+}
+
+export interface PublishOptions {
+  target: Target
+  appVersion?: string
+  /** Whether `version` came from the input (then `helm package --version` applies it). */
+  versionOverride: boolean
+  /** Digest of versions that already exist, by job index (skip-existing). */
+  existing: Map<number, string>
+  maxParallel: number
+  workDir: string
+  /** Describes how to create a missing repository, for the error message. */
+  missingRepositoryFix: (repositoryName: string) => string
+  retry: { retries: number; minTimeoutMs: number }
+}
+
+/** Collects a chart's log lines so parallel charts print as one readable group each. */
+class ChartLog {
+  readonly lines: string[] = []
+  add = (line: string): void => {
+    this.lines.push(line)
+  }
+}
+
+function explainPushFailure(
+  error: HelmCommandError,
+  job: ChartJob,
+  target: Target,
+  options: PublishOptions
+): Error {
+  const where = `${target.host}/${job.repositoryName}`
+  switch (error.kind) {
+    case 'missing-repository':
+      return new UserError(
+        `Repository "${job.repositoryName}" does not exist in ${target.host}: ${options.missingRepositoryFix(job.repositoryName)}`
+      )
+    case 'immutable':
+      return new UserError(
+        `Chart ${job.meta.name} version ${job.version} already exists in ${where} and its tags are immutable: set "skip-existing: true" to skip published versions, or bump the chart version.`
+      )
+    case 'auth':
+      return new UserError(
+        `Registry ${target.host} refused the push to ${job.repositoryName} (${error.message.replace(/^helm push failed: /, '')}): check that the job's role may push there (ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchCheckLayerAvailability).`
+      )
+    default:
+      return error
+  }
+}
+
+/** What is known of a chart's result before it is published. */
+function resultBase(job: ChartJob, target: Target): ChartResult {
+  return {
+    chart: job.meta.name,
+    version: job.version,
+    ref: ociReference(target, job.meta.name, job.tag),
+    digest: '',
+    repository: ociRepository(target),
+    registry: target.host,
+    pushed: false
+  }
+}
+
+async function publishOne(
+  helm: Helm,
+  job: ChartJob,
+  index: number,
+  options: PublishOptions,
+  log: ChartLog
+): Promise<ChartResult> {
+  const { target } = options
+  const base = resultBase(job, target)
+  const existing = options.existing.get(index)
+  if (existing) {
+    log.add(`${base.ref} already exists (${existing}); skipped because skip-existing is set`)
+    return { ...base, digest: existing, pushed: false }
+  }
+  let archive = job.source.path
+  if (job.source.kind === 'dir') {
+    if (job.meta.dependencies.length > 0) {
+      await helm.dependencyBuild(job.source.path, await hasChartLock(job.source.path))
+    }
+    const destination = await fs.mkdtemp(path.join(options.workDir, `${job.meta.name}-`))
+    archive = await helm.package(
+      job.source.path,
+      destination,
+      options.versionOverride ? job.version : undefined,
+      options.appVersion
+    )
+    log.add(`Packaged ${archive}`)
+  }
+  const remote = ociRepository(target)
+  const result = await pRetry(() => helm.push(archive, remote), {
+    retries: options.retry.retries,
+    minTimeout: options.retry.minTimeoutMs,
+    factor: 2,
+    shouldRetry: ({ error }) => error instanceof HelmCommandError && error.kind === 'transient',
+    onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+      if (error instanceof HelmCommandError && error.kind === 'transient' && retriesLeft > 0) {
+        log.add(`Push attempt ${attemptNumber} failed (${errorMessage(error)}); retrying`)
+      }
+    }
+  }).catch((error: unknown) => {
+    throw error instanceof HelmCommandError
+      ? explainPushFailure(error, job, target, options)
+      : error
+  })
+  log.add(`Pushed ${base.ref} (${result.digest})`)
+  return { ...base, digest: result.digest, pushed: true }
+}
+
+/**
+ * Publishes every chart: a chart starts once the charts it depends on are published, at most
+ * `maxParallel` at a time. A failure fails that chart (and its dependants), never the others.
+ */
+export async function publishCharts(
+  helm: Helm,
+  jobs: ChartJob[],
+  options: PublishOptions
+): Promise<ChartResult[]> {
+  const limit = pLimit(options.maxParallel)
+  const done = new Map<number, Promise<ChartResult>>()
+  const start = (i: number): Promise<ChartResult> => {
+    const known = done.get(i)
+    if (known) return known
+    const job = jobs[i]
+    const promise = (async () => {
+      const deps = await Promise.all(job.dependsOn.map(start))
+      const failedDep = deps.find(d => d.error)
+      const base = resultBase(job, options.target)
+      if (failedDep) {
+        return { ...base, error: `not published because its dependency ${failedDep.chart} failed` }
+      }
+      return limit(async () => {
+        const log = new ChartLog()
+        const started = Date.now()
+        let result: ChartResult
+        try {
+          result = await publishOne(helm, job, i, options, log)
+        } catch (error) {
+          result = { ...base, error: errorMessage(error) }
+          log.add(`Failed: ${result.error}`)
+        }
+        core.startGroup(
+          `${job.meta.name} ${job.version} (${job.source.display}) ${result.error ? 'failed' : result.pushed ? 'pushed' : 'skipped'} in ${((Date.now() - started) / 1000).toFixed(1)}s`
+        )
+        for (const line of log.lines) core.info(line)
+        core.endGroup()
+        return result
+      })
+    })()
+    done.set(i, promise)
+    return promise
+  }
+  return Promise.all(jobs.map((_, i) => start(i)))
+}

@@ -1,0 +1,97 @@
+import { UserError } from './errors.js'
+
+/** A private Amazon ECR registry host, parsed. */
+export interface EcrHost {
+  kind: 'ecr'
+  host: string
+  accountId: string
+  region: string
+  partition: string
+  fips: boolean
+  dualStack: boolean
+}
+
+export interface EcrPublicHost {
+  kind: 'ecr-public'
+  host: string
+  region: 'us-east-1'
+}
+
+export interface OtherHost {
+  kind: 'other'
+  host: string
+}
+
+export type RegistryHost = EcrHost | EcrPublicHost | OtherHost
+
+export const ECR_PUBLIC_HOST = 'public.ecr.aws'
+
+// <account>.dkr.ecr[-fips].<region>.<suffix> and the dual-stack <account>.dkr-ecr[-fips].<region>.on.aws
+const ECR_HOST =
+  /^(\d{12})\.(dkr\.ecr|dkr\.ecr-fips|dkr-ecr|dkr-ecr-fips)\.([a-z]{2}(?:-[a-z]+)+-\d+)\.(amazonaws\.com|amazonaws\.com\.cn|on\.aws|amazonaws\.eu|c2s\.ic\.gov|sc2s\.sgov\.gov)$/
+
+const PARTITION_BY_SUFFIX: Record<string, string> = {
+  'amazonaws.com': 'aws',
+  'amazonaws.com.cn': 'aws-cn',
+  'amazonaws.eu': 'aws-eusc',
+  'c2s.ic.gov': 'aws-iso',
+  'sc2s.sgov.gov': 'aws-iso-b'
+}
+
+/** host[:port] with no scheme, path, user info or whitespace. */
+const HOST_PORT =
+  /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::\d{1,5})?$|^\[[0-9a-f:]+\](?::\d{1,5})?$/i
+
+export function partitionOf(region: string, suffix = 'amazonaws.com'): string {
+  if (region.startsWith('us-gov-')) return 'aws-us-gov'
+  if (region.startsWith('cn-')) return 'aws-cn'
+  if (region.startsWith('us-iso-')) return 'aws-iso'
+  if (region.startsWith('us-isob-')) return 'aws-iso-b'
+  if (region.startsWith('eusc-')) return 'aws-eusc'
+  return PARTITION_BY_SUFFIX[suffix] ?? 'aws'
+}
+
+/** Parses the `registry` input. Throws a UserError for a value that is not a bare host. */
+export function parseRegistryHost(input: string): RegistryHost {
+  const host = input.trim().toLowerCase()
+  if (/^[a-z][a-z0-9+.-]*:\/\//.test(host)) {
+    throw new UserError(
+      `Input "registry" must be a bare host without a scheme (got "${input}"): remove the "${host.split('://')[0]}://" prefix, e.g. "123456789012.dkr.ecr.eu-west-2.amazonaws.com".`
+    )
+  }
+  if (host.includes('/')) {
+    throw new UserError(
+      `Input "registry" must be a host without a path (got "${input}"): put the path in "namespace" instead.`
+    )
+  }
+  if (!HOST_PORT.test(host)) {
+    throw new UserError(
+      `Input "registry" is not a valid host name (got "${input}"): use a host such as "123456789012.dkr.ecr.eu-west-2.amazonaws.com".`
+    )
+  }
+  if (host === ECR_PUBLIC_HOST) return { kind: 'ecr-public', host, region: 'us-east-1' }
+  const match = ECR_HOST.exec(host)
+  if (match) {
+    const [, accountId, label, region, suffix] = match
+    return {
+      kind: 'ecr',
+      host,
+      accountId,
+      region,
+      partition: partitionOf(region, suffix),
+      fips: label.endsWith('-fips'),
+      dualStack: label.startsWith('dkr-ecr')
+    }
+  }
+  if (/(^|\.)dkr[.-]ecr/.test(host) || host.endsWith('.amazonaws.com')) {
+    throw new UserError(
+      `Input "registry" looks like an Amazon ECR host but is not one (got "${input}"): use ACCOUNT.dkr.ecr.REGION.amazonaws.com with a 12-digit account id.`
+    )
+  }
+  return { kind: 'other', host }
+}
+
+/** Strips the scheme from GetAuthorizationToken's proxyEndpoint, as amazon-ecr-login does. */
+export function hostFromProxyEndpoint(proxyEndpoint: string): string {
+  return proxyEndpoint.replace(/^https?:\/\//, '').replace(/\/+$/, '')
+}
