@@ -34135,6 +34135,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
 
+// UNUSED EXPORTS: seedRegistryConfig
+
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -39986,9 +39988,11 @@ async function installHelm(spec, baseUrl) {
         }
     }
     const version = await resolveHelmVersion(spec, baseUrl);
-    const cached = find(TOOL_NAME, version.replace(/^v/, ''));
-    if (cached) {
-        return { path: external_node_path_.join(cached, platform.executable), version, fromCache: true };
+    if (spec.kind !== 'exact') {
+        const cached = find(TOOL_NAME, version.replace(/^v/, ''));
+        if (cached) {
+            return { path: external_node_path_.join(cached, platform.executable), version, fromCache: true };
+        }
     }
     const dir = await downloadVerifyExtract(version, baseUrl, platform);
     return { path: external_node_path_.join(dir, platform.executable), version, fromCache: false };
@@ -40611,7 +40615,18 @@ function missingRepositoryFix(auth, inputs) {
     }
     return () => `create it in the registry first, or check "namespace" (now "${inputs.namespace}").`;
 }
+/**
+ * Seeds the job-private registry config with an empty entry for the host. A config with no
+ * auth entry lets Helm (every version) hand the password to a docker-credential-* helper it
+ * finds on PATH, i.e. into the runner user's keyring where it outlives the job; with an entry,
+ * Helm writes the login into this file, which the post step deletes.
+ */
+async function seedRegistryConfig(file, host) {
+    await promises_.writeFile(file, JSON.stringify({ auths: { [host]: {} } }, null, 2), { mode: 0o600 });
+}
 async function loginWithRetry(helm, login) {
+    // Helm stores base64(user:password) in the config file; mask that form too.
+    core_setSecret(Buffer.from(`${login.username}:${login.password}`).toString('base64'));
     try {
         await pRetry(() => helm.registryLogin(login.host, login.username, login.password), {
             retries: 2,
@@ -40642,13 +40657,18 @@ async function privateDirectory() {
     await promises_.mkdir(dockerConfig, { recursive: true, mode: 0o700 });
     return { root, registryConfig, dockerConfig };
 }
-/** Finds versions that are already published: one API call (or helm pull) per repository. */
-async function findExisting(jobs, auth, helm, target, workDir) {
+/** Looks up whether a chart version is already published: ECR's API, else `helm pull`. */
+function existingLookup(auth, helm, target, workDir) {
+    const api = auth.api;
+    if (api)
+        return job => api.findTag(job.repositoryName, job.tag);
+    return async (job) => helm.remoteDigest(ociRepository(target), job.meta.name, job.version, await promises_.mkdtemp(external_node_path_.join(workDir, 'exists-')));
+}
+/** Checks every chart up front: one lookup per repository (one chart per repository per run). */
+async function findExisting(jobs, lookup) {
     const existing = new Map();
     await Promise.all(jobs.map(async (job, i) => {
-        const digest = auth.api
-            ? await auth.api.findTag(job.repositoryName, job.tag)
-            : await helm.remoteDigest(`oci://${target.host}${target.namespace ? `/${target.namespace}` : ''}`, job.meta.name, job.version, await promises_.mkdtemp(external_node_path_.join(workDir, 'exists-')));
+        const digest = await lookup(job);
         if (digest)
             existing.set(i, digest);
     }));
@@ -40732,6 +40752,7 @@ async function run() {
         }
         rejectDuplicateNames(jobs);
         linkDependencies(jobs, target);
+        await seedRegistryConfig(dirs.registryConfig, auth.login.host);
         await loginWithRetry(helm, auth.login);
         state_saveState({
             registryConfigDir: dirs.root,
@@ -40749,14 +40770,14 @@ async function run() {
                     : `Repository ${name} exists`);
             }));
         }
-        const existing = inputs.skipExisting
-            ? await findExisting(jobs, auth, helm, target, dirs.root)
-            : new Map();
+        const lookup = inputs.skipExisting ? existingLookup(auth, helm, target, dirs.root) : undefined;
+        const existing = lookup ? await findExisting(jobs, lookup) : new Map();
         const results = await publishCharts(helm, jobs, {
             target,
             appVersion: inputs.appVersion,
             versionOverride: inputs.version !== undefined,
             existing,
+            lookupExisting: lookup,
             maxParallel: inputs.maxParallel,
             workDir: dirs.root,
             missingRepositoryFix: missingRepositoryFix(auth, inputs),

@@ -151,9 +151,11 @@ export async function installHelm(spec: HelmVersionSpec, baseUrl: string): Promi
     }
   }
   const version = await resolveHelmVersion(spec, baseUrl)
-  const cached = tc.find(TOOL_NAME, version.replace(/^v/, ''))
-  if (cached) {
-    return { path: path.join(cached, platform.executable), version, fromCache: true }
+  if (spec.kind !== 'exact') {
+    const cached = tc.find(TOOL_NAME, version.replace(/^v/, ''))
+    if (cached) {
+      return { path: path.join(cached, platform.executable), version, fromCache: true }
+    }
   }
   const dir = await downloadVerifyExtract(version, baseUrl, platform)
   return { path: path.join(dir, platform.executable), version, fromCache: false }

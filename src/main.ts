@@ -16,7 +16,7 @@ import { UserError, errorMessage } from './errors.js'
 import { Helm, HelmCommandError } from './helm.js'
 import { readInputs, type Inputs } from './inputs.js'
 import { installHelm } from './installer.js'
-import { linkDependencies, makeJob, type ChartJob, type Target } from './plan.js'
+import { linkDependencies, makeJob, ociRepository, type ChartJob, type Target } from './plan.js'
 import { publishCharts, type ChartResult } from './publish.js'
 import { saveState } from './state.js'
 import { setOutputs, writeSummary } from './summary.js'
@@ -79,7 +79,19 @@ function missingRepositoryFix(auth: Authentication, inputs: Inputs): (name: stri
   return () => `create it in the registry first, or check "namespace" (now "${inputs.namespace}").`
 }
 
+/**
+ * Seeds the job-private registry config with an empty entry for the host. A config with no
+ * auth entry lets Helm (every version) hand the password to a docker-credential-* helper it
+ * finds on PATH, i.e. into the runner user's keyring where it outlives the job; with an entry,
+ * Helm writes the login into this file, which the post step deletes.
+ */
+export async function seedRegistryConfig(file: string, host: string): Promise<void> {
+  await fs.writeFile(file, JSON.stringify({ auths: { [host]: {} } }, null, 2), { mode: 0o600 })
+}
+
 async function loginWithRetry(helm: Helm, login: RegistryLogin): Promise<void> {
+  // Helm stores base64(user:password) in the config file; mask that form too.
+  core.setSecret(Buffer.from(`${login.username}:${login.password}`).toString('base64'))
   try {
     await pRetry(() => helm.registryLogin(login.host, login.username, login.password), {
       retries: 2,
@@ -119,25 +131,33 @@ async function privateDirectory(): Promise<{
   return { root, registryConfig, dockerConfig }
 }
 
-/** Finds versions that are already published: one API call (or helm pull) per repository. */
-async function findExisting(
-  jobs: ChartJob[],
+/** Looks up whether a chart version is already published: ECR's API, else `helm pull`. */
+function existingLookup(
   auth: Authentication,
   helm: Helm,
   target: Target,
   workDir: string
+): (job: ChartJob) => Promise<string | undefined> {
+  const api = auth.api
+  if (api) return job => api.findTag(job.repositoryName, job.tag)
+  return async job =>
+    helm.remoteDigest(
+      ociRepository(target),
+      job.meta.name,
+      job.version,
+      await fs.mkdtemp(path.join(workDir, 'exists-'))
+    )
+}
+
+/** Checks every chart up front: one lookup per repository (one chart per repository per run). */
+async function findExisting(
+  jobs: ChartJob[],
+  lookup: (job: ChartJob) => Promise<string | undefined>
 ): Promise<Map<number, string>> {
   const existing = new Map<number, string>()
   await Promise.all(
     jobs.map(async (job, i) => {
-      const digest = auth.api
-        ? await auth.api.findTag(job.repositoryName, job.tag)
-        : await helm.remoteDigest(
-            `oci://${target.host}${target.namespace ? `/${target.namespace}` : ''}`,
-            job.meta.name,
-            job.version,
-            await fs.mkdtemp(path.join(workDir, 'exists-'))
-          )
+      const digest = await lookup(job)
       if (digest) existing.set(i, digest)
     })
   )
@@ -249,6 +269,7 @@ export async function run(): Promise<void> {
     rejectDuplicateNames(jobs)
     linkDependencies(jobs, target)
 
+    await seedRegistryConfig(dirs.registryConfig, auth.login.host)
     await loginWithRetry(helm, auth.login)
     saveState({
       registryConfigDir: dirs.root,
@@ -271,15 +292,15 @@ export async function run(): Promise<void> {
         })
       )
     }
-    const existing = inputs.skipExisting
-      ? await findExisting(jobs, auth, helm, target, dirs.root)
-      : new Map<number, string>()
+    const lookup = inputs.skipExisting ? existingLookup(auth, helm, target, dirs.root) : undefined
+    const existing = lookup ? await findExisting(jobs, lookup) : new Map<number, string>()
 
     const results = await publishCharts(helm, jobs, {
       target,
       appVersion: inputs.appVersion,
       versionOverride: inputs.version !== undefined,
       existing,
+      lookupExisting: lookup,
       maxParallel: inputs.maxParallel,
       workDir: dirs.root,
       missingRepositoryFix: missingRepositoryFix(auth, inputs),

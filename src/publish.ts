@@ -27,6 +27,11 @@ export interface PublishOptions {
   versionOverride: boolean
   /** Digest of versions that already exist, by job index (skip-existing). */
   existing: Map<number, string>
+  /**
+   * With skip-existing: looks a version up again when an immutable repository refused the tag,
+   * so a run that lost a race to a concurrent publish of the same version reports a skip.
+   */
+  lookupExisting?: (job: ChartJob) => Promise<string | undefined>
   maxParallel: number
   workDir: string
   /** Describes how to create a missing repository, for the error message. */
