@@ -38304,6 +38304,9 @@ async function toSource(absolute, workspace, display, fromGlob) {
     }
     if (stat.isDirectory()) {
         if (!(await statOrUndefined(external_node_path_.join(absolute, 'Chart.yaml')))) {
+            // A glob such as charts/* may also match folders that are not charts: skip them, as files.
+            if (fromGlob)
+                return undefined;
             throw new UserError(`Input "charts" entry "${display}" is a directory without Chart.yaml: point it at a chart directory.`);
         }
         return { kind: 'dir', path: await insideWorkspace(absolute, workspace, display), display };
@@ -38472,7 +38475,7 @@ const ECR_USERNAME = 'AWS';
 
 const ECR_PUBLIC_HOST = 'public.ecr.aws';
 // <account>.dkr.ecr[-fips].<region>.<suffix> and the dual-stack <account>.dkr-ecr[-fips].<region>.on.aws
-const ECR_HOST = /^(\d{12})\.(dkr\.ecr|dkr\.ecr-fips|dkr-ecr|dkr-ecr-fips)\.([a-z]{2}(?:-[a-z]+)+-\d+)\.(amazonaws\.com|amazonaws\.com\.cn|on\.aws|amazonaws\.eu|c2s\.ic\.gov|sc2s\.sgov\.gov)$/;
+const ECR_HOST = /^(\d{12})\.(dkr\.ecr|dkr\.ecr-fips|dkr-ecr|dkr-ecr-fips)\.([a-z]{2,4}(?:-[a-z]+)+-\d+)\.(amazonaws\.com|amazonaws\.com\.cn|on\.aws|amazonaws\.eu|c2s\.ic\.gov|sc2s\.sgov\.gov)$/;
 const PARTITION_BY_SUFFIX = {
     'amazonaws.com': 'aws',
     'amazonaws.com.cn': 'aws-cn',
@@ -38881,7 +38884,7 @@ var external_node_fs_ = __nccwpck_require__(3024);
 const defaultReader = name => getInput(name);
 /** One segment of an ECR repository name (also valid OCI). */
 const REPOSITORY_SEGMENT = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+const REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d+$/;
 const MIN_HELM = '3.8.0';
 function parseBoolean(name, value) {
     const v = value.trim().toLowerCase();

@@ -61,6 +61,8 @@ async function toSource(
   }
   if (stat.isDirectory()) {
     if (!(await statOrUndefined(path.join(absolute, 'Chart.yaml')))) {
+      // A glob such as charts/* may also match folders that are not charts: skip them, as files.
+      if (fromGlob) return undefined
       throw new UserError(
         `Input "charts" entry "${display}" is a directory without Chart.yaml: point it at a chart directory.`
       )

@@ -41,7 +41,7 @@ const defaultReader: InputReader = name => core.getInput(name)
 
 /** One segment of an ECR repository name (also valid OCI). */
 const REPOSITORY_SEGMENT = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/
+const REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d+$/
 const MIN_HELM = '3.8.0'
 
 export function parseBoolean(name: string, value: string): boolean {

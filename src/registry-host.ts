@@ -28,7 +28,7 @@ export const ECR_PUBLIC_HOST = 'public.ecr.aws'
 
 // <account>.dkr.ecr[-fips].<region>.<suffix> and the dual-stack <account>.dkr-ecr[-fips].<region>.on.aws
 const ECR_HOST =
-  /^(\d{12})\.(dkr\.ecr|dkr\.ecr-fips|dkr-ecr|dkr-ecr-fips)\.([a-z]{2}(?:-[a-z]+)+-\d+)\.(amazonaws\.com|amazonaws\.com\.cn|on\.aws|amazonaws\.eu|c2s\.ic\.gov|sc2s\.sgov\.gov)$/
+  /^(\d{12})\.(dkr\.ecr|dkr\.ecr-fips|dkr-ecr|dkr-ecr-fips)\.([a-z]{2,4}(?:-[a-z]+)+-\d+)\.(amazonaws\.com|amazonaws\.com\.cn|on\.aws|amazonaws\.eu|c2s\.ic\.gov|sc2s\.sgov\.gov)$/
 
 const PARTITION_BY_SUFFIX: Record<string, string> = {
   'amazonaws.com': 'aws',
