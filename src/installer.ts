@@ -53,7 +53,10 @@ export async function resolveHelmVersion(spec: HelmVersionSpec, baseUrl: string)
   if (spec.kind === 'exact') return `v${spec.version}`
   const key = spec.kind === 'latest' ? 'latest' : String(spec.major)
   const url = `${baseUrl}/${LATEST_FILE[key]}?ts=${Date.now()}`
-  const text = await getText(url, `the latest Helm ${spec.kind === 'latest' ? '' : spec.major}`)
+  const text = await getText(
+    url,
+    spec.kind === 'latest' ? 'the latest Helm' : `the latest Helm ${spec.major}`
+  )
   const version = text
     .split(/\r?\n/)
     .map(line => line.trim())
