@@ -266,9 +266,14 @@ describe('privateEcr', () => {
         name: 'AccessDeniedException'
       })
     )
-    const error = await (await privateEcr('eu-west-2')).login().catch((e: unknown) => e as Error)
+    const error = await (
+      await privateEcr('eu-west-2')
+    )
+      .login()
+      .then(() => undefined)
+      .catch((e: unknown) => e as Error)
     expect(error).toBeInstanceOf(UserError)
-    expect(error.message).toBe(
+    expect(error?.message).toBe(
       "AWS denied ecr:GetAuthorizationToken in eu-west-2 (not authorized to perform: ecr:GetAuthorizationToken): grant the permission to the job's role (see the README's IAM policy)."
     )
   })
