@@ -40719,6 +40719,7 @@ function reportFailures(results) {
 async function run() {
     try {
         const inputs = readInputs();
+        info(`Publishing ${inputs.charts.join(', ')} to ${inputs.registry?.host ?? 'the default Amazon ECR registry'}${inputs.namespace ? `/${inputs.namespace}` : ''}`);
         const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
         const dirs = await privateDirectory();
         state_saveState({ registryConfigDir: dirs.root, loggedInHosts: [] });

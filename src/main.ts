@@ -218,6 +218,9 @@ function reportFailures(results: ChartResult[]): void {
 export async function run(): Promise<void> {
   try {
     const inputs = readInputs()
+    core.info(
+      `Publishing ${inputs.charts.join(', ')} to ${inputs.registry?.host ?? 'the default Amazon ECR registry'}${inputs.namespace ? `/${inputs.namespace}` : ''}`
+    )
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd()
     const dirs = await privateDirectory()
     saveState({ registryConfigDir: dirs.root, loggedInHosts: [] })
