@@ -716,28 +716,37 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     else req.pipe(upstream)
   }
 
+  // One public port, two internal servers: the first byte of each connection decides (0x16 is a
+  // TLS handshake record); the connection is then piped to the internal server of that kind.
+  // Piping (rather than handing the socket over) keeps Node's http parser fed reliably.
   const plainServer = http.createServer(gateHandler(false))
   const tlsServer = https.createServer({ cert, key }, gateHandler(true))
+  tlsServer.on('tlsClientError', (_err, socket) => socket.destroy())
   const sockets = new Set<net.Socket>()
+  const track = (s: net.Socket): void => {
+    sockets.add(s)
+    s.once('close', () => sockets.delete(s))
+    s.on('error', () => s.destroy())
+  }
   const gate = net.createServer(socket => {
     if (faultState.down) {
       socket.resetAndDestroy()
       return
     }
-    sockets.add(socket)
-    socket.once('close', () => sockets.delete(socket))
-    socket.once('error', () => socket.destroy())
+    track(socket)
     socket.once('data', (first: Buffer) => {
-      socket.pause()
-      socket.unshift(first)
       const target = first[0] === 0x16 ? tlsServer : plainServer
-      target.emit('connection', socket)
-      process.nextTick(() => socket.resume())
+      const inner = net.connect((target.address() as net.AddressInfo).port, '127.0.0.1')
+      track(inner)
+      inner.write(first)
+      socket.pipe(inner)
+      inner.pipe(socket)
+      socket.once('close', () => inner.destroy())
+      inner.once('close', () => socket.destroy())
     })
   })
-  tlsServer.on('tlsClientError', (_err, socket) => socket.destroy())
 
-  await Promise.all([listen(apiServer), listen(gate)])
+  await Promise.all([listen(apiServer), listen(gate), listen(plainServer), listen(tlsServer)])
   const apiPort = (apiServer.address() as net.AddressInfo).port
   const gatePort = (gate.address() as net.AddressInfo).port
   const apiUrl = `http://127.0.0.1:${apiPort}`
