@@ -1,0 +1,543 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import * as fs from 'node:fs/promises'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, test } from 'vitest'
+import {
+  Helm,
+  HelmCommandError,
+  classifyHelmError,
+  helmErrorLine,
+  parsePackageOutput,
+  parsePushOutput,
+  type HelmErrorKind
+} from '../src/helm.js'
+import type { TlsOptions } from '../src/inputs.js'
+import { FakeHelm, fakeDigest } from './fixtures/fake-helm.js'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const UNIT_OUTPUTS = path.join(here, 'fixtures', 'helm-output-unit')
+const RECORDED_OUTPUTS = path.join(here, 'fixtures', 'helm-output')
+
+const HOST = '123456789012.dkr.ecr.eu-west-2.amazonaws.com'
+const DIGEST = 'sha256:666e343afefe30f8b87c265b29845d9a19025cf694deca10bfefbe945fe56771'
+const CA = '/etc/ssl/registry-ca.pem'
+
+function output(name: string): string {
+  return readFileSync(path.join(UNIT_OUTPUTS, name), 'utf8')
+}
+
+/** A HelmResult with the fixture on the stream its file name says. */
+function result(name: string, exitCode = 0) {
+  const text = output(name)
+  return name.includes('.stdout.')
+    ? { exitCode, stdout: text, stderr: '' }
+    : { exitCode, stdout: '', stderr: text }
+}
+
+const NO_TLS: TlsOptions = { plainHttp: false, insecureSkipTlsVerify: false }
+const TLS: Record<string, TlsOptions> = {
+  none: NO_TLS,
+  plain: { ...NO_TLS, plainHttp: true },
+  insecure: { ...NO_TLS, insecureSkipTlsVerify: true },
+  ca: { ...NO_TLS, caFile: CA },
+  all: { plainHttp: true, insecureSkipTlsVerify: true, caFile: CA }
+}
+
+const helmAt = (version: string, tls: TlsOptions) => new Helm('/usr/bin/helm', version, {}, tls)
+
+describe('registry flags by Helm version (argv)', () => {
+  const insecure = '--insecure'
+  const skip = '--insecure-skip-tls-verify'
+  const plain = '--plain-http'
+  const ca = ['--ca-file', CA]
+
+  // version, TLS combination, login flags, push flags, unsupported inputs
+  test.each<[string, string, string[], string[], string[]]>([
+    ['v3.9.4', 'none', [], [], []],
+    ['v3.9.4', 'plain', [], [], ['plain-http (Helm 3.13+)']],
+    ['v3.9.4', 'insecure', [insecure], [], ['insecure-skip-tls-verify (Helm 3.12+)']],
+    ['v3.9.4', 'ca', [], [], ['ca-file (Helm 3.12+)']],
+    [
+      'v3.9.4',
+      'all',
+      [insecure],
+      [],
+      ['plain-http (Helm 3.13+)', 'ca-file (Helm 3.12+)', 'insecure-skip-tls-verify (Helm 3.12+)']
+    ],
+    ['v3.12.0', 'none', [], [], []],
+    ['v3.12.0', 'plain', [], [], ['plain-http (Helm 3.13+)']],
+    ['v3.12.0', 'insecure', [insecure], [skip], []],
+    ['v3.12.0', 'ca', ca, ca, []],
+    ['v3.12.0', 'all', [insecure, ...ca], [skip, ...ca], ['plain-http (Helm 3.13+)']],
+    ['v3.13.0', 'none', [], [], []],
+    ['v3.13.0', 'plain', [], [plain], []],
+    ['v3.13.0', 'insecure', [insecure], [skip], []],
+    ['v3.13.0', 'ca', ca, ca, []],
+    ['v3.13.0', 'all', [insecure, ...ca], [plain, skip, ...ca], []],
+    ['v3.18.0', 'none', [], [], []],
+    ['v3.18.0', 'plain', [plain], [plain], []],
+    ['v3.18.0', 'insecure', [insecure], [skip], []],
+    ['v3.18.0', 'ca', ca, ca, []],
+    ['v3.18.0', 'all', [plain, insecure, ...ca], [plain, skip, ...ca], []],
+    ['v4.1.4', 'none', [], [], []],
+    ['v4.1.4', 'plain', [plain], [plain], []],
+    ['v4.1.4', 'insecure', [insecure], [skip], []],
+    ['v4.1.4', 'ca', ca, ca, []],
+    ['v4.1.4', 'all', [plain, insecure, ...ca], [plain, skip, ...ca], []]
+  ])('Helm %s with TLS %s', (version, tls, loginFlags, pushFlags, unsupported) => {
+    const helm = helmAt(version, TLS[tls])
+    expect(helm.registryFlags('login')).toEqual(loginFlags)
+    expect(helm.registryFlags('push')).toEqual(pushFlags)
+    expect(helm.registryFlags('pull')).toEqual(pushFlags)
+    expect(helm.loginArgs(HOST, 'AWS')).toEqual([
+      'registry',
+      'login',
+      HOST,
+      '--username',
+      'AWS',
+      '--password-stdin',
+      ...loginFlags
+    ])
+    expect(helm.pushArgs('/tmp/w/mychart-0.1.0.tgz', `oci://${HOST}/charts`)).toEqual([
+      'push',
+      '/tmp/w/mychart-0.1.0.tgz',
+      `oci://${HOST}/charts`,
+      ...pushFlags
+    ])
+    // package never talks to the registry: no TLS flags, whatever the version
+    expect(helm.packageArgs('/ws/charts/mychart', '/tmp/w')).toEqual([
+      'package',
+      '/ws/charts/mychart',
+      '--destination',
+      '/tmp/w'
+    ])
+    expect(helm.unsupportedTlsInputs()).toEqual(unsupported)
+    // never a password on the command line
+    expect(helm.loginArgs(HOST, 'AWS')).not.toContain('--password')
+    expect(helm.loginArgs(HOST, 'AWS')).not.toContain('-p')
+  })
+
+  test.each(['v3.9.4', 'v3.12.0', 'v3.13.0', 'v3.18.0', 'v4.1.4'])(
+    'Helm %s packageArgs with version and app version',
+    version => {
+      const helm = helmAt(version, TLS.all)
+      expect(helm.packageArgs('/c', '/d', '1.2.3+build.5', '2.0')).toEqual([
+        'package',
+        '/c',
+        '--destination',
+        '/d',
+        '--version',
+        '1.2.3+build.5',
+        '--app-version',
+        '2.0'
+      ])
+      expect(helm.packageArgs('/c', '/d', undefined, '2.0')).toEqual([
+        'package',
+        '/c',
+        '--destination',
+        '/d',
+        '--app-version',
+        '2.0'
+      ])
+    }
+  )
+
+  test.each([
+    ['v3.9.4', '3.9.4', 3],
+    ['v3.18.0', '3.18.0', 3],
+    ['v4.1.4', '4.1.4', 4],
+    ['4.2.1', '4.2.1', 4]
+  ])('%s: semver %s, major %d', (version, semver, major) => {
+    const helm = helmAt(version, NO_TLS)
+    expect(helm.semver).toBe(semver)
+    expect(helm.major).toBe(major)
+  })
+})
+
+describe('parsePushOutput', () => {
+  test.each([
+    'push-ok.helm-3.9.4.stdout.txt',
+    'push-ok.helm-3.18.0.stderr.txt',
+    'push-ok.helm-4.1.4.stderr.txt',
+    'push-ok.helm-4.2.1.stdout.txt'
+  ])('%s', name => {
+    expect(parsePushOutput(output(name))).toEqual({
+      pushed: `${HOST}/charts/mychart:0.1.0`,
+      digest: DIGEST
+    })
+  })
+
+  test.each(['push-underscore.helm-3.18.0.stderr.txt', 'push-underscore.helm-4.2.1.stdout.txt'])(
+    '%s (tag with an underscore and the explanation after it)',
+    name => {
+      expect(parsePushOutput(output(name))).toEqual({
+        pushed: `${HOST}/charts/mychart:1.2.3_build.5`,
+        digest: DIGEST
+      })
+    }
+  )
+
+  it('finds the lines with stdout and stderr joined in either order', () => {
+    const { stdout, stderr } = result('push-ok.helm-3.18.0.stderr.txt')
+    expect(parsePushOutput(`${stdout}\n${stderr}`)?.digest).toBe(DIGEST)
+    expect(parsePushOutput(`${stderr}\n${stdout}`)?.digest).toBe(DIGEST)
+  })
+
+  it('tolerates CRLF and Helm 4 log lines around the result', () => {
+    const text = `time=2026-01-01T00:00:00Z level=WARN msg="something"\r\nPushed: ${HOST}/c:1.0.0\r\nDigest: ${DIGEST}\r\n`
+    expect(parsePushOutput(text)).toEqual({ pushed: `${HOST}/c:1.0.0`, digest: DIGEST })
+  })
+
+  test.each([
+    ['', 'nothing'],
+    [`Pushed: ${HOST}/c:1.0.0\n`, 'no digest'],
+    [`Digest: ${DIGEST}\n`, 'no Pushed line'],
+    [`Pushed: ${HOST}/c:1.0.0\nDigest: sha256:abc\n`, 'a short digest'],
+    [`Pulled: ${HOST}/c:1.0.0\nDigest: ${DIGEST}\n`, 'a pull'],
+    [output('push-missing-repository.helm-4.1.4.stderr.txt'), 'an error']
+  ])('%j (%s) -> undefined', text => {
+    expect(parsePushOutput(text)).toBeUndefined()
+  })
+})
+
+describe('parsePackageOutput', () => {
+  it('reads the archive path', () => {
+    expect(parsePackageOutput(output('package-ok.helm-3.18.0.stdout.txt'))).toBe(
+      '/home/runner/work/_temp/helm-ecr-publish-Ab12Cd/mychart-x1Y2z3/mychart-1.2.3+build.5.tgz'
+    )
+  })
+
+  it('keeps spaces inside the path and drops CR', () => {
+    expect(
+      parsePackageOutput(
+        'Successfully packaged chart and saved it to: C:\\Users\\runner admin\\t\\c-1.0.0.tgz\r\n'
+      )
+    ).toBe('C:\\Users\\runner admin\\t\\c-1.0.0.tgz')
+  })
+
+  it('skips warnings before the line', () => {
+    expect(
+      parsePackageOutput(
+        'walk.go:75: found symbolic link in path\nSuccessfully packaged chart and saved it to: /t/c-1.0.0.tgz\n'
+      )
+    ).toBe('/t/c-1.0.0.tgz')
+  })
+
+  it('is undefined without the line', () => {
+    expect(parsePackageOutput('')).toBeUndefined()
+    expect(parsePackageOutput('Error: Chart.yaml file is missing')).toBeUndefined()
+  })
+})
+
+describe('classifyHelmError', () => {
+  test.each<[string, HelmErrorKind]>([
+    ['push-missing-repository.helm-3.18.0.stderr.txt', 'missing-repository'],
+    ['push-missing-repository.helm-4.1.4.stderr.txt', 'missing-repository'],
+    ['push-immutable.helm-4.1.4.stderr.txt', 'immutable'],
+    ['push-denied.helm-4.1.4.stderr.txt', 'auth'],
+    ['push-unauthorized.helm-3.18.0.stderr.txt', 'auth'],
+    ['push-tag-not-found.helm-4.1.4.stderr.txt', 'transient'],
+    ['push-503.helm-3.18.0.stderr.txt', 'transient'],
+    ['login-connection-refused.helm-4.1.4.stderr.txt', 'transient'],
+    ['push-directory.helm-4.1.4.stderr.txt', 'other'],
+    ['push-strict-mode.helm-3.18.0.stderr.txt', 'other']
+  ])('%s -> %s', (name, kind) => {
+    expect(classifyHelmError(output(name))).toBe(kind)
+  })
+
+  test.each<[string, HelmErrorKind]>([
+    ['NAME_UNKNOWN: repository name not known to registry', 'missing-repository'],
+    ['name unknown: repository name not known to registry', 'missing-repository'],
+    ['TAG_INVALID: tag already exists', 'immutable'],
+    ['unexpected status: 401 Unauthorized', 'auth'],
+    ['unexpected status: 403 Forbidden', 'auth'],
+    ['no basic auth credentials', 'auth'],
+    ['basic credential not found', 'auth'],
+    ['response status code 429: toomanyrequests: Rate exceeded', 'transient'],
+    ['response status code 502: Bad Gateway', 'transient'],
+    ['read tcp 10.0.0.1:443: read: connection reset by peer', 'transient'],
+    ['Put "https://h/v2/c/blobs/uploads/x": unexpected EOF', 'transient'],
+    ['Post "https://h/v2/": EOF', 'transient'],
+    ['dial tcp: lookup h on 127.0.0.53:53: server misbehaving', 'transient'],
+    ['net/http: TLS handshake timeout', 'transient'],
+    ['dial tcp 1.2.3.4:443: i/o timeout', 'transient'],
+    ['tls: failed to verify certificate: x509: certificate signed by unknown authority', 'other'],
+    ['dial tcp: lookup nohost.invalid: no such host', 'other'],
+    ['', 'other']
+  ])('%j -> %s', (text, kind) => {
+    expect(classifyHelmError(text)).toBe(kind)
+  })
+})
+
+describe('helmErrorLine', () => {
+  it('takes the Error: line without its prefix', () => {
+    expect(helmErrorLine(result('push-immutable.helm-4.1.4.stderr.txt', 1))).toBe(
+      `failed to perform "Tag" on destination: PUT "https://${HOST}/v2/charts/mychart/manifests/0.1.0": response status code 400: tag invalid: The image tag '0.1.0' already exists in the 'charts/mychart' repository and cannot be overwritten because the repository is immutable.`
+    )
+  })
+
+  it('prefers the Error: line over warnings and log lines', () => {
+    expect(
+      helmErrorLine({
+        exitCode: 1,
+        stdout: 'Pushed nothing\n',
+        stderr:
+          'WARNING: Kubernetes configuration file is group-readable.\nError: boom   happened\nlevel=INFO msg=later\n'
+      })
+    ).toBe('boom happened')
+  })
+
+  it('falls back to the last non-empty line (stdout after stderr)', () => {
+    expect(helmErrorLine({ exitCode: 2, stdout: 'out line\n\n', stderr: 'err line\n' })).toBe(
+      'out line'
+    )
+    expect(helmErrorLine({ exitCode: 2, stdout: '', stderr: 'a\nb\n  \n' })).toBe('b')
+  })
+
+  it('names the exit code when Helm printed nothing', () => {
+    expect(helmErrorLine({ exitCode: 137, stdout: '', stderr: '\n' })).toBe(
+      'helm exited with code 137'
+    )
+  })
+})
+
+describe('HelmCommandError', () => {
+  it('is one line naming the command, and classifies both streams', () => {
+    const error = new HelmCommandError('push', {
+      exitCode: 1,
+      stdout: 'something\n',
+      stderr: output('push-missing-repository.helm-4.1.4.stderr.txt')
+    })
+    expect(error.message).toMatch(/^helm push failed: failed to perform "Push" on destination: /)
+    expect(error.message).not.toContain('\n')
+    expect(error.kind).toBe('missing-repository')
+    expect(
+      new HelmCommandError('push', { exitCode: 1, stdout: 'unauthorized', stderr: '' }).kind
+    ).toBe('auth')
+  })
+})
+
+describe('Helm against a fake helm binary', () => {
+  let tmp: string
+  let fake: FakeHelm
+  let n = 0
+
+  beforeAll(async () => {
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'helm-test-'))
+  })
+  afterAll(async () => {
+    await fs.rm(tmp, { recursive: true, force: true })
+  })
+  beforeEach(async () => {
+    fake = await FakeHelm.create(path.join(tmp, `fake-${n++}`))
+  })
+
+  const PASSWORD = 'eyJwYXlsb2FkIjoi-secret+/=\twith spaces'
+
+  test.each(['v3.9.4', 'v3.18.0', 'v4.1.4'])(
+    'Helm %s: registryLogin passes the password on stdin only',
+    async version => {
+      const lines: string[] = []
+      const helm = new Helm(fake.path, version, fake.env, TLS.all, line => lines.push(line))
+      await helm.registryLogin(HOST, 'AWS', PASSWORD)
+      const [call] = await fake.calls()
+      expect(call.argv).toEqual(helm.loginArgs(HOST, 'AWS'))
+      expect(call.stdin).toBe(PASSWORD)
+      expect(call.argv.join(' ')).not.toContain(PASSWORD)
+      expect(call.argv.some(arg => arg.includes('secret'))).toBe(false)
+      // the debug log shows the command, never the password
+      expect(lines).toEqual([`helm ${helm.loginArgs(HOST, 'AWS').join(' ')}`])
+      expect(lines.join('\n')).not.toContain('secret')
+    }
+  )
+
+  it('registryLogin failures throw a HelmCommandError with the kind', async () => {
+    await fake.failLogin(
+      'Error: login attempt to https://h/v2/ failed with status: 401 Unauthorized'
+    )
+    const helm = new Helm(fake.path, 'v3.18.0', fake.env)
+    const error = await helm.registryLogin('h', 'u', 'p').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(HelmCommandError)
+    expect((error as HelmCommandError).message).toBe(
+      'helm registry login failed: login attempt to https://h/v2/ failed with status: 401 Unauthorized'
+    )
+    expect((error as HelmCommandError).kind).toBe('auth')
+    expect((error as HelmCommandError).message).not.toContain('p\n')
+  })
+
+  test.each(['stderr', 'stdout'])('push reads Pushed:/Digest: from %s', async stream => {
+    const archive = path.join(fake.dir, 'mychart-1.2.3+build.5.tgz')
+    await fs.writeFile(archive, 'mychart 1.2.3+build.5\n')
+    const helm = new Helm(fake.path, 'v4.1.4', { ...fake.env, FAKE_HELM_STREAM: stream }, TLS.plain)
+    expect(await helm.push(archive, `oci://${HOST}/charts`)).toEqual({
+      pushed: `${HOST}/charts/mychart:1.2.3_build.5`,
+      digest: fakeDigest('mychart', '1.2.3+build.5')
+    })
+    const [call] = await fake.calls()
+    expect(call.argv).toEqual(['push', archive, `oci://${HOST}/charts`, '--plain-http'])
+    expect(call.stdin).toBeUndefined()
+  })
+
+  it('push without a result in the output is an error', async () => {
+    const script = path.join(fake.dir, 'quiet-helm')
+    await fs.writeFile(script, '#!/bin/sh\nexit 0\n', { mode: 0o755 })
+    const helm = new Helm(script, 'v3.18.0', fake.env)
+    await expect(helm.push('/x.tgz', 'oci://h')).rejects.toThrow(
+      'helm push failed: helm push printed no "Pushed:" and "Digest:" lines'
+    )
+  })
+
+  it('push failures keep the registry text', async () => {
+    const archive = path.join(fake.dir, 'mychart-0.1.0.tgz')
+    await fs.writeFile(archive, 'mychart 0.1.0\n')
+    await fake.failPush('mychart', 1, output('push-immutable.helm-4.1.4.stderr.txt').trim())
+    const helm = new Helm(fake.path, 'v4.1.4', fake.env)
+    const error = (await helm
+      .push(archive, `oci://${HOST}`)
+      .catch((e: unknown) => e)) as HelmCommandError
+    expect(error).toBeInstanceOf(HelmCommandError)
+    expect(error.kind).toBe('immutable')
+    expect(error.result.exitCode).toBe(1)
+  })
+
+  it('package returns the archive path and passes version overrides', async () => {
+    const chart = path.join(fake.dir, 'charts', 'mychart')
+    await fs.mkdir(chart, { recursive: true })
+    await fs.writeFile(
+      path.join(chart, 'Chart.yaml'),
+      'apiVersion: v2\nname: mychart\nversion: 0.1.0\n'
+    )
+    const dest = path.join(fake.dir, 'out')
+    await fs.mkdir(dest)
+    const helm = new Helm(fake.path, 'v3.18.0', fake.env, TLS.all)
+    expect(await helm.package(chart, dest, '2.0.0', '9.9')).toBe(
+      path.join(dest, 'mychart-2.0.0.tgz')
+    )
+    const [call] = await fake.calls()
+    expect(call.argv).toEqual(helm.packageArgs(chart, dest, '2.0.0', '9.9'))
+  })
+
+  it('package without the success line is an error', async () => {
+    const script = path.join(fake.dir, 'odd-helm')
+    await fs.writeFile(script, '#!/bin/sh\necho "something else"\n', { mode: 0o755 })
+    await expect(new Helm(script, 'v3.18.0', fake.env).package('/c', '/d')).rejects.toThrow(
+      'helm package failed: something else'
+    )
+  })
+
+  it('a non-zero exit fails with the Error: line', async () => {
+    const script = path.join(fake.dir, 'failing-helm')
+    await fs.writeFile(
+      script,
+      '#!/bin/sh\necho "Error: chart.metadata.version \\"x\\" is invalid" >&2\nexit 1\n',
+      { mode: 0o755 }
+    )
+    await expect(new Helm(script, 'v3.18.0', fake.env).package('/c', '/d')).rejects.toThrow(
+      'helm package failed: chart.metadata.version "x" is invalid'
+    )
+  })
+
+  test.each([
+    [true, 'build'],
+    [false, 'update']
+  ])('dependencyBuild with Chart.lock %s runs dependency %s', async (hasLock, verb) => {
+    const chart = path.join(fake.dir, 'c')
+    await fs.mkdir(chart)
+    await fs.writeFile(path.join(chart, 'Chart.yaml'), 'name: c\nversion: 1.0.0\n')
+    await new Helm(fake.path, 'v3.18.0', fake.env).dependencyBuild(chart, hasLock)
+    expect((await fake.calls())[0].argv).toEqual(['dependency', verb, chart])
+  })
+
+  it('registryLogout returns the result without throwing', async () => {
+    const helm = new Helm(fake.path, 'v3.18.0', fake.env)
+    expect(await helm.registryLogout(HOST)).toEqual({
+      exitCode: 0,
+      stdout: output('logout-ok.helm-3.18.0.stdout.txt'),
+      stderr: ''
+    })
+    expect((await fake.calls())[0].argv).toEqual(['registry', 'logout', HOST])
+  })
+
+  it('showChart returns Chart.yaml', async () => {
+    const archive = path.join(fake.dir, 'c-1.0.0.tgz')
+    await fs.writeFile(archive, 'c 1.0.0\n')
+    expect(await new Helm(fake.path, 'v3.18.0', fake.env).showChart(archive)).toBe(
+      'apiVersion: v2\nname: c\nversion: 1.0.0\n'
+    )
+  })
+
+  describe('remoteDigest', () => {
+    async function pullHelm(body: string) {
+      const script = path.join(fake.dir, 'pull-helm')
+      await fs.writeFile(
+        script,
+        `#!/bin/sh\nfor a in "$@"; do echo "$a"; done > "${fake.dir}/pull-argv"\n${body}\n`,
+        {
+          mode: 0o755
+        }
+      )
+      return new Helm(script, 'v4.1.4', fake.env, TLS.ca)
+    }
+
+    it('reads the digest of a pulled chart and passes the pull flags', async () => {
+      const helm = await pullHelm(`echo "Pulled: h/ns/c:1.0.0" >&2\necho "Digest: ${DIGEST}" >&2`)
+      expect(await helm.remoteDigest('oci://h/ns', 'c', '1.0.0', '/tmp/d')).toBe(DIGEST)
+      expect(
+        (await fs.readFile(path.join(fake.dir, 'pull-argv'), 'utf8')).trim().split('\n')
+      ).toEqual([
+        'pull',
+        'oci://h/ns/c',
+        '--version',
+        '1.0.0',
+        '--destination',
+        '/tmp/d',
+        '--ca-file',
+        CA
+      ])
+    })
+
+    test.each([
+      'Error: failed to perform "FetchReference" on source: GET "https://h/v2/ns/c/manifests/1.0.0": response status code 404: manifest unknown: manifest unknown',
+      'Error: h/ns/c:1.0.0: not found',
+      'Error: name unknown: repository name not known to registry'
+    ])('a missing chart gives undefined: %s', async text => {
+      const helm = await pullHelm(`echo '${text}' >&2\nexit 1`)
+      expect(await helm.remoteDigest('oci://h/ns', 'c', '1.0.0', '/tmp/d')).toBeUndefined()
+    })
+
+    it('other failures throw', async () => {
+      const helm = await pullHelm(`echo 'Error: unexpected status: 401 Unauthorized' >&2\nexit 1`)
+      await expect(helm.remoteDigest('oci://h/ns', 'c', '1.0.0', '/tmp/d')).rejects.toThrow(
+        'helm pull failed: unexpected status: 401 Unauthorized'
+      )
+    })
+  })
+})
+
+/** Real outputs recorded by the e2e suite, when it has run: the parsers must accept them too. */
+function recordedFiles(dir: string): string[] {
+  if (!existsSync(dir)) return []
+  return readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter(name => statSync(path.join(dir, name)).isFile() && !name.endsWith('.md'))
+}
+
+describe.runIf(recordedFiles(RECORDED_OUTPUTS).length > 0)('recorded Helm outputs (e2e)', () => {
+  test.each(recordedFiles(RECORDED_OUTPUTS))('%s', name => {
+    const text = readFileSync(path.join(RECORDED_OUTPUTS, name), 'utf8')
+    if (/^Pushed:/m.test(text) && /^Digest:/m.test(text)) {
+      expect(parsePushOutput(text)?.digest).toMatch(/^sha256:[a-f0-9]{64}$/)
+    }
+    if (/Successfully packaged chart/.test(text)) {
+      expect(parsePackageOutput(text)).toMatch(/\.tgz$/)
+    }
+    if (/^Error:/m.test(text)) {
+      const line = helmErrorLine({ exitCode: 1, stdout: '', stderr: text })
+      expect(line).not.toMatch(/^Error:/)
+      expect(line).not.toContain('\n')
+      if (/name unknown/i.test(text)) expect(classifyHelmError(text)).toBe('missing-repository')
+    }
+  })
+})
