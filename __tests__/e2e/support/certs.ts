@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 
@@ -125,3 +127,11 @@ export async function loadCerts(certs: TestCerts): Promise<LoadedCerts> {
   ])
   return { ...certs, ca, cert, key }
 }
+
+/** A per-process temp directory for the test certificates, removed when the process exits. */
+export function defaultCertsDir(): string {
+  return processCertsDir
+}
+
+const processCertsDir = path.join(tmpdir(), `helm-ecr-e2e-certs-${process.pid}`)
+process.once('exit', () => rmSync(processCertsDir, { recursive: true, force: true }))
