@@ -1,0 +1,375 @@
+import * as fs from 'node:fs/promises'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import * as core from '../__fixtures__/core.js'
+import { FakeHelm, fakeDigest } from './fixtures/fake-helm.js'
+
+vi.mock('@actions/core', () => import('../__fixtures__/core.js'))
+
+const { publishCharts } = await import('../src/publish.js')
+const { Helm } = await import('../src/helm.js')
+const { makeJob } = await import('../src/plan.js')
+type PublishOptions = import('../src/publish.js').PublishOptions
+type ChartJob = import('../src/plan.js').ChartJob
+type Target = import('../src/plan.js').Target
+
+const HOST = '123456789012.dkr.ecr.eu-west-2.amazonaws.com'
+const target: Target = { host: HOST, namespace: 'charts', repositoryPrefix: 'charts' }
+const here = path.dirname(new URL(import.meta.url).pathname)
+const unitOutput = (name: string) =>
+  fs.readFile(path.join(here, 'fixtures', 'helm-output-unit', name), 'utf8').then(t => t.trim())
+
+let tmp: string
+let n = 0
+let ws: string
+let fake: FakeHelm
+let helm: InstanceType<typeof Helm>
+
+beforeAll(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'publish-test-'))
+})
+afterAll(async () => {
+  await fs.rm(tmp, { recursive: true, force: true })
+})
+
+beforeEach(async () => {
+  core.resetCore()
+  const dir = path.join(tmp, `run-${n++}`)
+  ws = path.join(dir, 'ws')
+  await fs.mkdir(path.join(dir, 'work'), { recursive: true })
+  fake = await FakeHelm.create(path.join(dir, 'fake'), { FAKE_HELM_PUSH_SLEEP: '0.05' })
+  helm = new Helm(fake.path, 'v3.18.0', fake.env)
+})
+
+/** A chart directory in the workspace and its job; `deps` are indexes of other jobs. */
+async function chartJob(
+  name: string,
+  version = '1.0.0',
+  dependsOn: number[] = []
+): Promise<ChartJob> {
+  const dir = path.join(ws, 'charts', name)
+  await fs.mkdir(dir, { recursive: true })
+  await fs.writeFile(
+    path.join(dir, 'Chart.yaml'),
+    `apiVersion: v2\nname: ${name}\nversion: ${version}\n`
+  )
+  const job = makeJob(
+    { kind: 'dir', path: dir, display: `charts/${name}` },
+    { name, version, dependencies: [] },
+    version,
+    target
+  )
+  job.dependsOn = dependsOn
+  return job
+}
+
+function options(overrides: Partial<PublishOptions> = {}): PublishOptions {
+  return {
+    target,
+    versionOverride: false,
+    existing: new Map(),
+    maxParallel: 4,
+    workDir: path.join(fake.dir, '..', 'work'),
+    missingRepositoryFix: name =>
+      `create it with "aws ecr create-repository --repository-name ${name}".`,
+    retry: { retries: 3, minTimeoutMs: 5 },
+    ...overrides
+  }
+}
+
+async function pushes(chart?: string): Promise<string[][]> {
+  return (await fake.calls())
+    .map(c => c.argv)
+    .filter(
+      argv => argv[0] === 'push' && (!chart || path.basename(argv[1]).startsWith(`${chart}-`))
+    )
+}
+
+/** Largest number of charts between their "start package" and their last "end push". */
+function maxConcurrent(log: string[]): number {
+  let active = 0
+  let max = 0
+  for (const line of log) {
+    if (line.startsWith('start package')) max = Math.max(max, ++active)
+    if (/^end push \S+$/.test(line)) active--
+  }
+  return max
+}
+
+describe('publishCharts', () => {
+  it('packages and pushes every chart, results in input order', async () => {
+    const jobs = [await chartJob('alpha', '1.0.0'), await chartJob('beta', '2.1.0+build.3')]
+    const results = await publishCharts(helm, jobs, options())
+    expect(results).toEqual([
+      {
+        chart: 'alpha',
+        version: '1.0.0',
+        ref: `oci://${HOST}/charts/alpha:1.0.0`,
+        digest: fakeDigest('alpha', '1.0.0'),
+        repository: `oci://${HOST}/charts`,
+        registry: HOST,
+        pushed: true
+      },
+      {
+        chart: 'beta',
+        version: '2.1.0+build.3',
+        ref: `oci://${HOST}/charts/beta:2.1.0_build.3`,
+        digest: fakeDigest('beta', '2.1.0+build.3'),
+        repository: `oci://${HOST}/charts`,
+        registry: HOST,
+        pushed: true
+      }
+    ])
+    const packages = (await fake.calls()).map(c => c.argv).filter(a => a[0] === 'package')
+    // without a version override, Chart.yaml's version is used: no --version
+    for (const argv of packages) {
+      expect(argv).not.toContain('--version')
+      expect(argv[3].startsWith(options().workDir)).toBe(true)
+    }
+    expect((await pushes()).map(a => a[2])).toEqual([
+      `oci://${HOST}/charts`,
+      `oci://${HOST}/charts`
+    ])
+    expect(core.startGroup).toHaveBeenCalledWith(
+      expect.stringMatching(/^alpha 1\.0\.0 \(charts\/alpha\) pushed in \d+\.\ds$/)
+    )
+    expect(core.info).toHaveBeenCalledWith(
+      `Pushed oci://${HOST}/charts/alpha:1.0.0 (${fakeDigest('alpha', '1.0.0')})`
+    )
+    expect(core.endGroup).toHaveBeenCalledTimes(2)
+  })
+
+  it('passes the version override and app version to helm package', async () => {
+    const job = await chartJob('alpha', '1.0.0')
+    job.version = '3.0.0'
+    job.tag = '3.0.0'
+    const [result] = await publishCharts(
+      helm,
+      [job],
+      options({ versionOverride: true, appVersion: '9.9.9' })
+    )
+    const [pkg] = (await fake.calls()).map(c => c.argv).filter(a => a[0] === 'package')
+    expect(pkg.slice(4)).toEqual(['--version', '3.0.0', '--app-version', '9.9.9'])
+    expect(result).toMatchObject({
+      version: '3.0.0',
+      digest: fakeDigest('alpha', '3.0.0'),
+      pushed: true
+    })
+  })
+
+  it('pushes a packaged .tgz as it is', async () => {
+    const archive = path.join(ws, 'dist', 'gamma-0.3.0.tgz')
+    await fs.mkdir(path.dirname(archive), { recursive: true })
+    await fs.writeFile(archive, 'gamma 0.3.0\n')
+    const job = makeJob(
+      { kind: 'tgz', path: archive, display: 'dist/gamma-0.3.0.tgz' },
+      { name: 'gamma', version: '0.3.0', dependencies: [{ name: 'x', repository: 'file://../x' }] },
+      '0.3.0',
+      target
+    )
+    const [result] = await publishCharts(helm, [job], options())
+    expect(result.pushed).toBe(true)
+    expect((await fake.calls()).map(c => c.argv)).toEqual([
+      ['push', archive, `oci://${HOST}/charts`]
+    ])
+  })
+
+  it('builds dependencies first: "dependency update" without Chart.lock, "build" with it', async () => {
+    const a = await chartJob('alpha')
+    a.meta.dependencies = [
+      { name: 'redis', repository: 'oci://registry-1.docker.io/bitnamicharts' }
+    ]
+    const b = await chartJob('beta')
+    b.meta.dependencies = [
+      { name: 'redis', repository: 'oci://registry-1.docker.io/bitnamicharts' }
+    ]
+    await fs.writeFile(path.join(b.source.path, 'Chart.lock'), 'dependencies: []\n')
+    await publishCharts(helm, [a, b], options())
+    const deps = (await fake.calls()).map(c => c.argv).filter(x => x[0] === 'dependency')
+    expect(deps).toEqual(
+      expect.arrayContaining([
+        ['dependency', 'update', a.source.path],
+        ['dependency', 'build', b.source.path]
+      ])
+    )
+    const log = await fake.log()
+    expect(log.indexOf('start dependency-update alpha')).toBeLessThan(
+      log.indexOf('start package alpha')
+    )
+  })
+
+  it('publishes a chart only after the charts it depends on', async () => {
+    // app -> lib -> base, listed in the reverse order of publication
+    const jobs = [
+      await chartJob('app', '1.0.0', [1]),
+      await chartJob('lib', '1.0.0', [2]),
+      await chartJob('base')
+    ]
+    const results = await publishCharts(helm, jobs, options({ maxParallel: 4 }))
+    expect(results.map(r => r.chart)).toEqual(['app', 'lib', 'base'])
+    expect(results.every(r => r.pushed)).toBe(true)
+    const log = await fake.log()
+    expect(log.indexOf('end push base')).toBeLessThan(log.indexOf('start package lib'))
+    expect(log.indexOf('end push lib')).toBeLessThan(log.indexOf('start package app'))
+  })
+
+  it('runs independent charts in parallel, never more than maxParallel', async () => {
+    const jobs = await Promise.all(['c1', 'c2', 'c3', 'c4', 'c5'].map(name => chartJob(name)))
+    fake.env.FAKE_HELM_PUSH_SLEEP = '0.15'
+    const results = await publishCharts(helm, jobs, options({ maxParallel: 2 }))
+    expect(results.every(r => r.pushed)).toBe(true)
+    expect(maxConcurrent(await fake.log())).toBe(2)
+  })
+
+  it('runs one at a time with maxParallel 1', async () => {
+    const jobs = await Promise.all(['c1', 'c2', 'c3'].map(name => chartJob(name)))
+    await publishCharts(helm, jobs, options({ maxParallel: 1 }))
+    expect(maxConcurrent(await fake.log())).toBe(1)
+  })
+
+  it('retries a transient push failure', async () => {
+    const job = await chartJob('alpha')
+    await fake.failPush('alpha', 2, await unitOutput('push-503.helm-3.18.0.stderr.txt'))
+    const [result] = await publishCharts(helm, [job], options())
+    expect(result).toMatchObject({ pushed: true, digest: fakeDigest('alpha', '1.0.0') })
+    expect(await pushes('alpha')).toHaveLength(3)
+    expect(core.info).toHaveBeenCalledWith(
+      expect.stringMatching(
+        /^Push attempt 1 failed \(helm push failed: failed to perform "Push" on destination: .*503: Service Unavailable\); retrying$/
+      )
+    )
+    expect(core.info).toHaveBeenCalledWith(expect.stringMatching(/^Push attempt 2 failed/))
+  })
+
+  it('retries the "Tag ... not found" flake', async () => {
+    const job = await chartJob('alpha')
+    await fake.failPush('alpha', 1, await unitOutput('push-tag-not-found.helm-4.1.4.stderr.txt'))
+    expect((await publishCharts(helm, [job], options()))[0].pushed).toBe(true)
+    expect(await pushes('alpha')).toHaveLength(2)
+  })
+
+  it('gives up after the retries and reports the last failure', async () => {
+    const job = await chartJob('alpha')
+    await fake.failPush('alpha', 10, await unitOutput('push-503.helm-3.18.0.stderr.txt'))
+    const [result] = await publishCharts(
+      helm,
+      [job],
+      options({ retry: { retries: 2, minTimeoutMs: 5 } })
+    )
+    expect(await pushes('alpha')).toHaveLength(3)
+    expect(result.pushed).toBe(false)
+    expect(result.error).toBe(
+      `helm push failed: failed to perform "Push" on destination: POST "https://${HOST}/v2/charts/mychart/blobs/uploads/": response status code 503: Service Unavailable`
+    )
+    expect(core.startGroup).toHaveBeenCalledWith(
+      expect.stringMatching(/^alpha 1\.0\.0 \(charts\/alpha\) failed in /)
+    )
+    expect(core.info).toHaveBeenCalledWith(`Failed: ${result.error}`)
+  })
+
+  it('does not retry a missing repository and says how to create it', async () => {
+    const job = await chartJob('alpha')
+    await fake.failPush(
+      'alpha',
+      5,
+      await unitOutput('push-missing-repository.helm-4.1.4.stderr.txt')
+    )
+    const [result] = await publishCharts(helm, [job], options())
+    expect(await pushes('alpha')).toHaveLength(1)
+    expect(result.error).toBe(
+      `Repository "charts/alpha" does not exist in ${HOST}: create it with "aws ecr create-repository --repository-name charts/alpha".`
+    )
+    expect(result).toMatchObject({
+      pushed: false,
+      digest: '',
+      ref: `oci://${HOST}/charts/alpha:1.0.0`
+    })
+  })
+
+  it('does not retry an immutable tag and suggests skip-existing', async () => {
+    const job = await chartJob('alpha', '0.1.0')
+    await fake.failPush('alpha', 5, await unitOutput('push-immutable.helm-4.1.4.stderr.txt'))
+    const [result] = await publishCharts(helm, [job], options())
+    expect(await pushes('alpha')).toHaveLength(1)
+    expect(result.error).toBe(
+      `Chart alpha version 0.1.0 already exists in ${HOST}/charts/alpha and its tags are immutable: set "skip-existing: true" to skip published versions, or bump the chart version.`
+    )
+  })
+
+  it('does not retry an authorization failure and names the permissions', async () => {
+    const job = await chartJob('alpha')
+    await fake.failPush('alpha', 5, await unitOutput('push-unauthorized.helm-3.18.0.stderr.txt'))
+    const [result] = await publishCharts(helm, [job], options())
+    expect(await pushes('alpha')).toHaveLength(1)
+    expect(result.error).toBe(
+      `Registry ${HOST} refused the push to charts/alpha (failed to perform "Push" on destination: POST "https://localhost:5000/v2/charts/mychart/blobs/uploads/": response status code 401: unauthorized: authentication required): check that the job's role may push there (ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchCheckLayerAvailability).`
+    )
+  })
+
+  it("does not retry other failures and keeps Helm's text", async () => {
+    const job = await chartJob('alpha')
+    await fake.failPush('alpha', 5, await unitOutput('push-strict-mode.helm-3.18.0.stderr.txt'))
+    const [result] = await publishCharts(helm, [job], options())
+    expect(await pushes('alpha')).toHaveLength(1)
+    expect(result.error).toBe(
+      'helm push failed: strict mode enabled, ref basename and tag must match the chart name and version'
+    )
+  })
+
+  it('fails the dependants of a failed chart without touching them; others still publish', async () => {
+    const jobs = [
+      await chartJob('app', '1.0.0', [1]),
+      await chartJob('lib'),
+      await chartJob('other'),
+      await chartJob('top', '1.0.0', [0])
+    ]
+    await fake.failPush('lib', 1, await unitOutput('push-missing-repository.helm-4.1.4.stderr.txt'))
+    const results = await publishCharts(helm, jobs, options())
+    expect(results.map(r => [r.chart, r.pushed, r.error])).toEqual([
+      ['app', false, 'not published because its dependency lib failed'],
+      ['lib', false, expect.stringMatching(/^Repository "charts\/lib" does not exist/)],
+      ['other', true, undefined],
+      ['top', false, 'not published because its dependency app failed']
+    ])
+    const log = await fake.log()
+    expect(log.some(line => / (app|top)$/.test(line))).toBe(false)
+  })
+
+  it('skips versions that already exist (skip-existing), reporting their digest', async () => {
+    const existing = `sha256:${'e'.repeat(64)}`
+    const jobs = [await chartJob('alpha'), await chartJob('beta')]
+    const results = await publishCharts(helm, jobs, options({ existing: new Map([[0, existing]]) }))
+    expect(results[0]).toEqual({
+      chart: 'alpha',
+      version: '1.0.0',
+      ref: `oci://${HOST}/charts/alpha:1.0.0`,
+      digest: existing,
+      repository: `oci://${HOST}/charts`,
+      registry: HOST,
+      pushed: false
+    })
+    expect(results[1]).toMatchObject({ chart: 'beta', pushed: true })
+    const log = await fake.log()
+    expect(log.some(line => line.endsWith(' alpha'))).toBe(false)
+    expect(core.info).toHaveBeenCalledWith(
+      `oci://${HOST}/charts/alpha:1.0.0 already exists (${existing}); skipped because skip-existing is set`
+    )
+    expect(core.startGroup).toHaveBeenCalledWith(
+      expect.stringMatching(/^alpha 1\.0\.0 \(charts\/alpha\) skipped in /)
+    )
+  })
+
+  it('lets a dependant go ahead when its dependency was skipped as existing', async () => {
+    const jobs = [await chartJob('app', '1.0.0', [1]), await chartJob('lib')]
+    const results = await publishCharts(
+      helm,
+      jobs,
+      options({ existing: new Map([[1, fakeDigest('lib', '1.0.0')]]) })
+    )
+    expect(results.map(r => [r.chart, r.pushed, r.error])).toEqual([
+      ['app', true, undefined],
+      ['lib', false, undefined]
+    ])
+  })
+})
