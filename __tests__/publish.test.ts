@@ -360,6 +360,49 @@ describe('publishCharts', () => {
     )
   })
 
+  it('with skip-existing, reports a skip when an immutable tag was published meanwhile (race)', async () => {
+    const job = await chartJob('alpha', '0.1.0')
+    const raced = `sha256:${'c'.repeat(64)}`
+    await fake.failPush('alpha', 5, await unitOutput('push-immutable.helm-4.1.4.stderr.txt'))
+    const lookupExisting = vi.fn(async () => raced)
+    const [result] = await publishCharts(helm, [job], options({ lookupExisting }))
+    expect(lookupExisting).toHaveBeenCalledWith(job)
+    expect(result).toMatchObject({ chart: 'alpha', digest: raced, pushed: false })
+    expect(result.error).toBeUndefined()
+    expect(await pushes('alpha')).toHaveLength(1)
+    expect(core.info).toHaveBeenCalledWith(
+      `oci://${HOST}/charts/alpha:0.1.0 was published meanwhile (${raced}); skipped because skip-existing is set`
+    )
+  })
+
+  it('with skip-existing, still fails on an immutable tag the lookup cannot find', async () => {
+    const job = await chartJob('alpha', '0.1.0')
+    await fake.failPush('alpha', 5, await unitOutput('push-immutable.helm-4.1.4.stderr.txt'))
+    for (const lookupExisting of [
+      vi.fn(async () => undefined),
+      vi.fn(async () => Promise.reject(new Error('x')))
+    ]) {
+      const [result] = await publishCharts(helm, [job], options({ lookupExisting }))
+      expect(lookupExisting).toHaveBeenCalledTimes(1)
+      expect(result.error).toMatch(
+        /^Chart alpha version 0\.1\.0 already exists in .* and its tags are immutable/
+      )
+    }
+  })
+
+  it('does not look up again for other push failures', async () => {
+    const job = await chartJob('alpha')
+    await fake.failPush(
+      'alpha',
+      5,
+      await unitOutput('push-missing-repository.helm-4.1.4.stderr.txt')
+    )
+    const lookupExisting = vi.fn(async () => `sha256:${'c'.repeat(64)}`)
+    const [result] = await publishCharts(helm, [job], options({ lookupExisting }))
+    expect(lookupExisting).not.toHaveBeenCalled()
+    expect(result.error).toMatch(/^Repository "charts\/alpha" does not exist/)
+  })
+
   it('lets a dependant go ahead when its dependency was skipped as existing', async () => {
     const jobs = [await chartJob('app', '1.0.0', [1]), await chartJob('lib')]
     const results = await publishCharts(

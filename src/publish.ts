@@ -114,21 +114,34 @@ async function publishOne(
     log.add(`Packaged ${archive}`)
   }
   const remote = ociRepository(target)
-  const result = await pRetry(() => helm.push(archive, remote), {
-    retries: options.retry.retries,
-    minTimeout: options.retry.minTimeoutMs,
-    factor: 2,
-    shouldRetry: ({ error }) => error instanceof HelmCommandError && error.kind === 'transient',
-    onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-      if (error instanceof HelmCommandError && error.kind === 'transient' && retriesLeft > 0) {
-        log.add(`Push attempt ${attemptNumber} failed (${errorMessage(error)}); retrying`)
+  let result
+  try {
+    result = await pRetry(() => helm.push(archive, remote), {
+      retries: options.retry.retries,
+      minTimeout: options.retry.minTimeoutMs,
+      factor: 2,
+      shouldRetry: ({ error }) => error instanceof HelmCommandError && error.kind === 'transient',
+      onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+        if (error instanceof HelmCommandError && error.kind === 'transient' && retriesLeft > 0) {
+          log.add(`Push attempt ${attemptNumber} failed (${errorMessage(error)}); retrying`)
+        }
+      }
+    })
+  } catch (error) {
+    // skip-existing: another run may have published this version since the lookup.
+    if (error instanceof HelmCommandError && error.kind === 'immutable' && options.lookupExisting) {
+      const digest = await options.lookupExisting(job).catch(() => undefined)
+      if (digest) {
+        log.add(
+          `${base.ref} was published meanwhile (${digest}); skipped because skip-existing is set`
+        )
+        return { ...base, digest, pushed: false }
       }
     }
-  }).catch((error: unknown) => {
     throw error instanceof HelmCommandError
       ? explainPushFailure(error, job, target, options)
       : error
-  })
+  }
   log.add(`Pushed ${base.ref} (${result.digest})`)
   return { ...base, digest: result.digest, pushed: true }
 }
