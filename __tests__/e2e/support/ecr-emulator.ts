@@ -19,10 +19,10 @@ import { makeTempDir } from './paths.js'
 import type { Registry } from './registry.js'
 import { verifySigV4, type TestCredentials } from './sigv4.js'
 
-export const TEST_CREDENTIALS: TestCredentials = Object.freeze({
+export const TEST_CREDENTIALS: TestCredentials = {
   accessKeyId: 'AKIDEMULATOR0000TEST',
   secretAccessKey: 'emulatorSecretKey/0000/TEST/do-not-use-anywhere-else'
-})
+}
 
 export const ECR_TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921'
 /** The ECR RepositoryName pattern (2–256 characters). */
@@ -790,7 +790,10 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     apiUrl,
     registryHost,
     proxyEndpoint,
-    credentials: TEST_CREDENTIALS,
+    // A copy: the AWS SDK annotates the credentials object it is given.
+    get credentials() {
+      return { ...TEST_CREDENTIALS }
+    },
     env,
     faults,
     expireTokens: () => {
