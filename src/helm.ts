@@ -47,8 +47,9 @@ export function classifyHelmError(output: string): HelmErrorKind {
   ) {
     return 'auth'
   }
+  // Helm 3.18 prints the Tag-step flake without oras' prefix: "Error: sha256:<digest>: not found".
   if (
-    /status code (5\d\d|429|408)\b|\b(500|502|503|504) (Internal|Bad Gateway|Service Unavailable|Gateway Timeout)|too many requests|toomanyrequests|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i\/o timeout|TLS handshake timeout|timeout awaiting|server misbehaving|"Tag" on destination.*not found/i.test(
+    /status code (5\d\d|429|408)\b|\b(500|502|503|504) (Internal|Bad Gateway|Service Unavailable|Gateway Timeout)|too many requests|toomanyrequests|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i\/o timeout|TLS handshake timeout|timeout awaiting|server misbehaving|"Tag" on destination.*not found|(^|Error: )sha256:[a-f0-9]{64}: not found/im.test(
       output
     )
   ) {
