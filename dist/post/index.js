@@ -34612,7 +34612,8 @@ function classifyHelmError(output) {
     if (/unauthorized|authentication required|status code 40[13]\b|\b40[13] (Unauthorized|Forbidden)|denied|basic credential not found|no basic auth credentials/i.test(output)) {
         return 'auth';
     }
-    if (/status code (5\d\d|429|408)\b|\b(500|502|503|504) (Internal|Bad Gateway|Service Unavailable|Gateway Timeout)|too many requests|toomanyrequests|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i\/o timeout|TLS handshake timeout|timeout awaiting|server misbehaving|"Tag" on destination.*not found/i.test(output)) {
+    // Helm 3.18 prints the Tag-step flake without oras' prefix: "Error: sha256:<digest>: not found".
+    if (/status code (5\d\d|429|408)\b|\b(500|502|503|504) (Internal|Bad Gateway|Service Unavailable|Gateway Timeout)|too many requests|toomanyrequests|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i\/o timeout|TLS handshake timeout|timeout awaiting|server misbehaving|"Tag" on destination.*not found|(^|Error: )sha256:[a-f0-9]{64}: not found/im.test(output)) {
         return 'transient';
     }
     return 'other';
