@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { access, constants, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -6,7 +5,7 @@ import bcrypt from 'bcryptjs'
 import type { TestCerts } from './certs.js'
 import { freePort, request, waitFor } from './net-util.js'
 import { makeTempDir } from './paths.js'
-import { killChild, LogTail, trackChild } from './processes.js'
+import { killChild, LogTail, spawnServer } from './processes.js'
 
 export const REGISTRY_BINARY = process.env.DOCKER_REGISTRY_BIN ?? '/usr/bin/docker-registry'
 
@@ -68,11 +67,9 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Re
     const configFile = path.join(dataDir, 'config.yml')
     await writeFile(configFile, registryConfig({ host, dataDir, htpasswd, tls, certs: opts.certs }))
     const log = new LogTail()
-    const child = spawn(REGISTRY_BINARY, ['serve', configFile], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const child = spawnServer(REGISTRY_BINARY, ['serve', configFile], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dataDir }
     })
-    trackChild(child)
     child.stdout.on('data', (c: Buffer) => log.push(c))
     child.stderr.on('data', (c: Buffer) => log.push(c))
     const url = `${tls ? 'https' : 'http'}://${host}`

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parse as parseYaml } from 'yaml'
@@ -62,6 +62,21 @@ export interface RunActionResult {
   dirs: { home: string; runnerTemp: string; toolCache: string; workspace: string }
   durationMs: number
   timedOut: boolean
+}
+
+// Run directories (home, RUNNER_TEMP, tool cache, workspace that the runner created) are removed
+// when the test process exits, unless KEEP_E2E_DIRS=1 (for debugging a failed run).
+const runRoots = new Set<string>()
+let cleanupHooked = false
+function registerRunRoot(dir: string): void {
+  runRoots.add(dir)
+  if (!cleanupHooked) {
+    cleanupHooked = true
+    process.once('exit', () => {
+      if (process.env.KEEP_E2E_DIRS === '1') return
+      for (const d of runRoots) rmSync(d, { recursive: true, force: true })
+    })
+  }
 }
 
 let cachedInputDefaults: Record<string, string> | undefined
@@ -218,6 +233,7 @@ export async function runAction(opts: RunActionOptions = {}): Promise<RunActionR
   }
   const started = Date.now()
   const runRoot = await makeTempDir('run')
+  registerRunRoot(runRoot)
   const home = opts.home ?? path.join(runRoot, 'home')
   const runnerTemp = path.join(runRoot, 'runner-temp')
   const toolCache = opts.toolCache ?? path.join(runRoot, 'tool-cache')
@@ -307,8 +323,12 @@ export async function runAction(opts: RunActionOptions = {}): Promise<RunActionR
   }
 }
 
-/** Removes the temp dirs of a run that the runner created (not caller-provided ones). */
+/**
+ * Removes the temp dirs of a run that the runner created now (not caller-provided ones); they are
+ * removed at process exit anyway.
+ */
 export async function cleanupRun(result: RunActionResult): Promise<void> {
   const root = path.dirname(result.dirs.runnerTemp)
+  runRoots.delete(root)
   await rm(root, { recursive: true, force: true })
 }
