@@ -259,6 +259,8 @@ describe('parseChartYaml', () => {
     } satisfies ChartMetadata)
   })
 
+  // YAML reads `version: 1.0` as the number 1, so messages show "1" where the file says 1.0
+  // (Helm rejects a numeric version too; only the wording is off).
   it('stringifies numeric versions and appVersions', () => {
     expect(parseChartYaml('name: x\nversion: 1.0\nappVersion: 3\n', where)).toMatchObject({
       version: '1',
