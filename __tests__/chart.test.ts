@@ -106,6 +106,25 @@ describe('discoverCharts', () => {
     ])
   })
 
+  it('expands **/Chart.yaml from the root, the root chart shown as "."', async () => {
+    const small = path.join(base, 'small')
+    await write(path.join(small, 'Chart.yaml'), 'name: root\nversion: 1.0.0\n')
+    await write(path.join(small, 'sub/x/Chart.yaml'), 'name: x\nversion: 1.0.0\n')
+    await write(path.join(small, '.git/y/Chart.yaml'), 'name: y\nversion: 1.0.0\n')
+    expect(await discoverCharts(['**/Chart.yaml'], small)).toEqual([
+      { kind: 'dir', path: small, display: '.' },
+      { kind: 'dir', path: path.join(small, 'sub/x'), display: 'sub/x' }
+    ])
+  })
+
+  it('refuses a glob that climbs out of the workspace', async () => {
+    const error = await rejection(discoverCharts(['../outside/*'], ws))
+    expect(error).toBeInstanceOf(UserError)
+    expect(error.message).toMatch(
+      /^Input "charts" (entry "\.\.\/outside\/evil" is outside the workspace|pattern "\.\.\/outside\/\*" matched no chart)/
+    )
+  })
+
   it('expands a .tgz glob', async () => {
     expect((await discoverCharts(['dist/*.tgz'], ws)).map(s => s.kind)).toEqual(['tgz'])
   })

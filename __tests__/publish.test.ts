@@ -222,6 +222,16 @@ describe('publishCharts', () => {
     expect(maxConcurrent(await fake.log())).toBe(2)
   })
 
+  it('does not deadlock a dependency chain with maxParallel 1', async () => {
+    const jobs = [
+      await chartJob('c', '1.0.0', [1]),
+      await chartJob('b', '1.0.0', [2]),
+      await chartJob('a')
+    ]
+    const results = await publishCharts(helm, jobs, options({ maxParallel: 1 }))
+    expect(results.every(r => r.pushed)).toBe(true)
+  })
+
   it('runs one at a time with maxParallel 1', async () => {
     const jobs = await Promise.all(['c1', 'c2', 'c3'].map(name => chartJob(name)))
     await publishCharts(helm, jobs, options({ maxParallel: 1 }))
