@@ -99,7 +99,9 @@ function ecrFromEnv<T>(fn: (client: ECRClient) => Promise<T>, env: Record<string
 function normalize(text: string, hosts: string[]): string {
   let out = text
   for (const host of hosts) out = out.split(host).join('127.0.0.1:5000')
-  return out.replace(/\/tmp\/helm-ecr-e2e-[A-Za-z0-9.-]+/g, '/tmp/e2e')
+  return out
+    .replace(/\/tmp\/helm-ecr-e2e-[A-Za-z0-9.-]+/g, '/tmp/e2e')
+    .replace(/127\.0\.0\.1:\d+->/g, '127.0.0.1:40000->')
 }
 
 /** Saves what Helm printed, labelled by stream, for the output parser's unit tests. */
@@ -113,7 +115,7 @@ async function recordFixture(version: string, name: string, result: HelmResult, 
     `# command: helm ${normalize(args.join(' '), hosts)}`,
     `# exit code: ${result.exitCode}`,
     '# recorded by __tests__/e2e/infra.test.ts (UPDATE_HELM_FIXTURES=1 to re-record);',
-    '# the registry port is replaced by 127.0.0.1:5000, temp paths by /tmp/e2e.',
+    '# the registry port is replaced by 127.0.0.1:5000, client ports by 40000, temp paths by /tmp/e2e.',
     '--- stdout ---',
     normalize(result.stdout, hosts).replace(/\n?$/, ''),
     '--- stderr ---',
@@ -433,7 +435,76 @@ describe.each(Object.values(HELM_VERSIONS))('Helm %s against the ECR emulator', 
       expect(bad.exitCode).toBe(1)
     } finally {
       await h.cleanup()
+      // expireTokens() expired the shared client's token too: log it in again.
+      expectOk(await helm.login(stack.ecr.registryHost, 'AWS', await ecrPassword()))
     }
+  })
+
+  it('pushes a version with build metadata (+ becomes _ in the tag), except Helm 3.18.0', async () => {
+    const nsPlus = `${ns}-plus`
+    await createRepo(`${nsPlus}/plus`)
+    const dir = path.join(work, `plus-${version}`)
+    await makeChart(path.join(dir, 'plus'), { name: 'plus', version: '1.0.0+build.5' })
+    expectOk(await helm.run(['package', path.join(dir, 'plus'), '--destination', dir]))
+    const push = await helm.run([
+      'push',
+      path.join(dir, 'plus-1.0.0+build.5.tgz'),
+      `oci://${stack.ecr.registryHost}/${nsPlus}`
+    ])
+    await recordFixture(
+      version,
+      'push-plus-version',
+      push,
+      'helm push of chart version 1.0.0+build.5'
+    )
+    if (version === HELM_VERSIONS.v3_18) {
+      // Helm 3.18.0 regression (helm/helm#30881): fails before sending any request.
+      expect(push.exitCode).toBe(1)
+      expect(push.stderr.trim()).toBe('Error: not found')
+      return
+    }
+    expectOk(push)
+    expect(push.output).toContain(`Pushed: ${stack.ecr.registryHost}/${nsPlus}/plus:1.0.0_build.5`)
+    expect(push.output).toContain(
+      `${stack.ecr.registryHost}/${nsPlus}/plus:1.0.0_build.5 contains an underscore.`
+    )
+    expect(stack.ecr.repositories()[`${nsPlus}/plus`].imageTags).toEqual(['1.0.0_build.5'])
+  })
+
+  it('fails on blob upload 503s (ORAS v2 retries each request 5 times) and a dead registry', async () => {
+    const nsFault = `${ns}-faults`
+    await createRepo(`${nsFault}/demo`)
+    const tgz = await packageChart(path.join(work, `pkg-${version}-h`))
+    // Helm 3.9.4 gives up on the first 503; 3.18 / 4.x absorb up to ~6 (2 uploads in parallel).
+    stack.ecr.faults.blobUpload503(version === HELM_VERSIONS.v3_9 ? 1 : 100)
+    try {
+      const push = await helm.run(['push', tgz, `oci://${stack.ecr.registryHost}/${nsFault}`])
+      await recordFixture(
+        version,
+        'push-blob-upload-503',
+        push,
+        'helm push while blob uploads answer 503'
+      )
+      expect(push.exitCode).toBe(1)
+      expect(push.stderr).toMatch(/503/)
+    } finally {
+      stack.ecr.faults.clear()
+    }
+    stack.ecr.faults.registryDown()
+    try {
+      const push = await helm.run(['push', tgz, `oci://${stack.ecr.registryHost}/${nsFault}`])
+      await recordFixture(
+        version,
+        'push-connection-reset',
+        push,
+        'helm push while the registry resets connections'
+      )
+      expect(push.exitCode).toBe(1)
+      expect(push.stderr).toMatch(/connection reset by peer|EOF/)
+    } finally {
+      stack.ecr.faults.registryUp()
+    }
+    expectOk(await helm.run(['push', tgz, `oci://${stack.ecr.registryHost}/${nsFault}`]))
   })
 
   it('logs in and pushes to the plain-HTTP registry with htpasswd credentials', async () => {
