@@ -405,9 +405,9 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     } catch {
       // not JSON: report what we can
     }
-    const tags = reference.startsWith('sha256:')
-      ? repo.imageTags.filter(t => pushedDigest.get(`${repo.name}:${t}`) === digest)
-      : [reference]
+    // Every tag pushed through the gate that points at this digest (ECR lists them all).
+    const tags = repo.imageTags.filter(t => pushedDigest.get(`${repo.name}:${t}`) === digest)
+    if (!reference.startsWith('sha256:') && !tags.includes(reference)) tags.unshift(reference)
     const at = pushedAt.get(`${repo.name}:${tags[0] ?? ''}`) ?? new Date()
     return {
       registryId: accountId,
