@@ -252,6 +252,7 @@ describe('run', () => {
   })
 
   it('skips versions ECR already has (skip-existing)', async () => {
+    installed('v4.1.4')
     await chart('chart', 'demo', '2.0.0+build.1')
     const existing = `sha256:${'e'.repeat(64)}`
     ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageDigest: existing }] })
