@@ -38683,8 +38683,14 @@ function classifyHelmError(output) {
     if (/name unknown|NAME_UNKNOWN|repository with name .* does not exist|repository .* not found/i.test(output)) {
         return 'missing-repository';
     }
+    // Helm 3.8–3.17 print only the status of a push to a repository that does not exist.
+    if (/unexpected status: 404 Not Found/i.test(output))
+        return 'missing-repository';
     if (/immutable|tag invalid|TAG_INVALID/i.test(output))
         return 'immutable';
+    if (/failed commit on ref "manifest-[^"]*": unexpected status: 400/i.test(output)) {
+        return 'manifest-refused';
+    }
     if (/unauthorized|authentication required|status code 40[13]\b|\b40[13] (Unauthorized|Forbidden)|denied|basic credential not found|no basic auth credentials/i.test(output)) {
         return 'auth';
     }
@@ -40354,6 +40360,8 @@ function explainPushFailure(error, job, target, options) {
             return new UserError(`Repository "${job.repositoryName}" does not exist in ${target.host}: ${options.missingRepositoryFix(job.repositoryName)}`);
         case 'immutable':
             return new UserError(`Chart ${job.meta.name} version ${job.version} already exists in ${where} and its tags are immutable: set "skip-existing: true" to skip published versions, or bump the chart version.`);
+        case 'manifest-refused':
+            return new UserError(`Registry ${target.host} refused the manifest of chart ${job.meta.name} version ${job.version} (HTTP 400; this Helm does not show the registry's reason): in ECR it means the version already exists in an immutable repository, so set "skip-existing: true" or bump the chart version; Helm 3.18 or later shows the registry's own message.`);
         case 'auth':
             return new UserError(`Registry ${target.host} refused the push to ${job.repositoryName} (${error.message.replace(/^helm push failed: /, '')}): check that the job's role may push there (ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchCheckLayerAvailability).`);
         default:
@@ -40371,6 +40379,10 @@ function resultBase(job, target) {
         registry: target.host,
         pushed: false
     };
+}
+/** The registry refused to (re)tag this version: an immutable tag, as far as Helm can tell. */
+function isTagConflict(error) {
+    return error.kind === 'immutable' || error.kind === 'manifest-refused';
 }
 async function publishOne(helm, job, index, options, log) {
     const { target } = options;
@@ -40406,7 +40418,7 @@ async function publishOne(helm, job, index, options, log) {
     }
     catch (error) {
         // skip-existing: another run may have published this version since the lookup.
-        if (error instanceof HelmCommandError && error.kind === 'immutable' && options.lookupExisting) {
+        if (error instanceof HelmCommandError && isTagConflict(error) && options.lookupExisting) {
             const digest = await options.lookupExisting(job).catch(() => undefined);
             if (digest) {
                 log.add(`${base.ref} was published meanwhile (${digest}); skipped because skip-existing is set`);
@@ -40705,6 +40717,13 @@ async function archiveMetadata(helm, source, inputs) {
         throw error;
     }
 }
+/** Helm 3.18.0 fails every push of a version with build metadata ("Error: not found", helm#30881). */
+function rejectKnownHelmBugs(helm, jobs) {
+    const withBuild = jobs.find(job => job.version.includes('+'));
+    if (helm.semver === '3.18.0' && withBuild) {
+        throw new UserError(`Helm 3.18.0 cannot push version ${withBuild.version} (build metadata after "+", helm/helm#30881): set "helm-version" to another release, e.g. "3" or "4".`);
+    }
+}
 /** Two charts of one run with one name would overwrite each other's repository. */
 function rejectDuplicateNames(jobs) {
     const seen = new Map();
@@ -40768,6 +40787,7 @@ async function run() {
             jobs.push(makeJob(source, meta, effectiveVersion(meta, override, where), target));
         }
         rejectDuplicateNames(jobs);
+        rejectKnownHelmBugs(helm, jobs);
         linkDependencies(jobs, target);
         await seedRegistryConfig(dirs.registryConfig, auth.login.host);
         await loginWithRetry(helm, auth.login);

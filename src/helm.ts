@@ -25,7 +25,14 @@ const FLAG_SINCE = {
 
 type Command = keyof typeof FLAG_SINCE
 
-export type HelmErrorKind = 'missing-repository' | 'immutable' | 'auth' | 'transient' | 'other'
+export type HelmErrorKind =
+  | 'missing-repository'
+  | 'immutable'
+  /** Helm 3.8–3.17 (ORAS v1) hide the registry's reason for a refused manifest; ECR's is an immutable tag. */
+  | 'manifest-refused'
+  | 'auth'
+  | 'transient'
+  | 'other'
 
 /**
  * Sorts a failed registry command by what a person must do about it. Texts come from
@@ -39,7 +46,12 @@ export function classifyHelmError(output: string): HelmErrorKind {
   ) {
     return 'missing-repository'
   }
+  // Helm 3.8–3.17 print only the status of a push to a repository that does not exist.
+  if (/unexpected status: 404 Not Found/i.test(output)) return 'missing-repository'
   if (/immutable|tag invalid|TAG_INVALID/i.test(output)) return 'immutable'
+  if (/failed commit on ref "manifest-[^"]*": unexpected status: 400/i.test(output)) {
+    return 'manifest-refused'
+  }
   if (
     /unauthorized|authentication required|status code 40[13]\b|\b40[13] (Unauthorized|Forbidden)|denied|basic credential not found|no basic auth credentials/i.test(
       output

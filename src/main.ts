@@ -187,6 +187,16 @@ async function archiveMetadata(
   }
 }
 
+/** Helm 3.18.0 fails every push of a version with build metadata ("Error: not found", helm#30881). */
+function rejectKnownHelmBugs(helm: Helm, jobs: ChartJob[]): void {
+  const withBuild = jobs.find(job => job.version.includes('+'))
+  if (helm.semver === '3.18.0' && withBuild) {
+    throw new UserError(
+      `Helm 3.18.0 cannot push version ${withBuild.version} (build metadata after "+", helm/helm#30881): set "helm-version" to another release, e.g. "3" or "4".`
+    )
+  }
+}
+
 /** Two charts of one run with one name would overwrite each other's repository. */
 function rejectDuplicateNames(jobs: ChartJob[]): void {
   const seen = new Map<string, ChartJob>()
@@ -270,6 +280,7 @@ export async function run(): Promise<void> {
       jobs.push(makeJob(source, meta, effectiveVersion(meta, override, where), target))
     }
     rejectDuplicateNames(jobs)
+    rejectKnownHelmBugs(helm, jobs)
     linkDependencies(jobs, target)
 
     await seedRegistryConfig(dirs.registryConfig, auth.login.host)

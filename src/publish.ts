@@ -63,6 +63,10 @@ function explainPushFailure(
       return new UserError(
         `Chart ${job.meta.name} version ${job.version} already exists in ${where} and its tags are immutable: set "skip-existing: true" to skip published versions, or bump the chart version.`
       )
+    case 'manifest-refused':
+      return new UserError(
+        `Registry ${target.host} refused the manifest of chart ${job.meta.name} version ${job.version} (HTTP 400; this Helm does not show the registry's reason): in ECR it means the version already exists in an immutable repository, so set "skip-existing: true" or bump the chart version; Helm 3.18 or later shows the registry's own message.`
+      )
     case 'auth':
       return new UserError(
         `Registry ${target.host} refused the push to ${job.repositoryName} (${error.message.replace(/^helm push failed: /, '')}): check that the job's role may push there (ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchCheckLayerAvailability).`
@@ -83,6 +87,11 @@ function resultBase(job: ChartJob, target: Target): ChartResult {
     registry: target.host,
     pushed: false
   }
+}
+
+/** The registry refused to (re)tag this version: an immutable tag, as far as Helm can tell. */
+function isTagConflict(error: HelmCommandError): boolean {
+  return error.kind === 'immutable' || error.kind === 'manifest-refused'
 }
 
 async function publishOne(
@@ -129,7 +138,7 @@ async function publishOne(
     })
   } catch (error) {
     // skip-existing: another run may have published this version since the lookup.
-    if (error instanceof HelmCommandError && error.kind === 'immutable' && options.lookupExisting) {
+    if (error instanceof HelmCommandError && isTagConflict(error) && options.lookupExisting) {
       const digest = await options.lookupExisting(job).catch(() => undefined)
       if (digest) {
         log.add(

@@ -34607,8 +34607,14 @@ function classifyHelmError(output) {
     if (/name unknown|NAME_UNKNOWN|repository with name .* does not exist|repository .* not found/i.test(output)) {
         return 'missing-repository';
     }
+    // Helm 3.8–3.17 print only the status of a push to a repository that does not exist.
+    if (/unexpected status: 404 Not Found/i.test(output))
+        return 'missing-repository';
     if (/immutable|tag invalid|TAG_INVALID/i.test(output))
         return 'immutable';
+    if (/failed commit on ref "manifest-[^"]*": unexpected status: 400/i.test(output)) {
+        return 'manifest-refused';
+    }
     if (/unauthorized|authentication required|status code 40[13]\b|\b40[13] (Unauthorized|Forbidden)|denied|basic credential not found|no basic auth credentials/i.test(output)) {
         return 'auth';
     }
