@@ -44,7 +44,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HELM_VERSIONS, helmBinary, helmVersionOf } from './support/helm-binaries.js'
 import { helmCli, type HelmCli, type HelmResult } from './support/helm-cli.js'
-import { makeTempDir, REPO_ROOT } from './support/paths.js'
+import { E2E_TMP_ENV, makeTempDir, REPO_ROOT } from './support/paths.js'
 import { startRegistry, type Registry } from './support/registry.js'
 import { errorLines, parseFileCommand } from './support/runner.js'
 import { makeChart, startStack, type Stack } from './support/stack.js'
@@ -563,6 +563,15 @@ describe('Helm download mirror', () => {
     stack.mirror.faults.error500Once('/helm-latest-version')
     expect((await fetch(`${stack.mirror.url}/helm-latest-version`)).status).toBe(500)
     expect((await fetch(`${stack.mirror.url}/helm-latest-version`)).status).toBe(200)
+  })
+})
+
+describe('temp dirs', () => {
+  it('live under the per-run root that the global setup removes', () => {
+    const root = process.env[E2E_TMP_ENV]
+    expect(root).toBeTruthy()
+    expect(work.startsWith(`${root}${path.sep}`)).toBe(true)
+    expect(stack.registry.dataDir.startsWith(`${root}${path.sep}`)).toBe(true)
   })
 })
 

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import { tempRoot } from './paths.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -133,5 +133,5 @@ export function defaultCertsDir(): string {
   return processCertsDir
 }
 
-const processCertsDir = path.join(tmpdir(), `helm-ecr-e2e-certs-${process.pid}`)
+const processCertsDir = path.join(tempRoot(), `helm-ecr-e2e-certs-${process.pid}`)
 process.once('exit', () => rmSync(processCertsDir, { recursive: true, force: true }))

@@ -2,22 +2,40 @@
  * Vitest globalSetup of the e2e project: checks the tools and prepares the Helm binaries and
  * mirror archives once, so that test files do not race to build them.
  */
-import { rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { makeTestCerts } from './certs.js'
 import { ALL_HELM_VERSIONS, prepareAllHelmBinaries } from './helm-binaries.js'
 import { prepareHelmArchives } from './helm-mirror.js'
-import { makeTempDir } from './paths.js'
+import { E2E_TMP_ENV, makeTempDir } from './paths.js'
 import { assertRegistryBinary } from './registry.js'
 
-export default async function setup(): Promise<void> {
-  await assertRegistryBinary()
-  // Fails early with a clear message when openssl is missing.
-  const dir = await makeTempDir('certs-check')
+export default async function setup(): Promise<() => Promise<void>> {
+  // Every temp dir of this run (workers inherit the variable) lives under one root, removed at
+  // teardown; KEEP_E2E_DIRS=1 keeps it for debugging.
+  const root = await mkdtemp(path.join(tmpdir(), 'helm-ecr-e2e-'))
+  process.env[E2E_TMP_ENV] = root
   try {
-    await makeTestCerts(dir)
-  } finally {
-    await rm(dir, { recursive: true, force: true })
+    await assertRegistryBinary()
+    // Fails early with a clear message when openssl is missing.
+    const dir = await makeTempDir('certs-check')
+    try {
+      await makeTestCerts(dir)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+    await prepareAllHelmBinaries()
+    await prepareHelmArchives(ALL_HELM_VERSIONS)
+  } catch (error) {
+    await rm(root, { recursive: true, force: true })
+    throw error
   }
-  await prepareAllHelmBinaries()
-  await prepareHelmArchives(ALL_HELM_VERSIONS)
+  return async () => {
+    if (process.env.KEEP_E2E_DIRS === '1') {
+      console.log(`KEEP_E2E_DIRS=1: e2e temp dirs kept in ${root}`)
+      return
+    }
+    await rm(root, { recursive: true, force: true })
+  }
 }
