@@ -11,7 +11,7 @@ import {
   type ChartMetadata,
   type ChartSource
 } from './chart.js'
-import { privateEcr, publicEcr, type EcrApi, type RegistryLogin } from './ecr.js'
+import { privateEcr, publicEcr, type EcrApi, type Mutability, type RegistryLogin } from './ecr.js'
 import { UserError, errorMessage } from './errors.js'
 import { Helm, HelmCommandError } from './helm.js'
 import { readInputs, type Inputs } from './inputs.js'
@@ -164,6 +164,23 @@ async function findExisting(
   return existing
 }
 
+/** create-repository: one CreateRepository per distinct repository, in parallel. */
+async function createRepositories(
+  api: EcrApi,
+  jobs: ChartJob[],
+  mutability: Mutability
+): Promise<void> {
+  const names = [...new Set(jobs.map(j => j.repositoryName))]
+  await Promise.all(
+    names.map(async name => {
+      const created = await api.createRepository(name, mutability)
+      core.info(
+        created ? `Created repository ${name} (${mutability})` : `Repository ${name} exists`
+      )
+    })
+  )
+}
+
 /** Chart.yaml inside a packaged chart; its version is fixed, so overrides cannot apply. */
 async function archiveMetadata(
   helm: Helm,
@@ -283,31 +300,27 @@ export async function run(): Promise<void> {
     rejectKnownHelmBugs(helm, jobs)
     linkDependencies(jobs, target)
 
-    await seedRegistryConfig(dirs.registryConfig, auth.login.host)
-    await loginWithRetry(helm, auth.login)
-    saveState({
-      registryConfigDir: dirs.root,
-      helmPath: installed.path,
-      loggedInHosts: [auth.login.host]
-    })
-    core.info(`Logged in to ${auth.login.host}`)
-
-    if (inputs.createRepository && auth.api) {
-      const api = auth.api
-      const names = [...new Set(jobs.map(j => j.repositoryName))]
-      await Promise.all(
-        names.map(async name => {
-          const created = await api.createRepository(name, inputs.imageTagMutability)
-          core.info(
-            created
-              ? `Created repository ${name} (${inputs.imageTagMutability})`
-              : `Repository ${name} exists`
-          )
-        })
-      )
-    }
+    // The login and the repository work (create, skip-existing lookups) are independent for ECR.
     const lookup = inputs.skipExisting ? existingLookup(auth, helm, target, dirs.root) : undefined
-    const existing = lookup ? await findExisting(jobs, lookup) : new Map<number, string>()
+    const loggedIn = (async () => {
+      await seedRegistryConfig(dirs.registryConfig, auth.login.host)
+      await loginWithRetry(helm, auth.login)
+      saveState({
+        registryConfigDir: dirs.root,
+        helmPath: installed.path,
+        loggedInHosts: [auth.login.host]
+      })
+      core.info(`Logged in to ${auth.login.host}`)
+    })()
+    const prepared = (async () => {
+      if (inputs.createRepository && auth.api) {
+        await createRepositories(auth.api, jobs, inputs.imageTagMutability)
+      }
+      if (!lookup) return new Map<number, string>()
+      if (!auth.api) await loggedIn // helm pull needs the login
+      return findExisting(jobs, lookup)
+    })()
+    const [, existing] = await Promise.all([loggedIn, prepared])
 
     const results = await publishCharts(helm, jobs, {
       target,
