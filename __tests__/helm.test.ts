@@ -252,6 +252,14 @@ describe('classifyHelmError', () => {
     ['name unknown: repository name not known to registry', 'missing-repository'],
     ['TAG_INVALID: tag already exists', 'immutable'],
     ['unexpected status: 401 Unauthorized', 'auth'],
+    // Helm 3.8-3.17 (ORAS v1) print bare statuses
+    ['Error: unexpected status: 404 Not Found\n', 'missing-repository'],
+    ['unexpected status: 404 Not Found', 'missing-repository'],
+    [
+      `Error: failed commit on ref "manifest-${DIGEST}": unexpected status: 400 Bad Request`,
+      'manifest-refused'
+    ],
+    [`Error: failed commit on ref "layer-${DIGEST}": unexpected status: 400 Bad Request`, 'other'],
     ['unexpected status: 403 Forbidden', 'auth'],
     ['no basic auth credentials', 'auth'],
     ['basic credential not found', 'auth'],
@@ -568,15 +576,19 @@ const recordings = readRecordings(RECORDED_OUTPUTS)
 const EXPECTED_KIND: Record<string, Record<string, HelmErrorKind>> = {
   'login-unauthorized': { '3.9.4': 'auth', '3.18.0': 'auth', '4.1.4': 'auth' },
   'push-token-expired': { '3.9.4': 'auth', '3.18.0': 'auth', '4.1.4': 'auth' },
-  // 3.9.4: "unexpected status: 404 Not Found" cannot be told apart from other 404s
+  // 3.9.4 prints only "Error: unexpected status: 404 Not Found"
   'push-name-unknown': {
-    '3.9.4': 'other',
+    '3.9.4': 'missing-repository',
     '3.18.0': 'missing-repository',
     '4.1.4': 'missing-repository'
   },
-  // 3.9.4: "failed commit on ref ...: unexpected status: 400 Bad Request"
-  'push-tag-immutable': { '3.9.4': 'other', '3.18.0': 'immutable', '4.1.4': 'immutable' },
-  // 3.9.4: "failed commit on ref ...: unexpected status: 404 Not Found"
+  // 3.9.4: "failed commit on ref ...: unexpected status: 400 Bad Request", no reason shown
+  'push-tag-immutable': {
+    '3.9.4': 'manifest-refused',
+    '3.18.0': 'immutable',
+    '4.1.4': 'immutable'
+  },
+  // 3.9.4: "failed commit on ref ...: unexpected status: 404 Not Found": not a missing repository
   'push-tag-step-not-found': { '3.9.4': 'other', '3.18.0': 'transient', '4.1.4': 'transient' },
   'push-blob-upload-503': { '3.9.4': 'transient', '3.18.0': 'transient', '4.1.4': 'transient' },
   'push-connection-reset': { '3.9.4': 'transient', '3.18.0': 'transient', '4.1.4': 'transient' },

@@ -267,6 +267,16 @@ describe('run', () => {
     expect(outputs()).toMatchObject({ digest: existing, pushed: 'false', version: '2.0.0+build.1' })
   })
 
+  it('refuses a +build version on Helm 3.18.0 (helm#30881) before logging in', async () => {
+    await chart('chart', 'demo', '1.0.0+build.5')
+    inputs({ charts: 'chart', registry: HOST })
+    await run()
+    expect(core.setFailed).toHaveBeenCalledWith(
+      'Helm 3.18.0 cannot push version 1.0.0+build.5 (build metadata after "+", helm/helm#30881): set "helm-version" to another release, e.g. "3" or "4".'
+    )
+    expect(await helmCalls('registry login')).toEqual([])
+  })
+
   it('fails the step naming the failed charts when some fail', async () => {
     await chart('charts/a', 'a')
     await chart('charts/b', 'b')

@@ -20,6 +20,10 @@ const here = path.dirname(new URL(import.meta.url).pathname)
 const unitOutput = (name: string) =>
   fs.readFile(path.join(here, 'fixtures', 'helm-output-unit', name), 'utf8').then(t => t.trim())
 
+/** Helm 3.9.4 pushing another digest to an immutable tag (e2e recording 3.9.4-push-tag-immutable). */
+const MANIFEST_REFUSED_394 =
+  'Error: failed commit on ref "manifest-sha256:c4bf8d0b8727ab3bebab37532956cbaaa9917a70f2bc4144ee79ae2b8ab27103": unexpected status: 400 Bad Request'
+
 let tmp: string
 let n = 0
 let ws: string
@@ -305,6 +309,29 @@ describe('publishCharts', () => {
     expect(result.error).toBe(
       `Chart alpha version 0.1.0 already exists in ${HOST}/charts/alpha and its tags are immutable: set "skip-existing: true" to skip published versions, or bump the chart version.`
     )
+  })
+
+  it('explains a manifest refused by Helm 3.8-3.17 (no reason shown) as a likely immutable tag', async () => {
+    const job = await chartJob('alpha', '0.1.0')
+    await fake.failPush('alpha', 5, MANIFEST_REFUSED_394)
+    const [result] = await publishCharts(helm, [job], options())
+    expect(await pushes('alpha')).toHaveLength(1)
+    expect(result.error).toBe(
+      `Registry ${HOST} refused the manifest of chart alpha version 0.1.0 (HTTP 400; this Helm does not show the registry's reason): in ECR it means the version already exists in an immutable repository, so set "skip-existing: true" or bump the chart version; Helm 3.18 or later shows the registry's own message.`
+    )
+  })
+
+  it('with skip-existing, a refused manifest that turns out published meanwhile is a skip', async () => {
+    const job = await chartJob('alpha', '0.1.0')
+    await fake.failPush('alpha', 5, MANIFEST_REFUSED_394)
+    const digest = `sha256:${'d'.repeat(64)}`
+    const [result] = await publishCharts(
+      helm,
+      [job],
+      options({ lookupExisting: async () => digest })
+    )
+    expect(result).toMatchObject({ digest, pushed: false })
+    expect(result.error).toBeUndefined()
   })
 
   it('does not retry an authorization failure and names the permissions', async () => {

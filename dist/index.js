@@ -38683,8 +38683,9 @@ function classifyHelmError(output) {
     if (/name unknown|NAME_UNKNOWN|repository with name .* does not exist|repository .* not found/i.test(output)) {
         return 'missing-repository';
     }
-    // Helm 3.8–3.17 print only the status of a push to a repository that does not exist.
-    if (/unexpected status: 404 Not Found/i.test(output))
+    // Helm 3.8–3.17 print only the status of a push to a repository that does not exist. A 404 on
+    // the manifest ("failed commit on ref ...: unexpected status: 404") is something else.
+    if (/^(Error: )?unexpected status: 404 Not Found\s*$/im.test(output))
         return 'missing-repository';
     if (/immutable|tag invalid|TAG_INVALID/i.test(output))
         return 'immutable';
