@@ -40703,6 +40703,14 @@ async function findExisting(jobs, lookup) {
     }));
     return existing;
 }
+/** create-repository: one CreateRepository per distinct repository, in parallel. */
+async function createRepositories(api, jobs, mutability) {
+    const names = [...new Set(jobs.map(j => j.repositoryName))];
+    await Promise.all(names.map(async (name) => {
+        const created = await api.createRepository(name, mutability);
+        info(created ? `Created repository ${name} (${mutability})` : `Repository ${name} exists`);
+    }));
+}
 /** Chart.yaml inside a packaged chart; its version is fixed, so overrides cannot apply. */
 async function archiveMetadata(helm, source, inputs) {
     if (inputs.version || inputs.appVersion) {
@@ -40790,26 +40798,29 @@ async function run() {
         rejectDuplicateNames(jobs);
         rejectKnownHelmBugs(helm, jobs);
         linkDependencies(jobs, target);
-        await seedRegistryConfig(dirs.registryConfig, auth.login.host);
-        await loginWithRetry(helm, auth.login);
-        state_saveState({
-            registryConfigDir: dirs.root,
-            helmPath: installed.path,
-            loggedInHosts: [auth.login.host]
-        });
-        info(`Logged in to ${auth.login.host}`);
-        if (inputs.createRepository && auth.api) {
-            const api = auth.api;
-            const names = [...new Set(jobs.map(j => j.repositoryName))];
-            await Promise.all(names.map(async (name) => {
-                const created = await api.createRepository(name, inputs.imageTagMutability);
-                info(created
-                    ? `Created repository ${name} (${inputs.imageTagMutability})`
-                    : `Repository ${name} exists`);
-            }));
-        }
+        // The login and the repository work (create, skip-existing lookups) are independent for ECR.
         const lookup = inputs.skipExisting ? existingLookup(auth, helm, target, dirs.root) : undefined;
-        const existing = lookup ? await findExisting(jobs, lookup) : new Map();
+        const loggedIn = (async () => {
+            await seedRegistryConfig(dirs.registryConfig, auth.login.host);
+            await loginWithRetry(helm, auth.login);
+            state_saveState({
+                registryConfigDir: dirs.root,
+                helmPath: installed.path,
+                loggedInHosts: [auth.login.host]
+            });
+            info(`Logged in to ${auth.login.host}`);
+        })();
+        const prepared = (async () => {
+            if (inputs.createRepository && auth.api) {
+                await createRepositories(auth.api, jobs, inputs.imageTagMutability);
+            }
+            if (!lookup)
+                return new Map();
+            if (!auth.api)
+                await loggedIn; // helm pull needs the login
+            return findExisting(jobs, lookup);
+        })();
+        const [, existing] = await Promise.all([loggedIn, prepared]);
         const results = await publishCharts(helm, jobs, {
             target,
             appVersion: inputs.appVersion,
