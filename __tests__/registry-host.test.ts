@@ -115,6 +115,14 @@ describe('parseRegistryHost: invalid input', () => {
       'Input "registry" is not a valid host name (got "user@ghcr.io"): use a host such as "123456789012.dkr.ecr.eu-west-2.amazonaws.com".'
     ],
     [
+      'registry.example.com:99999',
+      'Input "registry" has port 99999, which is not a TCP port (got "registry.example.com:99999"): use a port from 1 to 65535, or none for 443.'
+    ],
+    [
+      'localhost:0',
+      'Input "registry" has port 0, which is not a TCP port (got "localhost:0"): use a port from 1 to 65535, or none for 443.'
+    ],
+    [
       '-bad.example.com',
       'Input "registry" is not a valid host name (got "-bad.example.com"): use a host such as "123456789012.dkr.ecr.eu-west-2.amazonaws.com".'
     ],

@@ -69,6 +69,12 @@ export function parseRegistryHost(input: string): RegistryHost {
       `Input "registry" is not a valid host name (got "${input}"): use a host such as "123456789012.dkr.ecr.eu-west-2.amazonaws.com".`
     )
   }
+  const port = /:(\d+)$/.exec(host)?.[1]
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
+    throw new UserError(
+      `Input "registry" has port ${port}, which is not a TCP port (got "${input}"): use a port from 1 to 65535, or none for 443.`
+    )
+  }
   if (host === ECR_PUBLIC_HOST) return { kind: 'ecr-public', host, region: 'us-east-1' }
   const match = ECR_HOST.exec(host)
   if (match) {
