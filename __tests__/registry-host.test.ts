@@ -159,6 +159,28 @@ describe('parseRegistryHost: invalid input', () => {
   })
 })
 
+describe('parseRegistryHost: ports', () => {
+  test.each(['localhost:1', 'localhost:5000', 'registry.example.com:65535', '[::1]:443'])(
+    '%s is accepted',
+    host => {
+      expect(parseRegistryHost(host)).toEqual({ kind: 'other', host })
+    }
+  )
+
+  test.each([
+    ['localhost:0', '0'],
+    ['localhost:65536', '65536'],
+    ['registry.example.com:99999', '99999'],
+    ['[::1]:70000', '70000']
+  ])('%s is refused', (host, port) => {
+    expect(() => parseRegistryHost(host)).toThrow(
+      new UserError(
+        `Input "registry" has port ${port}, which is not a TCP port (got "${host}"): use a port from 1 to 65535, or none for 443.`
+      )
+    )
+  })
+})
+
 describe('parseRegistryHost: label/suffix pairs', () => {
   // The host pattern accepts any label with any suffix, so hosts AWS never serves
   // (dual-stack dkr-ecr on amazonaws.com, dkr.ecr on on.aws) parse as ECR and fail later at
