@@ -39897,6 +39897,7 @@ function helmArchiveName(version, p) {
 
 
 
+
 const LATEST_FILE = {
     latest: 'helm-latest-version',
     '3': 'helm3-latest-version',
@@ -39905,20 +39906,32 @@ const LATEST_FILE = {
 function http() {
     return new lib_HttpClient(USER_AGENT, [], { allowRetries: true, maxRetries: 3 });
 }
-async function getText(url, what) {
+/** No answer, or an answer worth asking again for (5xx, 429, 408). */
+class TransientDownloadError extends UserError {
+}
+async function getTextOnce(url, what) {
     let response;
     try {
         response = await http().get(url);
     }
     catch (error) {
-        throw new UserError(`Could not reach ${url} for ${what} (${error instanceof Error ? error.message : String(error)}): check "helm-download-url" and the runner's network or proxy.`);
+        throw new TransientDownloadError(`Could not reach ${url} for ${what} (${error instanceof Error ? error.message : String(error)}): check "helm-download-url" and the runner's network or proxy.`);
     }
     const status = response.message.statusCode ?? 0;
     const body = await response.readBody();
     if (status !== 200) {
-        throw new UserError(`${url} answered HTTP ${status} for ${what}: check "helm-version" and "helm-download-url".`);
+        const Failure = status >= 500 || status === 429 || status === 408 ? TransientDownloadError : UserError;
+        throw new Failure(`${url} answered HTTP ${status} for ${what}: check "helm-version" and "helm-download-url".`);
     }
     return body;
+}
+/** A small text file (version, checksum); network errors and 5xx are retried, as downloads are. */
+async function getText(url, what) {
+    return pRetry(() => getTextOnce(url, what), {
+        retries: 2,
+        minTimeout: 500,
+        shouldRetry: ({ error }) => error instanceof TransientDownloadError
+    });
 }
 /** Turns `latest`, `3` or `4` into an exact version using the mirror's *-latest-version files. */
 async function resolveHelmVersion(spec, baseUrl) {

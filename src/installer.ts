@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import pRetry from 'p-retry'
 import { TOOL_NAME, USER_AGENT } from './constants.js'
 import { UserError } from './errors.js'
 import type { HelmVersionSpec } from './inputs.js'
@@ -29,23 +30,37 @@ function http(): HttpClient {
   return new HttpClient(USER_AGENT, [], { allowRetries: true, maxRetries: 3 })
 }
 
-async function getText(url: string, what: string): Promise<string> {
+/** No answer, or an answer worth asking again for (5xx, 429, 408). */
+class TransientDownloadError extends UserError {}
+
+async function getTextOnce(url: string, what: string): Promise<string> {
   let response
   try {
     response = await http().get(url)
   } catch (error) {
-    throw new UserError(
+    throw new TransientDownloadError(
       `Could not reach ${url} for ${what} (${error instanceof Error ? error.message : String(error)}): check "helm-download-url" and the runner's network or proxy.`
     )
   }
   const status = response.message.statusCode ?? 0
   const body = await response.readBody()
   if (status !== 200) {
-    throw new UserError(
+    const Failure =
+      status >= 500 || status === 429 || status === 408 ? TransientDownloadError : UserError
+    throw new Failure(
       `${url} answered HTTP ${status} for ${what}: check "helm-version" and "helm-download-url".`
     )
   }
   return body
+}
+
+/** A small text file (version, checksum); network errors and 5xx are retried, as downloads are. */
+async function getText(url: string, what: string): Promise<string> {
+  return pRetry(() => getTextOnce(url, what), {
+    retries: 2,
+    minTimeout: 500,
+    shouldRetry: ({ error }) => error instanceof TransientDownloadError
+  })
 }
 
 /** Turns `latest`, `3` or `4` into an exact version using the mirror's *-latest-version files. */
