@@ -81,6 +81,8 @@ export interface EcrFaults {
    * push attempt consumes exactly one fault, and a retried push succeeds once n are used up.
    */
   tagStep(n: number): void
+  /** The next n tokens GetAuthorizationToken returns are already expired (the gate answers 401). */
+  expiredTokens(n: number): void
   /** The gate resets every open and new connection until registryUp(). */
   registryDown(): void
   registryUp(): void
@@ -160,6 +162,7 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     fiveHundred: [] as Counter[],
     blob503: 0,
     tagStep: 0,
+    expiredTokens: 0,
     down: false
   }
 
@@ -293,6 +296,11 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     switch (op) {
       case 'GetAuthorizationToken': {
         const t = issueToken()
+        if (faultState.expiredTokens > 0) {
+          faultState.expiredTokens--
+          t.expiresAt = new Date(Date.now() - 1000)
+          tokens.set(t.password, t.expiresAt.getTime())
+        }
         return {
           authorizationData: [
             {
@@ -627,6 +635,8 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
       return
     }
     if (repo.mutability === 'IMMUTABLE') {
+      // ECR decides "tag exists?" and "write tag" atomically: serialise tag PUTs per tag.
+      res.once('close', await lockTag(`${repo.name}:${reference}`))
       const existing = await backendFetch('HEAD', `/v2/${repo.name}/manifests/${reference}`, {
         accept: MANIFEST_ACCEPT
       })
@@ -649,6 +659,21 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
       pushedDigest.set(key, digest)
       if (!repo.imageTags.includes(reference)) repo.imageTags.push(reference)
     })
+  }
+
+  const tagLocks = new Map<string, Promise<void>>()
+  /** Waits for earlier holders of `key`; resolves to the release function. */
+  async function lockTag(key: string): Promise<() => void> {
+    const previous = tagLocks.get(key) ?? Promise.resolve()
+    let release!: () => void
+    const held = new Promise<void>(resolve => (release = resolve))
+    const mine = previous.then(() => held)
+    tagLocks.set(key, mine)
+    await previous
+    return () => {
+      release()
+      if (tagLocks.get(key) === mine) tagLocks.delete(key)
+    }
   }
 
   function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
@@ -758,6 +783,7 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     api5xx: (n, op) => void faultState.fiveHundred.push({ n, op }),
     blobUpload503: n => void (faultState.blob503 = n),
     tagStep: n => void (faultState.tagStep = n),
+    expiredTokens: n => void (faultState.expiredTokens = n),
     registryDown: () => {
       faultState.down = true
       for (const s of sockets) s.resetAndDestroy()
@@ -768,6 +794,7 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
       faultState.fiveHundred = []
       faultState.blob503 = 0
       faultState.tagStep = 0
+      faultState.expiredTokens = 0
       faultState.down = false
     }
   }
