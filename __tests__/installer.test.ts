@@ -198,6 +198,32 @@ describe('resolveHelmVersion', () => {
     )
   })
 
+  it('asks again after a 5xx from the mirror', async () => {
+    let calls = 0
+    const answers = [
+      { status: 503, body: 'busy' },
+      { status: 200, body: 'v3.18.0\n' }
+    ]
+    routes.set('/helm3-latest-version', {
+      get status() {
+        return answers[Math.min(calls, 1)].status
+      },
+      get body() {
+        return answers[Math.min(calls++, 1)].body
+      }
+    })
+    expect(await resolveHelmVersion({ kind: 'major', major: 3 }, baseUrl)).toBe('v3.18.0')
+    expect(requests.filter(r => r === '/helm3-latest-version').length).toBeGreaterThanOrEqual(2)
+  })
+
+  it('does not ask again after a 404', async () => {
+    routes.delete('/helm3-latest-version')
+    await expect(resolveHelmVersion({ kind: 'major', major: 3 }, baseUrl)).rejects.toThrow(
+      /answered HTTP 404/
+    )
+    expect(requests).toEqual(['/helm3-latest-version'])
+  })
+
   it('reports an unreachable mirror', async () => {
     const closed = http.createServer()
     await new Promise<void>(resolve => closed.listen(0, '127.0.0.1', resolve))
