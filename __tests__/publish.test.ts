@@ -77,6 +77,7 @@ function options(overrides: Partial<PublishOptions> = {}): PublishOptions {
     workDir: path.join(fake.dir, '..', 'work'),
     missingRepositoryFix: name =>
       `create it with "aws ecr create-repository --repository-name ${name}".`,
+    pushPermissionFix: 'check that the job may push there (ecr:PutImage).',
     retry: { retries: 3, minTimeoutMs: 5 },
     ...overrides
   }
@@ -340,7 +341,7 @@ describe('publishCharts', () => {
     const [result] = await publishCharts(helm, [job], options())
     expect(await pushes('alpha')).toHaveLength(1)
     expect(result.error).toBe(
-      `Registry ${HOST} refused the push to charts/alpha (failed to perform "Push" on destination: POST "https://localhost:5000/v2/charts/mychart/blobs/uploads/": response status code 401: unauthorized: authentication required): check that the job's role may push there (ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchCheckLayerAvailability).`
+      `Registry ${HOST} refused the push to charts/alpha (failed to perform "Push" on destination: POST "https://localhost:5000/v2/charts/mychart/blobs/uploads/": response status code 401: unauthorized: authentication required): check that the job may push there (ecr:PutImage).`
     )
   })
 
@@ -451,5 +452,22 @@ describe('publishCharts', () => {
       ['app', true, undefined],
       ['lib', false, undefined]
     ])
+  })
+})
+
+describe('publishCharts with skip-existing and a failed dependency', () => {
+  it('still reports an already published dependant as skipped', async () => {
+    const base = await chartJob('base')
+    const top = await chartJob('top', '1.0.0', [0])
+    await fake.failPush('base', 5, 'Error: something unrecoverable')
+    const digest = `sha256:${'b'.repeat(64)}`
+    const [baseResult, topResult] = await publishCharts(
+      helm,
+      [base, top],
+      options({ existing: new Map([[1, digest]]) })
+    )
+    expect(baseResult.error).toBeTruthy()
+    expect(topResult).toMatchObject({ pushed: false, digest })
+    expect(topResult.error).toBeUndefined()
   })
 })

@@ -331,6 +331,9 @@ export async function run(): Promise<void> {
       maxParallel: inputs.maxParallel,
       workDir: dirs.root,
       missingRepositoryFix: missingRepositoryFix(auth, inputs),
+      pushPermissionFix: auth.api
+        ? "check that the job's role may push there (ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchGetImage)."
+        : 'check that "username" may push to this repository.',
       retry: { retries: 3, minTimeoutMs: 1000 }
     })
     setOutputs(results, installed.version)

@@ -34,6 +34,8 @@ export interface PublishOptions {
   lookupExisting?: (job: ChartJob) => Promise<string | undefined>
   maxParallel: number
   workDir: string
+  /** What to check when the registry refuses a push (ECR: the IAM actions), for the error message. */
+  pushPermissionFix: string
   /** Describes how to create a missing repository, for the error message. */
   missingRepositoryFix: (repositoryName: string) => string
   retry: { retries: number; minTimeoutMs: number }
@@ -69,7 +71,7 @@ function explainPushFailure(
       )
     case 'auth':
       return new UserError(
-        `Registry ${target.host} refused the push to ${job.repositoryName} (${error.message.replace(/^helm push failed: /, '')}): check that the job's role may push there (ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchCheckLayerAvailability).`
+        `Registry ${target.host} refused the push to ${job.repositoryName} (${error.message.replace(/^helm push failed: /, '')}): ${options.pushPermissionFix}`
       )
     default:
       return error
@@ -174,7 +176,7 @@ export async function publishCharts(
       const deps = await Promise.all(job.dependsOn.map(start))
       const failedDep = deps.find(d => d.error)
       const base = resultBase(job, options.target)
-      if (failedDep) {
+      if (failedDep && !options.existing.has(i)) {
         return { ...base, error: `not published because its dependency ${failedDep.chart} failed` }
       }
       return limit(async () => {
