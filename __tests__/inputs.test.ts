@@ -353,7 +353,14 @@ describe('parseList', () => {
   })
 
   // "charts/{a,b}" is split at the comma into "charts/{a" and "b}": brace globs cannot be used.
-  it.todo('keeps brace globs such as charts/{a,b} whole')
+  it('keeps brace globs such as charts/{a,b} whole', () => {
+    expect(parseList('charts/{a,b}, other\nthird,{x,y}/z')).toEqual([
+      'charts/{a,b}',
+      'other',
+      'third',
+      '{x,y}/z'
+    ])
+  })
 })
 
 describe('parseBoolean', () => {

@@ -53,8 +53,9 @@ export function parseBoolean(name: string, value: string): boolean {
 
 /** Splits a newline- or comma-separated list, dropping blanks and `#` comments. */
 export function parseList(value: string): string[] {
+  // Commas inside braces belong to a glob (charts/{api,web}), not to the list.
   return value
-    .split(/[\n,]/)
+    .split(/\n|,(?![^{}]*\})/)
     .map(item => item.trim())
     .filter(item => item !== '' && !item.startsWith('#'))
 }
