@@ -11,6 +11,7 @@ import {
   helmErrorLine,
   parsePackageOutput,
   parsePushOutput,
+  withoutActionInputs,
   type HelmErrorKind
 } from '../src/helm.js'
 import type { TlsOptions } from '../src/inputs.js'
@@ -649,4 +650,19 @@ describe.runIf(recordings.length > 0)('recorded Helm outputs (e2e fixtures)', ()
       expect(parsePushOutput(`${r.stdout}\n${r.stderr}`)).toBeUndefined()
     }
   )
+})
+
+describe('withoutActionInputs', () => {
+  it("keeps Helm's environment but drops the INPUT_* variables (INPUT_PASSWORD is a secret)", () => {
+    expect(
+      withoutActionInputs({
+        PATH: '/usr/bin',
+        HELM_REGISTRY_CONFIG: '/tmp/c.json',
+        AWS_REGION: 'eu-west-2',
+        INPUT_PASSWORD: 'hunter2',
+        INPUT_USERNAME: 'robot',
+        'INPUT_HELM-VERSION': '4'
+      })
+    ).toEqual({ PATH: '/usr/bin', HELM_REGISTRY_CONFIG: '/tmp/c.json', AWS_REGION: 'eu-west-2' })
+  })
 })

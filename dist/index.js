@@ -38724,6 +38724,13 @@ function helmErrorLine(result) {
     const errorLine = lines.find(l => l.startsWith('Error:'));
     return oneLine((errorLine ?? lines.at(-1) ?? `helm exited with code ${result.exitCode}`).replace(/^Error:\s*/, ''));
 }
+/**
+ * The environment for Helm and whatever it starts (downloader plugins, credential helpers): the
+ * runner's INPUT_* variables are left out, since INPUT_PASSWORD holds the registry password.
+ */
+function withoutActionInputs(env) {
+    return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('INPUT_')));
+}
 class HelmCommandError extends Error {
     command;
     result;
@@ -38789,7 +38796,7 @@ class Helm {
         const result = await getExecOutput(this.path, args, {
             ignoreReturnCode: true,
             silent: true,
-            env: this.env,
+            env: withoutActionInputs(this.env),
             input: input === undefined ? undefined : Buffer.from(input)
         });
         return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
@@ -38908,8 +38915,9 @@ function parseBoolean(name, value) {
 }
 /** Splits a newline- or comma-separated list, dropping blanks and `#` comments. */
 function parseList(value) {
+    // Commas inside braces belong to a glob (charts/{api,web}), not to the list.
     return value
-        .split(/[\n,]/)
+        .split(/\n|,(?![^{}]*\})/)
         .map(item => item.trim())
         .filter(item => item !== '' && !item.startsWith('#'));
 }
@@ -40381,7 +40389,7 @@ function explainPushFailure(error, job, target, options) {
         case 'manifest-refused':
             return new UserError(`Registry ${target.host} refused the manifest of chart ${job.meta.name} version ${job.version} (HTTP 400; this Helm does not show the registry's reason): in ECR it means the version already exists in an immutable repository, so set "skip-existing: true" or bump the chart version; Helm 3.18 or later shows the registry's own message.`);
         case 'auth':
-            return new UserError(`Registry ${target.host} refused the push to ${job.repositoryName} (${error.message.replace(/^helm push failed: /, '')}): check that the job's role may push there (ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchCheckLayerAvailability).`);
+            return new UserError(`Registry ${target.host} refused the push to ${job.repositoryName} (${error.message.replace(/^helm push failed: /, '')}): ${options.pushPermissionFix}`);
         default:
             return error;
     }
@@ -40466,7 +40474,7 @@ async function publishCharts(helm, jobs, options) {
             const deps = await Promise.all(job.dependsOn.map(start));
             const failedDep = deps.find(d => d.error);
             const base = resultBase(job, options.target);
-            if (failedDep) {
+            if (failedDep && !options.existing.has(i)) {
                 return { ...base, error: `not published because its dependency ${failedDep.chart} failed` };
             }
             return limit(async () => {
@@ -40847,6 +40855,9 @@ async function run() {
             maxParallel: inputs.maxParallel,
             workDir: dirs.root,
             missingRepositoryFix: missingRepositoryFix(auth, inputs),
+            pushPermissionFix: auth.api
+                ? "check that the job's role may push there (ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchGetImage)."
+                : 'check that "username" may push to this repository.',
             retry: { retries: 3, minTimeoutMs: 1000 }
         });
         setOutputs(results, installed.version);

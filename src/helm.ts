@@ -98,6 +98,14 @@ export function helmErrorLine(result: HelmResult): string {
   )
 }
 
+/**
+ * The environment for Helm and whatever it starts (downloader plugins, credential helpers): the
+ * runner's INPUT_* variables are left out, since INPUT_PASSWORD holds the registry password.
+ */
+export function withoutActionInputs(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('INPUT_')))
+}
+
 export class HelmCommandError extends Error {
   constructor(
     readonly command: string,
@@ -164,7 +172,7 @@ export class Helm {
     const result = await exec.getExecOutput(this.path, args, {
       ignoreReturnCode: true,
       silent: true,
-      env: this.env,
+      env: withoutActionInputs(this.env),
       input: input === undefined ? undefined : Buffer.from(input)
     })
     return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr }

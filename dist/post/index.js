@@ -34644,6 +34644,13 @@ function helmErrorLine(result) {
     const errorLine = lines.find(l => l.startsWith('Error:'));
     return oneLine((errorLine ?? lines.at(-1) ?? `helm exited with code ${result.exitCode}`).replace(/^Error:\s*/, ''));
 }
+/**
+ * The environment for Helm and whatever it starts (downloader plugins, credential helpers): the
+ * runner's INPUT_* variables are left out, since INPUT_PASSWORD holds the registry password.
+ */
+function withoutActionInputs(env) {
+    return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('INPUT_')));
+}
 class HelmCommandError extends Error {
     command;
     result;
@@ -34709,7 +34716,7 @@ class Helm {
         const result = await getExecOutput(this.path, args, {
             ignoreReturnCode: true,
             silent: true,
-            env: this.env,
+            env: withoutActionInputs(this.env),
             input: input === undefined ? undefined : Buffer.from(input)
         });
         return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
