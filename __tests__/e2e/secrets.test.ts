@@ -1,0 +1,337 @@
+/**
+ * Security: the registry password never leaves the places it must be. A recording Helm wrapper in
+ * the tool cache logs every Helm process (argv and environment); fake docker-credential-* helpers
+ * on PATH log any call. After main and post (also with ACTIONS_STEP_DEBUG=true), the password and
+ * the token must be absent from every argv, every Helm environment, stdout/stderr (except the
+ * runner's `::add-mask::` commands, which the runner consumes), outputs, summary, exported
+ * variables and every file left under HOME and RUNNER_TEMP; the exported HELM_REGISTRY_CONFIG is
+ * gone, and no credential helper ever ran.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { helmCli } from './support/helm-cli.js'
+import { ALL_HELM_VERSIONS, HELM_VERSIONS } from './support/helm-binaries.js'
+import { makeTempDir, REPO_ROOT } from './support/paths.js'
+import { annotations, errorLines, runAction, type RunActionResult } from './support/runner.js'
+import { createRepository, filesBelow, workspaceWith } from './support/scenario.js'
+import { startStack, type Stack } from './support/stack.js'
+import { recordingToolCache } from './support/tool-cache.js'
+
+/** Every ECR password the emulator issues (random per token). */
+const ECR_PASSWORD = /ecr-e2e-[A-Za-z0-9_-]{20,}/
+/** base64("AWS:ecr-e2e-"): the start of every authorization token and of Helm's stored auth. */
+const ECR_TOKEN = new RegExp(Buffer.from('AWS:ecr-e2e-').toString('base64'))
+const CREDENTIAL_HELPERS = ['docker-credential-secretservice', 'docker-credential-pass']
+
+let stack: Stack
+let recordDir: string
+let argvLog: string
+let helperLog: string
+let fakeBin: string
+let toolCache: string
+let workspace: string
+
+beforeAll(async () => {
+  stack = await startStack({ tlsRegistry: true })
+  // Outside every run's HOME and RUNNER_TEMP, so the scan of those does not see the records.
+  recordDir = await makeTempDir('record')
+  argvLog = path.join(recordDir, 'helm-calls.jsonl')
+  helperLog = path.join(recordDir, 'credential-helpers.log')
+  await writeFile(argvLog, '')
+  await writeFile(helperLog, '')
+  fakeBin = path.join(recordDir, 'bin')
+  await mkdir(fakeBin)
+  for (const helper of CREDENTIAL_HELPERS) {
+    const file = path.join(fakeBin, helper)
+    await writeFile(
+      file,
+      `#!/bin/sh\necho "${helper} $*" >> ${JSON.stringify(helperLog)}\ncat > /dev/null\nexit 0\n`
+    )
+    await chmod(file, 0o755)
+  }
+  toolCache = await recordingToolCache(ALL_HELM_VERSIONS, argvLog)
+  workspace = await workspaceWith([{ name: 'secretive', version: '0.1.0' }])
+  await createRepository(stack, 'hygiene/secretive')
+})
+afterAll(async () => {
+  await stack?.stop()
+})
+
+interface HelmCall {
+  argv: string[]
+  env: Record<string, string>
+}
+
+async function helmCalls(): Promise<HelmCall[]> {
+  const text = await readFile(argvLog, 'utf8')
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map(line => JSON.parse(line) as HelmCall)
+}
+
+async function helperCalls(): Promise<string[]> {
+  return (await readFile(helperLog, 'utf8')).split('\n').filter(Boolean)
+}
+
+/** The secrets found in `text`, as `where: match` (the match shortened). */
+function findSecrets(where: string, text: string, patterns: RegExp[]): string[] {
+  const found: string[] = []
+  for (const p of patterns) {
+    const m = new RegExp(p.source, 'g').exec(text)
+    if (m) found.push(`${where}: ${m[0].slice(0, 16)}…`)
+  }
+  return found
+}
+
+/** Log lines a person can see: all but the `::add-mask::` commands the runner consumes. */
+function visibleLines(stdout: string): string {
+  return stdout
+    .split('\n')
+    .filter(line => !line.startsWith('::add-mask::'))
+    .join('\n')
+}
+
+/**
+ * Scans everything a run leaves behind or shows for the secret patterns; returns the findings
+ * (empty when clean).
+ */
+async function leaks(
+  result: RunActionResult,
+  calls: HelmCall[],
+  patterns: RegExp[]
+): Promise<string[]> {
+  const found: string[] = []
+  calls.forEach((call, i) => {
+    found.push(...findSecrets(`helm call ${i} argv`, call.argv.join('\u0000'), patterns))
+    found.push(...findSecrets(`helm call ${i} env`, Object.values(call.env).join('\n'), patterns))
+  })
+  found.push(...findSecrets('main stdout', visibleLines(result.stdout), patterns))
+  found.push(...findSecrets('main stderr', result.stderr, patterns))
+  found.push(...findSecrets('post stdout', visibleLines(result.post?.stdout ?? ''), patterns))
+  found.push(...findSecrets('post stderr', result.post?.stderr ?? '', patterns))
+  found.push(...findSecrets('outputs', JSON.stringify(result.outputs), patterns))
+  found.push(...findSecrets('summary', result.summary, patterns))
+  found.push(...findSecrets('exported env', JSON.stringify(result.exportedEnv), patterns))
+  found.push(...findSecrets('state', JSON.stringify(result.state), patterns))
+  for (const root of [result.dirs.home, result.dirs.runnerTemp]) {
+    for (const file of await filesBelow(root)) {
+      const bytes = await readFile(file)
+      found.push(...findSecrets(file, bytes.toString('latin1'), patterns))
+    }
+  }
+  return found
+}
+
+interface RecordedRun {
+  result: RunActionResult
+  /** Helm processes the run started. */
+  calls: HelmCall[]
+  /** Credential helper calls during the run. */
+  helpers: string[]
+}
+
+/** What every clean run must show besides the absence of secrets. */
+async function expectCleanRun({ result, calls, helpers }: RecordedRun): Promise<void> {
+  expect(errorLines(result.stdout), result.stdout + result.stderr).toEqual([])
+  expect(result.exitCode).toBe(0)
+  expect(result.post?.exitCode).toBe(0)
+  expect(annotations(result.post?.stdout ?? '', 'warning')).toEqual([])
+  // The login went over stdin; post logged out with the same Helm.
+  const login = calls.find(c => c.argv[0] === 'registry' && c.argv[1] === 'login')
+  expect(login?.argv).toContain('--password-stdin')
+  expect(login?.argv.some(a => a === '--password' || a === '-p')).toBe(false)
+  expect(calls.some(c => c.argv[0] === 'registry' && c.argv[1] === 'logout')).toBe(true)
+  // The exported login is gone after post, with its whole private directory.
+  const config = result.exportedEnv.HELM_REGISTRY_CONFIG
+  expect(config).toBeTruthy()
+  expect(existsSync(config)).toBe(false)
+  expect(existsSync(path.dirname(path.dirname(config)))).toBe(false)
+  expect(helpers).toEqual([])
+}
+
+async function recordedRun(
+  inputs: Record<string, string>,
+  options: { debug?: boolean; helmVersion: string }
+): Promise<RecordedRun> {
+  const before = (await helmCalls()).length
+  const helpersBefore = (await helperCalls()).length
+  const result = await runAction({
+    workspace,
+    toolCache,
+    debug: options.debug,
+    env: { ...stack.actionEnv, PATH: `${fakeBin}${path.delimiter}${process.env.PATH ?? ''}` },
+    inputs: {
+      charts: 'charts/secretive',
+      'helm-version': options.helmVersion,
+      'helm-download-url': stack.mirror.url,
+      ...inputs
+    }
+  })
+  return {
+    result,
+    calls: (await helmCalls()).slice(before),
+    helpers: (await helperCalls()).slice(helpersBefore)
+  }
+}
+
+let published = 0
+
+describe.each(ALL_HELM_VERSIONS)('Helm %s', helmVersion => {
+  it('positive control: unseeded, this Helm hands a login to docker-credential-secretservice', async () => {
+    const helm = await helmCli(helmVersion, { caFile: stack.certs.caFile })
+    const before = (await helperCalls()).length
+    try {
+      helm.env.PATH = `${fakeBin}${path.delimiter}${helm.env.PATH}`
+      const token = stack.ecr.issueToken()
+      const login = await helm.login(stack.ecr.registryHost, token.username, token.password)
+      expect(login.exitCode, login.output).toBe(0)
+      const calls = (await helperCalls()).slice(before)
+      expect(calls.some(c => c.startsWith('docker-credential-secretservice store'))).toBe(true)
+    } finally {
+      await helm.cleanup()
+    }
+  })
+
+  it.each([false, true])(
+    'ECR token: absent everywhere after main and post (debug %s)',
+    async debug => {
+      published++
+      const run = await recordedRun(
+        { namespace: 'hygiene', version: `0.1.${published}` },
+        { debug, helmVersion }
+      )
+      const { result, calls } = run
+      await expectCleanRun(run)
+      expect(result.outputs.pushed).toBe('true')
+      if (debug) expect(result.stdout).toContain('::debug::')
+      // The runner was told to mask both forms before anything could print them.
+      const masks = result.stdout.split('\n').filter(l => l.startsWith('::add-mask::'))
+      expect(masks.some(l => ECR_PASSWORD.test(l))).toBe(true)
+      expect(masks.some(l => ECR_TOKEN.test(l))).toBe(true)
+      expect(await leaks(result, calls, [ECR_PASSWORD, ECR_TOKEN])).toEqual([])
+    }
+  )
+})
+
+describe('username and password (a TLS registry with htpasswd)', () => {
+  it.each([HELM_VERSIONS.v3_18, HELM_VERSIONS.v4])(
+    'Helm %s: the password is absent everywhere after main and post (debug on)',
+    async helmVersion => {
+      const registry = stack.tlsRegistry!
+      const secret = registry.password
+      const basic = Buffer.from(`${registry.username}:${secret}`).toString('base64')
+      const escape = (s: string) => new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      const run = await recordedRun(
+        {
+          registry: registry.host,
+          namespace: 'hygiene',
+          username: registry.username,
+          password: secret,
+          'ca-file': stack.certs.caFile,
+          version: `0.2.${++published}`
+        },
+        { debug: true, helmVersion }
+      )
+      const { result, calls } = run
+      await expectCleanRun(run)
+      expect(result.outputs.ref).toBe(
+        `oci://${registry.host}/hygiene/secretive:${result.outputs.version}`
+      )
+      // Nothing went to the AWS emulator.
+      expect(await leaks(result, calls, [escape(secret), escape(basic)])).toEqual([])
+    }
+  )
+})
+
+const strace = (() => {
+  try {
+    execFileSync('strace', ['-f', '-qq', '-e', 'trace=none', 'true'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+})()
+
+describe('every process the action starts', () => {
+  it.skipIf(!strace)(
+    'strace -f of main and post: no execve carries the ECR password or token, in argv or environment',
+    async () => {
+      const traceDir = await makeTempDir('strace')
+      let step = 0
+      const result = await runAction({
+        workspace,
+        toolCache,
+        env: stack.actionEnv,
+        inputs: {
+          charts: 'charts/secretive',
+          namespace: 'hygiene',
+          version: `0.3.${++published}`,
+          'helm-version': HELM_VERSIONS.v4,
+          'helm-download-url': stack.mirror.url
+        },
+        wrapCommand: (command, args) => ({
+          command: 'strace',
+          args: [
+            '-f',
+            '-qq',
+            '-v',
+            '-s',
+            '65535',
+            '-e',
+            'trace=execve,execveat',
+            '-o',
+            path.join(traceDir, `step-${step++}.trace`),
+            command,
+            ...args
+          ]
+        })
+      })
+      expect(errorLines(result.stdout), result.stdout + result.stderr).toEqual([])
+      expect(result.exitCode).toBe(0)
+      const trace = (
+        await Promise.all((await filesBelow(traceDir)).map(f => readFile(f, 'utf8')))
+      ).join('\n')
+      const execs = trace.split('\n').filter(l => /execve(at)?\(/.test(l))
+      // node, the recording wrapper, its node, the real helm: several processes per Helm call.
+      expect(execs.filter(l => l.includes('"registry", "login"')).length).toBeGreaterThan(0)
+      expect(execs.filter(l => l.includes('"push"')).length).toBeGreaterThan(0)
+      expect(findSecrets('strace', trace, [ECR_PASSWORD, ECR_TOKEN])).toEqual([])
+    }
+  )
+})
+
+describe('supply chain of the action', () => {
+  it('every dependency is pinned to an exact version and locked with an integrity hash', async () => {
+    const pkg = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>
+      devDependencies: Record<string, string>
+      optionalDependencies?: Record<string, string>
+    }
+    const lock = JSON.parse(await readFile(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
+      lockfileVersion: number
+      packages: Record<
+        string,
+        { version?: string; integrity?: string; link?: boolean; inBundle?: boolean }
+      >
+    }
+    expect(lock.lockfileVersion).toBeGreaterThanOrEqual(2)
+    const direct = {
+      ...pkg.dependencies,
+      ...pkg.devDependencies,
+      ...(pkg.optionalDependencies ?? {})
+    }
+    for (const [name, range] of Object.entries(direct)) {
+      expect(range, name).toMatch(/^\d+\.\d+\.\d+$/)
+      expect(lock.packages[`node_modules/${name}`]?.version, name).toBe(range)
+    }
+    const unlocked = Object.entries(lock.packages)
+      // Bundled packages ship inside their parent's tarball, which the lock hashes.
+      .filter(([key, e]) => key !== '' && !e.link && !e.inBundle && !e.integrity)
+      .map(([key]) => key)
+    expect(unlocked).toEqual([])
+  })
+})
