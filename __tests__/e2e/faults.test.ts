@@ -16,6 +16,7 @@ import { errorLines, runAction, type RunActionResult } from './support/runner.js
 import {
   createRepository,
   describeTag,
+  filesBelow,
   manifestPuts,
   servedDigest,
   workspaceWith
@@ -284,6 +285,9 @@ describe('Helm download faults', () => {
     expect(singleError(bad)).toContain('failed checksum verification')
     expect((stack.mirror.downloads()[archive] ?? 0) - before).toBe(1)
     expect(await readdir(cache)).toEqual([])
+    // Verified before extraction: the (valid) tampered tar.gz was never unpacked, nor left behind.
+    const left = (await filesBelow(bad.dirs.runnerTemp)).map(f => path.basename(f))
+    expect(left.filter(f => f === 'helm' || f.endsWith('.tar.gz') || f === 'LICENSE')).toEqual([])
     expect(manifestPuts(stack)).toBe(puts)
     stack.mirror.faults.clear()
     const good = await publish('tampered', HELM_VERSIONS.v3_18, { toolCache: cache })
