@@ -24,16 +24,6 @@ import {
 import { startStack, type Stack } from './support/stack.js'
 import { prewarmedToolCache } from './support/tool-cache.js'
 
-/** The faults this file injects and the action survives (cited by the README). */
-export const SURVIVED_FAULTS = [
-  'ECR API throttling (GetAuthorizationToken, CreateRepository, DescribeImages)',
-  'ECR API 500s',
-  'registry 503 on blob upload (Helm 3.9.4: push retried; Helm 4: absorbed by ORAS)',
-  'failed "Tag" step (Helm 3.18.0, 4.1.4: push retried)',
-  'Helm archive download cut off mid-stream (retried)',
-  'Helm checksum file answering 500 once (retried)'
-] as const
-
 let stack: Stack
 let toolCache: string
 let workspace: string
