@@ -57,7 +57,7 @@ describe('registry flags by Helm version (argv)', () => {
   // version, TLS combination, login flags, push flags, unsupported inputs
   test.each<[string, string, string[], string[], string[]]>([
     ['v3.9.4', 'none', [], [], []],
-    ['v3.9.4', 'plain', [], [], ['plain-http (Helm 3.13+)']],
+    ['v3.9.4', 'plain', [insecure], [], ['plain-http (Helm 3.13+)']],
     ['v3.9.4', 'insecure', [insecure], [], ['insecure-skip-tls-verify (Helm 3.12+)']],
     ['v3.9.4', 'ca', [], [], ['ca-file (Helm 3.12+)']],
     [
@@ -68,12 +68,12 @@ describe('registry flags by Helm version (argv)', () => {
       ['plain-http (Helm 3.13+)', 'ca-file (Helm 3.12+)', 'insecure-skip-tls-verify (Helm 3.12+)']
     ],
     ['v3.12.0', 'none', [], [], []],
-    ['v3.12.0', 'plain', [], [], ['plain-http (Helm 3.13+)']],
+    ['v3.12.0', 'plain', [insecure], [], ['plain-http (Helm 3.13+)']],
     ['v3.12.0', 'insecure', [insecure], [skip], []],
     ['v3.12.0', 'ca', ca, ca, []],
     ['v3.12.0', 'all', [insecure, ...ca], [skip, ...ca], ['plain-http (Helm 3.13+)']],
     ['v3.13.0', 'none', [], [], []],
-    ['v3.13.0', 'plain', [], [plain], []],
+    ['v3.13.0', 'plain', [insecure], [plain], []],
     ['v3.13.0', 'insecure', [insecure], [skip], []],
     ['v3.13.0', 'ca', ca, ca, []],
     ['v3.13.0', 'all', [insecure, ...ca], [plain, skip, ...ca], []],

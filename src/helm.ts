@@ -147,7 +147,13 @@ export class Helm {
   registryFlags(command: Command): string[] {
     const flags: string[] = []
     if (this.tls.plainHttp && this.supports(command, 'plainHttp')) flags.push('--plain-http')
-    if (this.tls.insecureSkipTlsVerify && this.supports(command, 'insecure')) {
+    // Before 3.18, login has no --plain-http; --insecure lets it fall back to HTTP.
+    const plainLoginFallback =
+      command === 'login' && this.tls.plainHttp && !this.supports(command, 'plainHttp')
+    if (
+      (this.tls.insecureSkipTlsVerify || plainLoginFallback) &&
+      this.supports(command, 'insecure')
+    ) {
       flags.push(command === 'login' ? '--insecure' : '--insecure-skip-tls-verify')
     }
     if (this.tls.caFile && this.supports(command, 'caFile'))
