@@ -4,7 +4,9 @@ import { execFileSync } from 'node:child_process'
 execFileSync('npm', ['run', '--silent', 'package'], { stdio: ['ignore', 'ignore', 'inherit'] })
 const changed = execFileSync('git', ['status', '--porcelain', '--', 'dist'], { encoding: 'utf8' })
 if (changed.trim() !== '') {
-  console.error('dist/ is stale: it differs from a fresh build of src/. Run `npm run package` and commit dist/.')
+  console.error(
+    'dist/ is stale: it differs from a fresh build of src/. Run `npm run package` and commit dist/.'
+  )
   console.error(changed)
   process.exit(1)
 }

@@ -106,7 +106,10 @@ export async function pullChart(
     const res = await helm.run(args)
     if (res.exitCode !== 0) throw new Error(`helm pull ${ref} failed: ${res.output}`)
     const [dir] = await readdir(dest)
-    return { chartYaml: await readFile(path.join(dest, dir, 'Chart.yaml'), 'utf8'), output: res.output }
+    return {
+      chartYaml: await readFile(path.join(dest, dir, 'Chart.yaml'), 'utf8'),
+      output: res.output
+    }
   } finally {
     await helm.cleanup()
   }
