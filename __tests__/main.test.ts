@@ -223,7 +223,8 @@ describe('run', () => {
       'localhost:5000',
       '--username',
       'ci',
-      '--password-stdin'
+      '--password-stdin',
+      '--insecure' // login on Helm < 3.18 has no --plain-http; --insecure allows the HTTP fallback
     ])
     expect(login.stdin).toBe('pw')
     expect(core.warning).toHaveBeenCalledWith(

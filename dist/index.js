@@ -34117,7 +34117,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5843);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9124);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -34126,7 +34126,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5843:
+/***/ 9124:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34134,8 +34134,6 @@ __webpack_async_result__();
 __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
-
-// UNUSED EXPORTS: seedRegistryConfig
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -37085,289 +37083,371 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
-const objectToString = Object.prototype.toString;
-
-const isError = value => objectToString.call(value) === '[object Error]';
-
-const errorMessages = new Set([
-	'network error', // Chrome
-	'NetworkError when attempting to fetch resource.', // Firefox
-	'The Internet connection appears to be offline.', // Safari 16
-	'Network request failed', // `cross-fetch`
-	'fetch failed', // Undici (Node.js)
-	'terminated', // Undici (Node.js)
-	' A network error occurred.', // Bun (WebKit)
-	'Network connection lost', // Cloudflare Workers (fetch)
-]);
-
-function isNetworkError(error) {
-	const isValid = error
-		&& isError(error)
-		&& error.name === 'TypeError'
-		&& typeof error.message === 'string';
-
-	if (!isValid) {
-		return false;
-	}
-
-	const {message, stack} = error;
-
-	// Safari 17+ has generic message but no stack for network errors
-	if (message === 'Load failed' || (message.startsWith('Load failed (') && message.endsWith(')'))) {
-		return stack === undefined
-			// Sentry adds its own stack trace to the fetch error, so also check for that
-			|| '__sentry_captured__' in error;
-	}
-
-	// Deno network errors start with specific text
-	if (message.startsWith('error sending request for url')) {
-		return true;
-	}
-
-	// Chrome: exact "Failed to fetch" or with hostname: "Failed to fetch (example.com)"
-	if (message === 'Failed to fetch' || (message.startsWith('Failed to fetch (') && message.endsWith(')'))) {
-		return true;
-	}
-
-	// Standard network error messages
-	return errorMessages.has(message);
+;// CONCATENATED MODULE: ./src/errors.ts
+/**
+ * An error the user can fix. Its message is one line that names the input (or the
+ * thing to change) and the fix; main.ts reports it with core.setFailed and no stack.
+ */
+class UserError extends Error {
+    constructor(message) {
+        super(oneLine(message));
+        this.name = 'UserError';
+    }
 }
-
-;// CONCATENATED MODULE: ./node_modules/p-retry/index.js
-
-
-function validateRetries(retries) {
-	if (typeof retries === 'number') {
-		if (retries < 0) {
-			throw new TypeError('Expected `retries` to be a non-negative number.');
-		}
-
-		if (Number.isNaN(retries)) {
-			throw new TypeError('Expected `retries` to be a valid number or Infinity, got NaN.');
-		}
-	} else if (retries !== undefined) {
-		throw new TypeError('Expected `retries` to be a number or Infinity.');
-	}
+/** Collapses whitespace so a message is always a single log line. */
+function oneLine(text) {
+    return text.replace(/\s+/g, ' ').trim();
 }
-
-function validateNumberOption(name, value, {min = 0, allowInfinity = false} = {}) {
-	if (value === undefined) {
-		return;
-	}
-
-	if (typeof value !== 'number' || Number.isNaN(value)) {
-		throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? ' or Infinity' : ''}.`);
-	}
-
-	if (!allowInfinity && !Number.isFinite(value)) {
-		throw new TypeError(`Expected \`${name}\` to be a finite number.`);
-	}
-
-	if (value < min) {
-		throw new TypeError(`Expected \`${name}\` to be \u2265 ${min}.`);
-	}
-}
-
-class AbortError extends Error {
-	constructor(message) {
-		super();
-
-		if (message instanceof Error) {
-			this.originalError = message;
-			({message} = message);
-		} else {
-			this.originalError = new Error(message);
-			this.originalError.stack = this.stack;
-		}
-
-		this.name = 'AbortError';
-		this.message = message;
-	}
-}
-
-function calculateDelay(retriesConsumed, options) {
-	const attempt = Math.max(1, retriesConsumed + 1);
-	const random = options.randomize ? (Math.random() + 1) : 1;
-
-	let timeout = Math.round(random * options.minTimeout * (options.factor ** (attempt - 1)));
-	timeout = Math.min(timeout, options.maxTimeout);
-
-	return timeout;
-}
-
-function calculateRemainingTime(start, max) {
-	if (!Number.isFinite(max)) {
-		return max;
-	}
-
-	return max - (performance.now() - start);
-}
-
-async function onAttemptFailure({error, attemptNumber, retriesConsumed, startTime, options}) {
-	const normalizedError = error instanceof Error
-		? error
-		: new TypeError(`Non-error was thrown: "${error}". You should only throw errors.`);
-
-	if (normalizedError instanceof AbortError) {
-		throw normalizedError.originalError;
-	}
-
-	const retriesLeft = Number.isFinite(options.retries)
-		? Math.max(0, options.retries - retriesConsumed)
-		: options.retries;
-
-	const maxRetryTime = options.maxRetryTime ?? Number.POSITIVE_INFINITY;
-
-	const context = Object.freeze({
-		error: normalizedError,
-		attemptNumber,
-		retriesLeft,
-		retriesConsumed,
-	});
-
-	await options.onFailedAttempt(context);
-
-	if (calculateRemainingTime(startTime, maxRetryTime) <= 0) {
-		throw normalizedError;
-	}
-
-	const consumeRetry = await options.shouldConsumeRetry(context);
-
-	const remainingTime = calculateRemainingTime(startTime, maxRetryTime);
-
-	if (remainingTime <= 0 || retriesLeft <= 0) {
-		throw normalizedError;
-	}
-
-	if (normalizedError instanceof TypeError && !isNetworkError(normalizedError)) {
-		if (consumeRetry) {
-			throw normalizedError;
-		}
-
-		options.signal?.throwIfAborted();
-		return false;
-	}
-
-	if (!await options.shouldRetry(context)) {
-		throw normalizedError;
-	}
-
-	if (!consumeRetry) {
-		options.signal?.throwIfAborted();
-		return false;
-	}
-
-	const delayTime = calculateDelay(retriesConsumed, options);
-	const finalDelay = Math.min(delayTime, remainingTime);
-
-	options.signal?.throwIfAborted();
-
-	if (finalDelay > 0) {
-		await new Promise((resolve, reject) => {
-			const onAbort = () => {
-				clearTimeout(timeoutToken);
-				options.signal?.removeEventListener('abort', onAbort);
-				reject(options.signal.reason);
-			};
-
-			const timeoutToken = setTimeout(() => {
-				options.signal?.removeEventListener('abort', onAbort);
-				resolve();
-			}, finalDelay);
-
-			if (options.unref) {
-				timeoutToken.unref?.();
-			}
-
-			options.signal?.addEventListener('abort', onAbort, {once: true});
-		});
-	}
-
-	options.signal?.throwIfAborted();
-
-	return true;
-}
-
-async function pRetry(input, options = {}) {
-	options = {...options};
-
-	validateRetries(options.retries);
-
-	if (Object.hasOwn(options, 'forever')) {
-		throw new Error('The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.');
-	}
-
-	options.retries ??= 10;
-	options.factor ??= 2;
-	options.minTimeout ??= 1000;
-	options.maxTimeout ??= Number.POSITIVE_INFINITY;
-	options.maxRetryTime ??= Number.POSITIVE_INFINITY;
-	options.randomize ??= false;
-	options.onFailedAttempt ??= () => {};
-	options.shouldRetry ??= () => true;
-	options.shouldConsumeRetry ??= () => true;
-
-	// Validate numeric options and normalize edge cases
-	validateNumberOption('factor', options.factor, {min: 0, allowInfinity: false});
-	validateNumberOption('minTimeout', options.minTimeout, {min: 0, allowInfinity: false});
-	validateNumberOption('maxTimeout', options.maxTimeout, {min: 0, allowInfinity: true});
-	validateNumberOption('maxRetryTime', options.maxRetryTime, {min: 0, allowInfinity: true});
-
-	// Treat non-positive factor as 1 to avoid zero backoff or negative behavior
-	if (!(options.factor > 0)) {
-		options.factor = 1;
-	}
-
-	options.signal?.throwIfAborted();
-
-	let attemptNumber = 0;
-	let retriesConsumed = 0;
-	const startTime = performance.now();
-
-	while (Number.isFinite(options.retries) ? retriesConsumed <= options.retries : true) {
-		attemptNumber++;
-
-		try {
-			options.signal?.throwIfAborted();
-
-			const result = await input(attemptNumber);
-
-			options.signal?.throwIfAborted();
-
-			return result;
-		} catch (error) {
-			if (await onAttemptFailure({
-				error,
-				attemptNumber,
-				retriesConsumed,
-				startTime,
-				options,
-			})) {
-				retriesConsumed++;
-			}
-		}
-	}
-
-	// Should not reach here, but in case it does, throw an error
-	throw new Error('Retry attempts exhausted without throwing an error.');
-}
-
-function makeRetriable(function_, options) {
-	return function (...arguments_) {
-		return pRetry(() => function_.apply(this, arguments_), options);
-	};
+function errorMessage(error) {
+    return oneLine(error instanceof Error ? error.message : String(error));
 }
 
 // EXTERNAL MODULE: ./node_modules/semver/index.js
 var node_modules_semver = __nccwpck_require__(2088);
 var semver_default = /*#__PURE__*/__nccwpck_require__.n(node_modules_semver);
+;// CONCATENATED MODULE: ./src/helm.ts
+
+
+
+/** First Helm version that has each registry flag (see shared/notes/helm-ecr-facts.md 1.1, 1.2). */
+const FLAG_SINCE = {
+    login: { plainHttp: '3.18.0', caFile: '3.12.0', insecure: '3.8.0' },
+    push: { plainHttp: '3.13.0', caFile: '3.12.0', insecure: '3.12.0' },
+    pull: { plainHttp: '3.13.0', caFile: '3.12.0', insecure: '3.12.0' }
+};
+/**
+ * Sorts a failed registry command by what a person must do about it. Texts come from
+ * Helm 3.9 (ORAS v1), 3.18+/4 (ORAS v2) and ECR's registry errors (see __tests__/fixtures).
+ */
+function classifyHelmError(output) {
+    if (/name unknown|NAME_UNKNOWN|repository with name .* does not exist|repository .* not found/i.test(output)) {
+        return 'missing-repository';
+    }
+    // Helm 3.8–3.17 print only the status of a push to a repository that does not exist. A 404 on
+    // the manifest ("failed commit on ref ...: unexpected status: 404") is something else.
+    if (/^(Error: )?unexpected status: 404 Not Found\s*$/im.test(output))
+        return 'missing-repository';
+    if (/immutable|tag invalid|TAG_INVALID/i.test(output))
+        return 'immutable';
+    if (/failed commit on ref "manifest-[^"]*": unexpected status: 400/i.test(output)) {
+        return 'manifest-refused';
+    }
+    if (/unauthorized|authentication required|status code 40[13]\b|\b40[13] (Unauthorized|Forbidden)|denied|basic credential not found|no basic auth credentials/i.test(output)) {
+        return 'auth';
+    }
+    // Helm 3.18 prints the Tag-step flake without oras' prefix: "Error: sha256:<digest>: not found".
+    if (/status code (5\d\d|429|408)\b|\b(500|502|503|504) (Internal|Bad Gateway|Service Unavailable|Gateway Timeout)|too many requests|toomanyrequests|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i\/o timeout|TLS handshake timeout|timeout awaiting|server misbehaving|"Tag" on destination.*not found|(^|Error: )sha256:[a-f0-9]{64}: not found/im.test(output)) {
+        return 'transient';
+    }
+    return 'other';
+}
+function parsePushOutput(output) {
+    const pushed = /^Pushed:\s*(\S+)\s*$/m.exec(output)?.[1];
+    const digest = /^Digest:\s*(sha256:[a-f0-9]{64})\s*$/m.exec(output)?.[1];
+    return pushed && digest ? { pushed, digest } : undefined;
+}
+/** `helm package` prints the archive path on stdout. */
+function parsePackageOutput(stdout) {
+    return /Successfully packaged chart and saved it to:\s*(.+?)\s*$/m.exec(stdout)?.[1];
+}
+/** The most useful line of a Helm failure: the `Error:` line, else the last non-empty line. */
+function helmErrorLine(result) {
+    const text = `${result.stderr}\n${result.stdout}`;
+    const lines = text
+        .split(/\r?\n/)
+        .map(l => l.trim())
+        .filter(Boolean);
+    const errorLine = lines.find(l => l.startsWith('Error:'));
+    return oneLine((errorLine ?? lines.at(-1) ?? `helm exited with code ${result.exitCode}`).replace(/^Error:\s*/, ''));
+}
+/**
+ * The environment for Helm and whatever it starts (downloader plugins, credential helpers): the
+ * runner's INPUT_* variables are left out, since INPUT_PASSWORD holds the registry password.
+ */
+function withoutActionInputs(env) {
+    return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('INPUT_')));
+}
+class HelmCommandError extends Error {
+    command;
+    result;
+    constructor(command, result) {
+        super(`helm ${command} failed: ${helmErrorLine(result)}`);
+        this.command = command;
+        this.result = result;
+        this.name = 'HelmCommandError';
+    }
+    get kind() {
+        return classifyHelmError(`${this.result.stdout}\n${this.result.stderr}`);
+    }
+}
+/** The Helm CLI: one method per command, exact argv, secrets only on stdin. */
+class Helm {
+    path;
+    version;
+    env;
+    tls;
+    log;
+    /** Semver of the binary, without the v. */
+    semver;
+    constructor(path, version, env, tls = { plainHttp: false, insecureSkipTlsVerify: false }, log = () => { }) {
+        this.path = path;
+        this.version = version;
+        this.env = env;
+        this.tls = tls;
+        this.log = log;
+        this.semver = version.replace(/^v/, '');
+    }
+    get major() {
+        return semver_default().major(this.semver);
+    }
+    supports(command, flag) {
+        return semver_default().gte(this.semver, FLAG_SINCE[command][flag]);
+    }
+    /** The TLS flags this Helm version understands for a registry command. */
+    registryFlags(command) {
+        const flags = [];
+        if (this.tls.plainHttp && this.supports(command, 'plainHttp'))
+            flags.push('--plain-http');
+        // Before 3.18, login has no --plain-http; --insecure lets it fall back to HTTP.
+        const plainLoginFallback = command === 'login' && this.tls.plainHttp && !this.supports(command, 'plainHttp');
+        if ((this.tls.insecureSkipTlsVerify || plainLoginFallback) &&
+            this.supports(command, 'insecure')) {
+            flags.push(command === 'login' ? '--insecure' : '--insecure-skip-tls-verify');
+        }
+        if (this.tls.caFile && this.supports(command, 'caFile'))
+            flags.push('--ca-file', this.tls.caFile);
+        return flags;
+    }
+    /** Flags the user asked for that this Helm cannot pass (for a warning). */
+    unsupportedTlsInputs() {
+        const missing = [];
+        if (this.tls.plainHttp && !this.supports('push', 'plainHttp'))
+            missing.push('plain-http (Helm 3.13+)');
+        if (this.tls.caFile && !this.supports('push', 'caFile'))
+            missing.push('ca-file (Helm 3.12+)');
+        if (this.tls.insecureSkipTlsVerify && !this.supports('push', 'insecure')) {
+            missing.push('insecure-skip-tls-verify (Helm 3.12+)');
+        }
+        return missing;
+    }
+    async run(args, input) {
+        this.log(`helm ${args.join(' ')}`);
+        const result = await getExecOutput(this.path, args, {
+            ignoreReturnCode: true,
+            silent: true,
+            env: withoutActionInputs(this.env),
+            input: input === undefined ? undefined : Buffer.from(input)
+        });
+        return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+    }
+    async runOrThrow(command, args, input) {
+        const result = await this.run(args, input);
+        if (result.exitCode !== 0)
+            throw new HelmCommandError(command, result);
+        return result;
+    }
+    loginArgs(host, username) {
+        return [
+            'registry',
+            'login',
+            host,
+            '--username',
+            username,
+            '--password-stdin',
+            ...this.registryFlags('login')
+        ];
+    }
+    /** The password goes on standard input only, never in argv. */
+    async registryLogin(host, username, password) {
+        await this.runOrThrow('registry login', this.loginArgs(host, username), password);
+    }
+    async registryLogout(host) {
+        return this.run(['registry', 'logout', host]);
+    }
+    async dependencyBuild(chartDir, hasLock) {
+        await this.runOrThrow(`dependency ${hasLock ? 'build' : 'update'}`, [
+            'dependency',
+            hasLock ? 'build' : 'update',
+            chartDir
+        ]);
+    }
+    packageArgs(chartDir, destination, version, appVersion) {
+        const args = ['package', chartDir, '--destination', destination];
+        if (version)
+            args.push('--version', version);
+        if (appVersion)
+            args.push('--app-version', appVersion);
+        return args;
+    }
+    /** Returns the path of the packaged archive. */
+    async package(chartDir, destination, version, appVersion) {
+        const result = await this.runOrThrow('package', this.packageArgs(chartDir, destination, version, appVersion));
+        const archive = parsePackageOutput(result.stdout);
+        if (!archive)
+            throw new HelmCommandError('package', { ...result, exitCode: 1 });
+        return archive;
+    }
+    pushArgs(archive, remote) {
+        return ['push', archive, remote, ...this.registryFlags('push')];
+    }
+    async push(archive, remote) {
+        const result = await this.runOrThrow('push', this.pushArgs(archive, remote));
+        const parsed = parsePushOutput(`${result.stdout}\n${result.stderr}`);
+        if (!parsed) {
+            throw new HelmCommandError('push', {
+                ...result,
+                stderr: `${result.stderr}\nhelm push printed no "Pushed:" and "Digest:" lines`
+            });
+        }
+        return parsed;
+    }
+    /**
+     * The digest of CHART:VERSION in a registry without an API of its own (skip-existing for
+     * non-ECR registries): `helm pull` prints it; a missing tag or repository gives undefined.
+     */
+    async remoteDigest(remote, chart, version, destination) {
+        const result = await this.run([
+            'pull',
+            `${remote}/${chart}`,
+            '--version',
+            version,
+            '--destination',
+            destination,
+            ...this.registryFlags('pull')
+        ]);
+        if (result.exitCode === 0) {
+            return /^Digest:\s*(sha256:[a-f0-9]{64})\s*$/m.exec(`${result.stdout}\n${result.stderr}`)?.[1];
+        }
+        if (/not found|name unknown|manifest unknown/i.test(`${result.stdout}\n${result.stderr}`)) {
+            return undefined;
+        }
+        throw new HelmCommandError('pull', result);
+    }
+    /** Chart.yaml of a packaged archive. */
+    async showChart(archive) {
+        return (await this.runOrThrow('show chart', ['show', 'chart', archive])).stdout;
+    }
+}
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./src/constants.ts
+/** Names that cross the boundary between action.yml, main and post. */
+const Input = {
+    Charts: 'charts',
+    Registry: 'registry',
+    Namespace: 'namespace',
+    Region: 'region',
+    Version: 'version',
+    AppVersion: 'app-version',
+    HelmVersion: 'helm-version',
+    HelmDownloadUrl: 'helm-download-url',
+    CreateRepository: 'create-repository',
+    ImageTagMutability: 'image-tag-mutability',
+    SkipExisting: 'skip-existing',
+    MaxParallel: 'max-parallel',
+    Username: 'username',
+    Password: 'password',
+    PlainHttp: 'plain-http',
+    InsecureSkipTlsVerify: 'insecure-skip-tls-verify',
+    CaFile: 'ca-file'
+};
+const Output = {
+    Ref: 'ref',
+    Digest: 'digest',
+    Repository: 'repository',
+    Chart: 'chart',
+    Version: 'version',
+    Registry: 'registry',
+    Pushed: 'pushed',
+    HelmVersion: 'helm-version',
+    Charts: 'charts'
+};
+var constants_State;
+(function (State) {
+    State["IsPost"] = "isPost";
+    State["RegistryConfigDir"] = "registryConfigDir";
+    State["HelmPath"] = "helmPath";
+    State["LoggedInHosts"] = "loggedInHosts";
+})(constants_State || (constants_State = {}));
+const TOOL_NAME = 'helm';
+const ACTION_NAME = 'helm-ecr-publish';
+const USER_AGENT = `${ACTION_NAME}/0.1`;
+/** The user name ECR registries expect with a GetAuthorizationToken password. */
+const ECR_USERNAME = 'AWS';
+
+;// CONCATENATED MODULE: ./src/registry-host.ts
+
+const ECR_PUBLIC_HOST = 'public.ecr.aws';
+// <account>.dkr.ecr[-fips].<region>.<suffix> and the dual-stack <account>.dkr-ecr[-fips].<region>.on.aws
+const ECR_HOST = /^(\d{12})\.(dkr\.ecr|dkr\.ecr-fips|dkr-ecr|dkr-ecr-fips)\.([a-z]{2,4}(?:-[a-z]+)+-\d+)\.(amazonaws\.com|amazonaws\.com\.cn|on\.aws|amazonaws\.eu|c2s\.ic\.gov|sc2s\.sgov\.gov)$/;
+const PARTITION_BY_SUFFIX = {
+    'amazonaws.com': 'aws',
+    'amazonaws.com.cn': 'aws-cn',
+    'amazonaws.eu': 'aws-eusc',
+    'c2s.ic.gov': 'aws-iso',
+    'sc2s.sgov.gov': 'aws-iso-b'
+};
+/** host[:port] with no scheme, path, user info or whitespace. */
+const HOST_PORT = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::\d{1,5})?$|^\[[0-9a-f:]+\](?::\d{1,5})?$/i;
+function partitionOf(region, suffix = 'amazonaws.com') {
+    if (region.startsWith('us-gov-'))
+        return 'aws-us-gov';
+    if (region.startsWith('cn-'))
+        return 'aws-cn';
+    if (region.startsWith('us-iso-'))
+        return 'aws-iso';
+    if (region.startsWith('us-isob-'))
+        return 'aws-iso-b';
+    if (region.startsWith('eusc-'))
+        return 'aws-eusc';
+    return PARTITION_BY_SUFFIX[suffix] ?? 'aws';
+}
+/** Parses the `registry` input. Throws a UserError for a value that is not a bare host. */
+function parseRegistryHost(input) {
+    const host = input.trim().toLowerCase();
+    if (/^[a-z][a-z0-9+.-]*:\/\//.test(host)) {
+        throw new UserError(`Input "registry" must be a bare host without a scheme (got "${input}"): remove the "${host.split('://')[0]}://" prefix, e.g. "123456789012.dkr.ecr.eu-west-2.amazonaws.com".`);
+    }
+    if (host.includes('/')) {
+        throw new UserError(`Input "registry" must be a host without a path (got "${input}"): put the path in "namespace" instead.`);
+    }
+    if (!HOST_PORT.test(host)) {
+        throw new UserError(`Input "registry" is not a valid host name (got "${input}"): use a host such as "123456789012.dkr.ecr.eu-west-2.amazonaws.com".`);
+    }
+    const port = /:(\d+)$/.exec(host)?.[1];
+    if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
+        throw new UserError(`Input "registry" has port ${port}, which is not a TCP port (got "${input}"): use a port from 1 to 65535, or none for 443.`);
+    }
+    if (host === ECR_PUBLIC_HOST)
+        return { kind: 'ecr-public', host, region: 'us-east-1' };
+    const match = ECR_HOST.exec(host);
+    if (match) {
+        const [, accountId, label, region, suffix] = match;
+        return {
+            kind: 'ecr',
+            host,
+            accountId,
+            region,
+            partition: partitionOf(region, suffix),
+            fips: label.endsWith('-fips'),
+            dualStack: label.startsWith('dkr-ecr')
+        };
+    }
+    if (/(^|\.)dkr[.-]ecr/.test(host) || host.endsWith('.amazonaws.com')) {
+        throw new UserError(`Input "registry" looks like an Amazon ECR host but is not one (got "${input}"): use ACCOUNT.dkr.ecr.REGION.amazonaws.com with a 12-digit account id.`);
+    }
+    return { kind: 'other', host };
+}
+/** Strips the scheme from GetAuthorizationToken's proxyEndpoint, as amazon-ecr-login does. */
+function hostFromProxyEndpoint(proxyEndpoint) {
+    return proxyEndpoint.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+}
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: external "url"
 const external_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
 ;// CONCATENATED MODULE: external "module"
@@ -38256,25 +38336,6 @@ function globSync(globInput, options) {
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/errors.ts
-/**
- * An error the user can fix. Its message is one line that names the input (or the
- * thing to change) and the fix; main.ts reports it with core.setFailed and no stack.
- */
-class UserError extends Error {
-    constructor(message) {
-        super(oneLine(message));
-        this.name = 'UserError';
-    }
-}
-/** Collapses whitespace so a message is always a single log line. */
-function oneLine(text) {
-    return text.replace(/\s+/g, ' ').trim();
-}
-function errorMessage(error) {
-    return oneLine(error instanceof Error ? error.message : String(error));
-}
-
 ;// CONCATENATED MODULE: ./src/chart.ts
 
 
@@ -38426,475 +38487,6 @@ function ociTag(version) {
     return version.replace(/\+/g, '_');
 }
 
-;// CONCATENATED MODULE: ./src/constants.ts
-/** Names that cross the boundary between action.yml, main and post. */
-const Input = {
-    Charts: 'charts',
-    Registry: 'registry',
-    Namespace: 'namespace',
-    Region: 'region',
-    Version: 'version',
-    AppVersion: 'app-version',
-    HelmVersion: 'helm-version',
-    HelmDownloadUrl: 'helm-download-url',
-    CreateRepository: 'create-repository',
-    ImageTagMutability: 'image-tag-mutability',
-    SkipExisting: 'skip-existing',
-    MaxParallel: 'max-parallel',
-    Username: 'username',
-    Password: 'password',
-    PlainHttp: 'plain-http',
-    InsecureSkipTlsVerify: 'insecure-skip-tls-verify',
-    CaFile: 'ca-file'
-};
-const Output = {
-    Ref: 'ref',
-    Digest: 'digest',
-    Repository: 'repository',
-    Chart: 'chart',
-    Version: 'version',
-    Registry: 'registry',
-    Pushed: 'pushed',
-    HelmVersion: 'helm-version',
-    Charts: 'charts'
-};
-var constants_State;
-(function (State) {
-    State["IsPost"] = "isPost";
-    State["RegistryConfigDir"] = "registryConfigDir";
-    State["HelmPath"] = "helmPath";
-    State["LoggedInHosts"] = "loggedInHosts";
-})(constants_State || (constants_State = {}));
-const TOOL_NAME = 'helm';
-const ACTION_NAME = 'helm-ecr-publish';
-const USER_AGENT = `${ACTION_NAME}/0.1`;
-/** The user name ECR registries expect with a GetAuthorizationToken password. */
-const ECR_USERNAME = 'AWS';
-
-;// CONCATENATED MODULE: ./src/registry-host.ts
-
-const ECR_PUBLIC_HOST = 'public.ecr.aws';
-// <account>.dkr.ecr[-fips].<region>.<suffix> and the dual-stack <account>.dkr-ecr[-fips].<region>.on.aws
-const ECR_HOST = /^(\d{12})\.(dkr\.ecr|dkr\.ecr-fips|dkr-ecr|dkr-ecr-fips)\.([a-z]{2,4}(?:-[a-z]+)+-\d+)\.(amazonaws\.com|amazonaws\.com\.cn|on\.aws|amazonaws\.eu|c2s\.ic\.gov|sc2s\.sgov\.gov)$/;
-const PARTITION_BY_SUFFIX = {
-    'amazonaws.com': 'aws',
-    'amazonaws.com.cn': 'aws-cn',
-    'amazonaws.eu': 'aws-eusc',
-    'c2s.ic.gov': 'aws-iso',
-    'sc2s.sgov.gov': 'aws-iso-b'
-};
-/** host[:port] with no scheme, path, user info or whitespace. */
-const HOST_PORT = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::\d{1,5})?$|^\[[0-9a-f:]+\](?::\d{1,5})?$/i;
-function partitionOf(region, suffix = 'amazonaws.com') {
-    if (region.startsWith('us-gov-'))
-        return 'aws-us-gov';
-    if (region.startsWith('cn-'))
-        return 'aws-cn';
-    if (region.startsWith('us-iso-'))
-        return 'aws-iso';
-    if (region.startsWith('us-isob-'))
-        return 'aws-iso-b';
-    if (region.startsWith('eusc-'))
-        return 'aws-eusc';
-    return PARTITION_BY_SUFFIX[suffix] ?? 'aws';
-}
-/** Parses the `registry` input. Throws a UserError for a value that is not a bare host. */
-function parseRegistryHost(input) {
-    const host = input.trim().toLowerCase();
-    if (/^[a-z][a-z0-9+.-]*:\/\//.test(host)) {
-        throw new UserError(`Input "registry" must be a bare host without a scheme (got "${input}"): remove the "${host.split('://')[0]}://" prefix, e.g. "123456789012.dkr.ecr.eu-west-2.amazonaws.com".`);
-    }
-    if (host.includes('/')) {
-        throw new UserError(`Input "registry" must be a host without a path (got "${input}"): put the path in "namespace" instead.`);
-    }
-    if (!HOST_PORT.test(host)) {
-        throw new UserError(`Input "registry" is not a valid host name (got "${input}"): use a host such as "123456789012.dkr.ecr.eu-west-2.amazonaws.com".`);
-    }
-    const port = /:(\d+)$/.exec(host)?.[1];
-    if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
-        throw new UserError(`Input "registry" has port ${port}, which is not a TCP port (got "${input}"): use a port from 1 to 65535, or none for 443.`);
-    }
-    if (host === ECR_PUBLIC_HOST)
-        return { kind: 'ecr-public', host, region: 'us-east-1' };
-    const match = ECR_HOST.exec(host);
-    if (match) {
-        const [, accountId, label, region, suffix] = match;
-        return {
-            kind: 'ecr',
-            host,
-            accountId,
-            region,
-            partition: partitionOf(region, suffix),
-            fips: label.endsWith('-fips'),
-            dualStack: label.startsWith('dkr-ecr')
-        };
-    }
-    if (/(^|\.)dkr[.-]ecr/.test(host) || host.endsWith('.amazonaws.com')) {
-        throw new UserError(`Input "registry" looks like an Amazon ECR host but is not one (got "${input}"): use ACCOUNT.dkr.ecr.REGION.amazonaws.com with a 12-digit account id.`);
-    }
-    return { kind: 'other', host };
-}
-/** Strips the scheme from GetAuthorizationToken's proxyEndpoint, as amazon-ecr-login does. */
-function hostFromProxyEndpoint(proxyEndpoint) {
-    return proxyEndpoint.replace(/^https?:\/\//, '').replace(/\/+$/, '');
-}
-
-;// CONCATENATED MODULE: ./src/ecr.ts
-
-
-
-
-/**
- * Decodes an ECR authorization token (base64 of `user:password`) and masks both
- * forms at once, before anything else can print them.
- */
-function decodeAuthorizationToken(token) {
-    core_setSecret(token);
-    const decoded = Buffer.from(token, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon <= 0)
-        throw new Error('ECR returned an authorization token that is not user:password');
-    const password = decoded.slice(colon + 1);
-    core_setSecret(password);
-    return { username: decoded.slice(0, colon), password };
-}
-/** True when the SDK will use an endpoint from the environment (then FIPS/dual-stack flags must stay off). */
-function endpointOverridden(serviceEnv) {
-    return Boolean(process.env[`AWS_ENDPOINT_URL_${serviceEnv}`] || process.env.AWS_ENDPOINT_URL);
-}
-/** Turns an AWS SDK error into a one-line message that names the fix. */
-function describeAwsError(error, action, region) {
-    const e = error;
-    const name = e?.name ?? 'Error';
-    const message = e?.message ?? String(error);
-    const credentialHint = 'configure AWS credentials for the job (e.g. aws-actions/configure-aws-credentials with a role that allows it)';
-    if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
-        return new UserError(`No AWS credentials found for ${action}: ${credentialHint}.`);
-    }
-    if ([
-        'UnrecognizedClientException',
-        'InvalidSignatureException',
-        'ExpiredTokenException',
-        'InvalidClientTokenId',
-        'SignatureDoesNotMatch'
-    ].includes(name)) {
-        return new UserError(`AWS rejected the credentials for ${action} in ${region} (${name}: ${message}): ${credentialHint}.`);
-    }
-    if (name === 'AccessDeniedException' || e?.$metadata?.httpStatusCode === 403) {
-        return new UserError(`AWS denied ${action} in ${region} (${message}): grant the permission to the job's role (see the README's IAM policy).`);
-    }
-    return new Error(`${action} failed in ${region}: ${name}: ${message}`);
-}
-/** CreateRepository, where "already exists" is success (false). */
-async function createRepositoryOnce(send, action, region) {
-    try {
-        await send();
-        return true;
-    }
-    catch (error) {
-        if (error.name === 'RepositoryAlreadyExistsException')
-            return false;
-        throw describeAwsError(error, action, region);
-    }
-}
-/** DescribeImages for one tag: its digest, or undefined when the tag or the repository is absent. */
-async function digestOfTag(send, action, region) {
-    try {
-        return (await send()).imageDetails?.[0]?.imageDigest;
-    }
-    catch (error) {
-        const name = error.name;
-        if (name === 'ImageNotFoundException' || name === 'RepositoryNotFoundException')
-            return undefined;
-        throw describeAwsError(error, action, region);
-    }
-}
-async function callAws(action, region, fn) {
-    try {
-        return await fn();
-    }
-    catch (error) {
-        throw describeAwsError(error, action, region);
-    }
-}
-/** Private Amazon ECR through @aws-sdk/client-ecr, loaded only when needed. */
-async function privateEcr(region, host) {
-    const sdk = await Promise.all(/* import() */[__nccwpck_require__.e(861), __nccwpck_require__.e(249)]).then(__nccwpck_require__.t.bind(__nccwpck_require__, 8249, 19));
-    const custom = endpointOverridden('ECR');
-    const client = new sdk.ECRClient({
-        region,
-        customUserAgent: USER_AGENT,
-        maxAttempts: 5,
-        useFipsEndpoint: !custom && Boolean(host?.fips),
-        useDualstackEndpoint: !custom && Boolean(host?.dualStack)
-    });
-    const registryId = host?.accountId;
-    return {
-        async login() {
-            const out = await callAws('ecr:GetAuthorizationToken', region, () => client.send(new sdk.GetAuthorizationTokenCommand({})));
-            const data = out.authorizationData?.[0];
-            if (!data?.authorizationToken || !data.proxyEndpoint) {
-                throw new Error(`ecr:GetAuthorizationToken in ${region} returned no authorization data`);
-            }
-            // A token is valid for every registry the principal may reach; an explicit host wins.
-            return {
-                host: host?.host ?? hostFromProxyEndpoint(data.proxyEndpoint),
-                ...decodeAuthorizationToken(data.authorizationToken),
-                expiresAt: data.expiresAt
-            };
-        },
-        createRepository: (repositoryName, imageTagMutability) => createRepositoryOnce(() => client.send(new sdk.CreateRepositoryCommand({ repositoryName, registryId, imageTagMutability })), `ecr:CreateRepository for "${repositoryName}"`, region),
-        findTag: (repositoryName, imageTag) => digestOfTag(() => client.send(new sdk.DescribeImagesCommand({ repositoryName, registryId, imageIds: [{ imageTag }] })), `ecr:DescribeImages for "${repositoryName}"`, region)
-    };
-}
-/** Amazon ECR Public: its API answers only in us-east-1. */
-async function publicEcr(host) {
-    const sdk = await Promise.all(/* import() */[__nccwpck_require__.e(861), __nccwpck_require__.e(821)]).then(__nccwpck_require__.t.bind(__nccwpck_require__, 9821, 19));
-    const region = 'us-east-1';
-    const client = new sdk.ECRPUBLICClient({ region, customUserAgent: USER_AGENT, maxAttempts: 5 });
-    return {
-        async login() {
-            const out = await callAws('ecr-public:GetAuthorizationToken', region, () => client.send(new sdk.GetAuthorizationTokenCommand({})));
-            const token = out.authorizationData?.authorizationToken;
-            if (!token)
-                throw new Error('ecr-public:GetAuthorizationToken returned no authorization data');
-            return {
-                host,
-                ...decodeAuthorizationToken(token),
-                expiresAt: out.authorizationData?.expiresAt
-            };
-        },
-        createRepository: repositoryName => createRepositoryOnce(() => client.send(new sdk.CreateRepositoryCommand({ repositoryName })), `ecr-public:CreateRepository for "${repositoryName}"`, region),
-        findTag: (repositoryName, imageTag) => digestOfTag(() => client.send(new sdk.DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag }] })), `ecr-public:DescribeImages for "${repositoryName}"`, region)
-    };
-}
-
-;// CONCATENATED MODULE: ./src/helm.ts
-
-
-
-/** First Helm version that has each registry flag (see shared/notes/helm-ecr-facts.md 1.1, 1.2). */
-const FLAG_SINCE = {
-    login: { plainHttp: '3.18.0', caFile: '3.12.0', insecure: '3.8.0' },
-    push: { plainHttp: '3.13.0', caFile: '3.12.0', insecure: '3.12.0' },
-    pull: { plainHttp: '3.13.0', caFile: '3.12.0', insecure: '3.12.0' }
-};
-/**
- * Sorts a failed registry command by what a person must do about it. Texts come from
- * Helm 3.9 (ORAS v1), 3.18+/4 (ORAS v2) and ECR's registry errors (see __tests__/fixtures).
- */
-function classifyHelmError(output) {
-    if (/name unknown|NAME_UNKNOWN|repository with name .* does not exist|repository .* not found/i.test(output)) {
-        return 'missing-repository';
-    }
-    // Helm 3.8–3.17 print only the status of a push to a repository that does not exist. A 404 on
-    // the manifest ("failed commit on ref ...: unexpected status: 404") is something else.
-    if (/^(Error: )?unexpected status: 404 Not Found\s*$/im.test(output))
-        return 'missing-repository';
-    if (/immutable|tag invalid|TAG_INVALID/i.test(output))
-        return 'immutable';
-    if (/failed commit on ref "manifest-[^"]*": unexpected status: 400/i.test(output)) {
-        return 'manifest-refused';
-    }
-    if (/unauthorized|authentication required|status code 40[13]\b|\b40[13] (Unauthorized|Forbidden)|denied|basic credential not found|no basic auth credentials/i.test(output)) {
-        return 'auth';
-    }
-    // Helm 3.18 prints the Tag-step flake without oras' prefix: "Error: sha256:<digest>: not found".
-    if (/status code (5\d\d|429|408)\b|\b(500|502|503|504) (Internal|Bad Gateway|Service Unavailable|Gateway Timeout)|too many requests|toomanyrequests|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i\/o timeout|TLS handshake timeout|timeout awaiting|server misbehaving|"Tag" on destination.*not found|(^|Error: )sha256:[a-f0-9]{64}: not found/im.test(output)) {
-        return 'transient';
-    }
-    return 'other';
-}
-function parsePushOutput(output) {
-    const pushed = /^Pushed:\s*(\S+)\s*$/m.exec(output)?.[1];
-    const digest = /^Digest:\s*(sha256:[a-f0-9]{64})\s*$/m.exec(output)?.[1];
-    return pushed && digest ? { pushed, digest } : undefined;
-}
-/** `helm package` prints the archive path on stdout. */
-function parsePackageOutput(stdout) {
-    return /Successfully packaged chart and saved it to:\s*(.+?)\s*$/m.exec(stdout)?.[1];
-}
-/** The most useful line of a Helm failure: the `Error:` line, else the last non-empty line. */
-function helmErrorLine(result) {
-    const text = `${result.stderr}\n${result.stdout}`;
-    const lines = text
-        .split(/\r?\n/)
-        .map(l => l.trim())
-        .filter(Boolean);
-    const errorLine = lines.find(l => l.startsWith('Error:'));
-    return oneLine((errorLine ?? lines.at(-1) ?? `helm exited with code ${result.exitCode}`).replace(/^Error:\s*/, ''));
-}
-/**
- * The environment for Helm and whatever it starts (downloader plugins, credential helpers): the
- * runner's INPUT_* variables are left out, since INPUT_PASSWORD holds the registry password.
- */
-function withoutActionInputs(env) {
-    return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('INPUT_')));
-}
-class HelmCommandError extends Error {
-    command;
-    result;
-    constructor(command, result) {
-        super(`helm ${command} failed: ${helmErrorLine(result)}`);
-        this.command = command;
-        this.result = result;
-        this.name = 'HelmCommandError';
-    }
-    get kind() {
-        return classifyHelmError(`${this.result.stdout}\n${this.result.stderr}`);
-    }
-}
-/** The Helm CLI: one method per command, exact argv, secrets only on stdin. */
-class Helm {
-    path;
-    version;
-    env;
-    tls;
-    log;
-    /** Semver of the binary, without the v. */
-    semver;
-    constructor(path, version, env, tls = { plainHttp: false, insecureSkipTlsVerify: false }, log = () => { }) {
-        this.path = path;
-        this.version = version;
-        this.env = env;
-        this.tls = tls;
-        this.log = log;
-        this.semver = version.replace(/^v/, '');
-    }
-    get major() {
-        return semver_default().major(this.semver);
-    }
-    supports(command, flag) {
-        return semver_default().gte(this.semver, FLAG_SINCE[command][flag]);
-    }
-    /** The TLS flags this Helm version understands for a registry command. */
-    registryFlags(command) {
-        const flags = [];
-        if (this.tls.plainHttp && this.supports(command, 'plainHttp'))
-            flags.push('--plain-http');
-        // Before 3.18, login has no --plain-http; --insecure lets it fall back to HTTP.
-        const plainLoginFallback = command === 'login' && this.tls.plainHttp && !this.supports(command, 'plainHttp');
-        if ((this.tls.insecureSkipTlsVerify || plainLoginFallback) &&
-            this.supports(command, 'insecure')) {
-            flags.push(command === 'login' ? '--insecure' : '--insecure-skip-tls-verify');
-        }
-        if (this.tls.caFile && this.supports(command, 'caFile'))
-            flags.push('--ca-file', this.tls.caFile);
-        return flags;
-    }
-    /** Flags the user asked for that this Helm cannot pass (for a warning). */
-    unsupportedTlsInputs() {
-        const missing = [];
-        if (this.tls.plainHttp && !this.supports('push', 'plainHttp'))
-            missing.push('plain-http (Helm 3.13+)');
-        if (this.tls.caFile && !this.supports('push', 'caFile'))
-            missing.push('ca-file (Helm 3.12+)');
-        if (this.tls.insecureSkipTlsVerify && !this.supports('push', 'insecure')) {
-            missing.push('insecure-skip-tls-verify (Helm 3.12+)');
-        }
-        return missing;
-    }
-    async run(args, input) {
-        this.log(`helm ${args.join(' ')}`);
-        const result = await getExecOutput(this.path, args, {
-            ignoreReturnCode: true,
-            silent: true,
-            env: withoutActionInputs(this.env),
-            input: input === undefined ? undefined : Buffer.from(input)
-        });
-        return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-    }
-    async runOrThrow(command, args, input) {
-        const result = await this.run(args, input);
-        if (result.exitCode !== 0)
-            throw new HelmCommandError(command, result);
-        return result;
-    }
-    loginArgs(host, username) {
-        return [
-            'registry',
-            'login',
-            host,
-            '--username',
-            username,
-            '--password-stdin',
-            ...this.registryFlags('login')
-        ];
-    }
-    /** The password goes on standard input only, never in argv. */
-    async registryLogin(host, username, password) {
-        await this.runOrThrow('registry login', this.loginArgs(host, username), password);
-    }
-    async registryLogout(host) {
-        return this.run(['registry', 'logout', host]);
-    }
-    async dependencyBuild(chartDir, hasLock) {
-        await this.runOrThrow(`dependency ${hasLock ? 'build' : 'update'}`, [
-            'dependency',
-            hasLock ? 'build' : 'update',
-            chartDir
-        ]);
-    }
-    packageArgs(chartDir, destination, version, appVersion) {
-        const args = ['package', chartDir, '--destination', destination];
-        if (version)
-            args.push('--version', version);
-        if (appVersion)
-            args.push('--app-version', appVersion);
-        return args;
-    }
-    /** Returns the path of the packaged archive. */
-    async package(chartDir, destination, version, appVersion) {
-        const result = await this.runOrThrow('package', this.packageArgs(chartDir, destination, version, appVersion));
-        const archive = parsePackageOutput(result.stdout);
-        if (!archive)
-            throw new HelmCommandError('package', { ...result, exitCode: 1 });
-        return archive;
-    }
-    pushArgs(archive, remote) {
-        return ['push', archive, remote, ...this.registryFlags('push')];
-    }
-    async push(archive, remote) {
-        const result = await this.runOrThrow('push', this.pushArgs(archive, remote));
-        const parsed = parsePushOutput(`${result.stdout}\n${result.stderr}`);
-        if (!parsed) {
-            throw new HelmCommandError('push', {
-                ...result,
-                stderr: `${result.stderr}\nhelm push printed no "Pushed:" and "Digest:" lines`
-            });
-        }
-        return parsed;
-    }
-    /**
-     * The digest of CHART:VERSION in a registry without an API of its own (skip-existing for
-     * non-ECR registries): `helm pull` prints it; a missing tag or repository gives undefined.
-     */
-    async remoteDigest(remote, chart, version, destination) {
-        const result = await this.run([
-            'pull',
-            `${remote}/${chart}`,
-            '--version',
-            version,
-            '--destination',
-            destination,
-            ...this.registryFlags('pull')
-        ]);
-        if (result.exitCode === 0) {
-            return /^Digest:\s*(sha256:[a-f0-9]{64})\s*$/m.exec(`${result.stdout}\n${result.stderr}`)?.[1];
-        }
-        if (/not found|name unknown|manifest unknown/i.test(`${result.stdout}\n${result.stderr}`)) {
-            return undefined;
-        }
-        throw new HelmCommandError('pull', result);
-    }
-    /** Chart.yaml of a packaged archive. */
-    async showChart(archive) {
-        return (await this.runOrThrow('show chart', ['show', 'chart', archive])).stdout;
-    }
-}
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/inputs.ts
 
 
@@ -39862,6 +39454,280 @@ function _unique(values) {
 //# sourceMappingURL=tool-cache.js.map
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
+const objectToString = Object.prototype.toString;
+
+const isError = value => objectToString.call(value) === '[object Error]';
+
+const errorMessages = new Set([
+	'network error', // Chrome
+	'NetworkError when attempting to fetch resource.', // Firefox
+	'The Internet connection appears to be offline.', // Safari 16
+	'Network request failed', // `cross-fetch`
+	'fetch failed', // Undici (Node.js)
+	'terminated', // Undici (Node.js)
+	' A network error occurred.', // Bun (WebKit)
+	'Network connection lost', // Cloudflare Workers (fetch)
+]);
+
+function isNetworkError(error) {
+	const isValid = error
+		&& isError(error)
+		&& error.name === 'TypeError'
+		&& typeof error.message === 'string';
+
+	if (!isValid) {
+		return false;
+	}
+
+	const {message, stack} = error;
+
+	// Safari 17+ has generic message but no stack for network errors
+	if (message === 'Load failed' || (message.startsWith('Load failed (') && message.endsWith(')'))) {
+		return stack === undefined
+			// Sentry adds its own stack trace to the fetch error, so also check for that
+			|| '__sentry_captured__' in error;
+	}
+
+	// Deno network errors start with specific text
+	if (message.startsWith('error sending request for url')) {
+		return true;
+	}
+
+	// Chrome: exact "Failed to fetch" or with hostname: "Failed to fetch (example.com)"
+	if (message === 'Failed to fetch' || (message.startsWith('Failed to fetch (') && message.endsWith(')'))) {
+		return true;
+	}
+
+	// Standard network error messages
+	return errorMessages.has(message);
+}
+
+;// CONCATENATED MODULE: ./node_modules/p-retry/index.js
+
+
+function validateRetries(retries) {
+	if (typeof retries === 'number') {
+		if (retries < 0) {
+			throw new TypeError('Expected `retries` to be a non-negative number.');
+		}
+
+		if (Number.isNaN(retries)) {
+			throw new TypeError('Expected `retries` to be a valid number or Infinity, got NaN.');
+		}
+	} else if (retries !== undefined) {
+		throw new TypeError('Expected `retries` to be a number or Infinity.');
+	}
+}
+
+function validateNumberOption(name, value, {min = 0, allowInfinity = false} = {}) {
+	if (value === undefined) {
+		return;
+	}
+
+	if (typeof value !== 'number' || Number.isNaN(value)) {
+		throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? ' or Infinity' : ''}.`);
+	}
+
+	if (!allowInfinity && !Number.isFinite(value)) {
+		throw new TypeError(`Expected \`${name}\` to be a finite number.`);
+	}
+
+	if (value < min) {
+		throw new TypeError(`Expected \`${name}\` to be \u2265 ${min}.`);
+	}
+}
+
+class AbortError extends Error {
+	constructor(message) {
+		super();
+
+		if (message instanceof Error) {
+			this.originalError = message;
+			({message} = message);
+		} else {
+			this.originalError = new Error(message);
+			this.originalError.stack = this.stack;
+		}
+
+		this.name = 'AbortError';
+		this.message = message;
+	}
+}
+
+function calculateDelay(retriesConsumed, options) {
+	const attempt = Math.max(1, retriesConsumed + 1);
+	const random = options.randomize ? (Math.random() + 1) : 1;
+
+	let timeout = Math.round(random * options.minTimeout * (options.factor ** (attempt - 1)));
+	timeout = Math.min(timeout, options.maxTimeout);
+
+	return timeout;
+}
+
+function calculateRemainingTime(start, max) {
+	if (!Number.isFinite(max)) {
+		return max;
+	}
+
+	return max - (performance.now() - start);
+}
+
+async function onAttemptFailure({error, attemptNumber, retriesConsumed, startTime, options}) {
+	const normalizedError = error instanceof Error
+		? error
+		: new TypeError(`Non-error was thrown: "${error}". You should only throw errors.`);
+
+	if (normalizedError instanceof AbortError) {
+		throw normalizedError.originalError;
+	}
+
+	const retriesLeft = Number.isFinite(options.retries)
+		? Math.max(0, options.retries - retriesConsumed)
+		: options.retries;
+
+	const maxRetryTime = options.maxRetryTime ?? Number.POSITIVE_INFINITY;
+
+	const context = Object.freeze({
+		error: normalizedError,
+		attemptNumber,
+		retriesLeft,
+		retriesConsumed,
+	});
+
+	await options.onFailedAttempt(context);
+
+	if (calculateRemainingTime(startTime, maxRetryTime) <= 0) {
+		throw normalizedError;
+	}
+
+	const consumeRetry = await options.shouldConsumeRetry(context);
+
+	const remainingTime = calculateRemainingTime(startTime, maxRetryTime);
+
+	if (remainingTime <= 0 || retriesLeft <= 0) {
+		throw normalizedError;
+	}
+
+	if (normalizedError instanceof TypeError && !isNetworkError(normalizedError)) {
+		if (consumeRetry) {
+			throw normalizedError;
+		}
+
+		options.signal?.throwIfAborted();
+		return false;
+	}
+
+	if (!await options.shouldRetry(context)) {
+		throw normalizedError;
+	}
+
+	if (!consumeRetry) {
+		options.signal?.throwIfAborted();
+		return false;
+	}
+
+	const delayTime = calculateDelay(retriesConsumed, options);
+	const finalDelay = Math.min(delayTime, remainingTime);
+
+	options.signal?.throwIfAborted();
+
+	if (finalDelay > 0) {
+		await new Promise((resolve, reject) => {
+			const onAbort = () => {
+				clearTimeout(timeoutToken);
+				options.signal?.removeEventListener('abort', onAbort);
+				reject(options.signal.reason);
+			};
+
+			const timeoutToken = setTimeout(() => {
+				options.signal?.removeEventListener('abort', onAbort);
+				resolve();
+			}, finalDelay);
+
+			if (options.unref) {
+				timeoutToken.unref?.();
+			}
+
+			options.signal?.addEventListener('abort', onAbort, {once: true});
+		});
+	}
+
+	options.signal?.throwIfAborted();
+
+	return true;
+}
+
+async function pRetry(input, options = {}) {
+	options = {...options};
+
+	validateRetries(options.retries);
+
+	if (Object.hasOwn(options, 'forever')) {
+		throw new Error('The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.');
+	}
+
+	options.retries ??= 10;
+	options.factor ??= 2;
+	options.minTimeout ??= 1000;
+	options.maxTimeout ??= Number.POSITIVE_INFINITY;
+	options.maxRetryTime ??= Number.POSITIVE_INFINITY;
+	options.randomize ??= false;
+	options.onFailedAttempt ??= () => {};
+	options.shouldRetry ??= () => true;
+	options.shouldConsumeRetry ??= () => true;
+
+	// Validate numeric options and normalize edge cases
+	validateNumberOption('factor', options.factor, {min: 0, allowInfinity: false});
+	validateNumberOption('minTimeout', options.minTimeout, {min: 0, allowInfinity: false});
+	validateNumberOption('maxTimeout', options.maxTimeout, {min: 0, allowInfinity: true});
+	validateNumberOption('maxRetryTime', options.maxRetryTime, {min: 0, allowInfinity: true});
+
+	// Treat non-positive factor as 1 to avoid zero backoff or negative behavior
+	if (!(options.factor > 0)) {
+		options.factor = 1;
+	}
+
+	options.signal?.throwIfAborted();
+
+	let attemptNumber = 0;
+	let retriesConsumed = 0;
+	const startTime = performance.now();
+
+	while (Number.isFinite(options.retries) ? retriesConsumed <= options.retries : true) {
+		attemptNumber++;
+
+		try {
+			options.signal?.throwIfAborted();
+
+			const result = await input(attemptNumber);
+
+			options.signal?.throwIfAborted();
+
+			return result;
+		} catch (error) {
+			if (await onAttemptFailure({
+				error,
+				attemptNumber,
+				retriesConsumed,
+				startTime,
+				options,
+			})) {
+				retriesConsumed++;
+			}
+		}
+	}
+
+	// Should not reach here, but in case it does, throw an error
+	throw new Error('Retry attempts exhausted without throwing an error.');
+}
+
+function makeRetriable(function_, options) {
+	return function (...arguments_) {
+		return pRetry(() => function_.apply(this, arguments_), options);
+	};
+}
+
 ;// CONCATENATED MODULE: ./src/system.ts
 
 const OS = {
@@ -40121,6 +39987,69 @@ function makeJob(source, meta, version, target) {
         repositoryName: repositoryName(target, meta.name),
         dependsOn: []
     };
+}
+
+;// CONCATENATED MODULE: ./src/jobs.ts
+
+
+
+
+
+/* From the charts input to the list of publish jobs: discovery, Chart.yaml, versions, order. */
+/** Finds the charts and reads each directory's Chart.yaml (archives are read once Helm is in). */
+async function readCharts(patterns, workspace) {
+    const sources = await discoverCharts(patterns, workspace);
+    return Promise.all(sources.map(async (source) => ({
+        source,
+        meta: source.kind === 'dir' ? await readChartDir(source.path, source.display) : undefined
+    })));
+}
+/** Chart.yaml inside a packaged chart; its version is fixed, so overrides cannot apply. */
+async function archiveMetadata(helm, source, inputs) {
+    if (inputs.version || inputs.appVersion) {
+        throw new UserError(`Inputs "version" and "app-version" cannot change the packaged chart "${source.display}": pass its chart directory instead, or leave them empty.`);
+    }
+    try {
+        return parseChartYaml(await helm.showChart(source.path), source.display);
+    }
+    catch (error) {
+        if (error instanceof HelmCommandError) {
+            throw new UserError(`Input "charts" entry "${source.display}" is not a readable Helm chart archive (${error.message.replace(/^helm show chart failed: /, '')}): package it with "helm package" or point at the chart directory.`);
+        }
+        throw error;
+    }
+}
+/** Helm 3.18.0 fails every push of a version with build metadata ("Error: not found", helm#30881). */
+function rejectKnownHelmBugs(helm, jobs) {
+    const withBuild = jobs.find(job => job.version.includes('+'));
+    if (helm.semver === '3.18.0' && withBuild) {
+        throw new UserError(`Helm 3.18.0 cannot push version ${withBuild.version} (build metadata after "+", helm/helm#30881): set "helm-version" to another release, e.g. "3" or "4".`);
+    }
+}
+/** Two charts of one run with one name would overwrite each other's repository. */
+function rejectDuplicateNames(jobs) {
+    const seen = new Map();
+    for (const job of jobs) {
+        const other = seen.get(job.meta.name);
+        if (other) {
+            throw new UserError(`Input "charts" has two charts named "${job.meta.name}" (${other.source.display} and ${job.source.display}): publish each name once per run.`);
+        }
+        seen.set(job.meta.name, job);
+    }
+}
+/** One job per chart, versions applied, checked against Helm's limits, ordered by dependencies. */
+async function buildJobs(helm, charts, inputs, target) {
+    const jobs = [];
+    for (const { source, meta: dirMeta } of charts) {
+        const meta = dirMeta ?? (await archiveMetadata(helm, source, inputs));
+        const where = source.kind === 'dir' ? external_node_path_.join(source.display, 'Chart.yaml') : source.display;
+        const override = source.kind === 'dir' ? inputs.version : undefined;
+        jobs.push(makeJob(source, meta, effectiveVersion(meta, override, where), target));
+    }
+    rejectDuplicateNames(jobs);
+    rejectKnownHelmBugs(helm, jobs);
+    linkDependencies(jobs, target);
+    return jobs;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
@@ -40504,6 +40433,249 @@ async function publishCharts(helm, jobs, options) {
     return Promise.all(jobs.map((_, i) => start(i)));
 }
 
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+;// CONCATENATED MODULE: ./src/ecr.ts
+
+
+
+
+/**
+ * Decodes an ECR authorization token (base64 of `user:password`) and masks both
+ * forms at once, before anything else can print them.
+ */
+function decodeAuthorizationToken(token) {
+    core_setSecret(token);
+    const decoded = Buffer.from(token, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0)
+        throw new Error('ECR returned an authorization token that is not user:password');
+    const password = decoded.slice(colon + 1);
+    core_setSecret(password);
+    return { username: decoded.slice(0, colon), password };
+}
+/** True when the SDK will use an endpoint from the environment (then FIPS/dual-stack flags must stay off). */
+function endpointOverridden(serviceEnv) {
+    return Boolean(process.env[`AWS_ENDPOINT_URL_${serviceEnv}`] || process.env.AWS_ENDPOINT_URL);
+}
+/** Turns an AWS SDK error into a one-line message that names the fix. */
+function describeAwsError(error, action, region) {
+    const e = error;
+    const name = e?.name ?? 'Error';
+    const message = e?.message ?? String(error);
+    const credentialHint = 'configure AWS credentials for the job (e.g. aws-actions/configure-aws-credentials with a role that allows it)';
+    if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
+        return new UserError(`No AWS credentials found for ${action}: ${credentialHint}.`);
+    }
+    if ([
+        'UnrecognizedClientException',
+        'InvalidSignatureException',
+        'ExpiredTokenException',
+        'InvalidClientTokenId',
+        'SignatureDoesNotMatch'
+    ].includes(name)) {
+        return new UserError(`AWS rejected the credentials for ${action} in ${region} (${name}: ${message}): ${credentialHint}.`);
+    }
+    if (name === 'AccessDeniedException' || e?.$metadata?.httpStatusCode === 403) {
+        return new UserError(`AWS denied ${action} in ${region} (${message}): grant the permission to the job's role (see the README's IAM policy).`);
+    }
+    return new Error(`${action} failed in ${region}: ${name}: ${message}`);
+}
+/** CreateRepository, where "already exists" is success (false). */
+async function createRepositoryOnce(send, action, region) {
+    try {
+        await send();
+        return true;
+    }
+    catch (error) {
+        if (error.name === 'RepositoryAlreadyExistsException')
+            return false;
+        throw describeAwsError(error, action, region);
+    }
+}
+/** DescribeImages for one tag: its digest, or undefined when the tag or the repository is absent. */
+async function digestOfTag(send, action, region) {
+    try {
+        return (await send()).imageDetails?.[0]?.imageDigest;
+    }
+    catch (error) {
+        const name = error.name;
+        if (name === 'ImageNotFoundException' || name === 'RepositoryNotFoundException')
+            return undefined;
+        throw describeAwsError(error, action, region);
+    }
+}
+async function callAws(action, region, fn) {
+    try {
+        return await fn();
+    }
+    catch (error) {
+        throw describeAwsError(error, action, region);
+    }
+}
+/** Private Amazon ECR through @aws-sdk/client-ecr, loaded only when needed. */
+async function privateEcr(region, host) {
+    const sdk = await Promise.all(/* import() */[__nccwpck_require__.e(861), __nccwpck_require__.e(249)]).then(__nccwpck_require__.t.bind(__nccwpck_require__, 8249, 19));
+    const custom = endpointOverridden('ECR');
+    const client = new sdk.ECRClient({
+        region,
+        customUserAgent: USER_AGENT,
+        maxAttempts: 5,
+        useFipsEndpoint: !custom && Boolean(host?.fips),
+        useDualstackEndpoint: !custom && Boolean(host?.dualStack)
+    });
+    const registryId = host?.accountId;
+    return {
+        async login() {
+            const out = await callAws('ecr:GetAuthorizationToken', region, () => client.send(new sdk.GetAuthorizationTokenCommand({})));
+            const data = out.authorizationData?.[0];
+            if (!data?.authorizationToken || !data.proxyEndpoint) {
+                throw new Error(`ecr:GetAuthorizationToken in ${region} returned no authorization data`);
+            }
+            // A token is valid for every registry the principal may reach; an explicit host wins.
+            return {
+                host: host?.host ?? hostFromProxyEndpoint(data.proxyEndpoint),
+                ...decodeAuthorizationToken(data.authorizationToken),
+                expiresAt: data.expiresAt
+            };
+        },
+        createRepository: (repositoryName, imageTagMutability) => createRepositoryOnce(() => client.send(new sdk.CreateRepositoryCommand({ repositoryName, registryId, imageTagMutability })), `ecr:CreateRepository for "${repositoryName}"`, region),
+        findTag: (repositoryName, imageTag) => digestOfTag(() => client.send(new sdk.DescribeImagesCommand({ repositoryName, registryId, imageIds: [{ imageTag }] })), `ecr:DescribeImages for "${repositoryName}"`, region)
+    };
+}
+/** Amazon ECR Public: its API answers only in us-east-1. */
+async function publicEcr(host) {
+    const sdk = await Promise.all(/* import() */[__nccwpck_require__.e(861), __nccwpck_require__.e(821)]).then(__nccwpck_require__.t.bind(__nccwpck_require__, 9821, 19));
+    const region = 'us-east-1';
+    const client = new sdk.ECRPUBLICClient({ region, customUserAgent: USER_AGENT, maxAttempts: 5 });
+    return {
+        async login() {
+            const out = await callAws('ecr-public:GetAuthorizationToken', region, () => client.send(new sdk.GetAuthorizationTokenCommand({})));
+            const token = out.authorizationData?.authorizationToken;
+            if (!token)
+                throw new Error('ecr-public:GetAuthorizationToken returned no authorization data');
+            return {
+                host,
+                ...decodeAuthorizationToken(token),
+                expiresAt: out.authorizationData?.expiresAt
+            };
+        },
+        createRepository: repositoryName => createRepositoryOnce(() => client.send(new sdk.CreateRepositoryCommand({ repositoryName })), `ecr-public:CreateRepository for "${repositoryName}"`, region),
+        findTag: (repositoryName, imageTag) => digestOfTag(() => client.send(new sdk.DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag }] })), `ecr-public:DescribeImages for "${repositoryName}"`, region)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/registry.ts
+
+
+
+
+
+
+
+
+
+function defaultRegion(inputs) {
+    const region = inputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    if (!region) {
+        throw new UserError('Input "region" is empty and neither AWS_REGION nor AWS_DEFAULT_REGION is set: set "region", set "registry" to an ECR host, or give aws-actions/configure-aws-credentials an aws-region.');
+    }
+    return region;
+}
+async function authenticate(inputs) {
+    const registry = inputs.registry;
+    if (inputs.username && inputs.password && registry) {
+        return {
+            kind: registry.kind,
+            login: { host: registry.host, username: inputs.username, password: inputs.password }
+        };
+    }
+    if (registry?.kind === 'ecr-public') {
+        const api = await publicEcr(registry.host);
+        return { kind: 'ecr-public', api, region: registry.region, login: await api.login() };
+    }
+    const host = registry?.kind === 'ecr' ? registry : undefined;
+    const region = inputs.region ?? host?.region ?? defaultRegion(inputs);
+    const api = await privateEcr(region, host);
+    return { kind: 'ecr', api, region, login: await api.login() };
+}
+function missingRepositoryFix(auth, inputs) {
+    if (auth.kind === 'ecr') {
+        return name => `set "create-repository: true", or create it with "aws ecr create-repository --repository-name ${name} --region ${auth.region}".`;
+    }
+    if (auth.kind === 'ecr-public') {
+        return name => `set "create-repository: true", or create it with "aws ecr-public create-repository --repository-name ${name} --region us-east-1".`;
+    }
+    return () => `create it in the registry first, or check "namespace" (now "${inputs.namespace}").`;
+}
+/**
+ * Seeds the job-private registry config with an empty entry for the host. A config with no
+ * auth entry lets Helm (every version) hand the password to a docker-credential-* helper it
+ * finds on PATH, i.e. into the runner user's keyring where it outlives the job; with an entry,
+ * Helm writes the login into this file, which the post step deletes.
+ */
+async function seedRegistryConfig(file, host) {
+    await promises_.writeFile(file, JSON.stringify({ auths: { [host]: {} } }, null, 2), { mode: 0o600 });
+}
+async function loginWithRetry(helm, login) {
+    // Helm stores base64(user:password) in the config file; mask that form too.
+    core_setSecret(Buffer.from(`${login.username}:${login.password}`).toString('base64'));
+    try {
+        await pRetry(() => helm.registryLogin(login.host, login.username, login.password), {
+            retries: 2,
+            minTimeout: 1000,
+            shouldRetry: ({ error }) => error instanceof HelmCommandError && error.kind === 'transient'
+        });
+    }
+    catch (error) {
+        if (error instanceof HelmCommandError) {
+            const reason = error.message.replace(/^helm registry login failed: /, '');
+            if (error.kind === 'auth') {
+                throw new UserError(`Registry ${login.host} rejected the login (${reason}): check the credentials ("username"/"password", or the AWS role's ecr:GetAuthorizationToken permission and the registry host).`);
+            }
+            throw new UserError(`Could not log in to registry ${login.host} (${reason}): check "registry", the runner's network, and for private registries "plain-http", "ca-file" or "insecure-skip-tls-verify".`);
+        }
+        throw error;
+    }
+}
+/** Makes the job-private directory that holds the registry login; post deletes it. */
+async function privateDirectory() {
+    const base = process.env.RUNNER_TEMP || external_node_os_.tmpdir();
+    await promises_.mkdir(base, { recursive: true });
+    const root = await promises_.mkdtemp(external_node_path_.join(base, 'helm-ecr-publish-'));
+    await promises_.chmod(root, 0o700);
+    const registryConfig = external_node_path_.join(root, 'registry', 'config.json');
+    const dockerConfig = external_node_path_.join(root, 'docker');
+    await promises_.mkdir(external_node_path_.dirname(registryConfig), { recursive: true, mode: 0o700 });
+    await promises_.mkdir(dockerConfig, { recursive: true, mode: 0o700 });
+    return { root, registryConfig, dockerConfig };
+}
+/** Looks up whether a chart version is already published: ECR's API, else `helm pull`. */
+function existingLookup(auth, helm, target, workDir) {
+    const api = auth.api;
+    if (api)
+        return job => api.findTag(job.repositoryName, job.tag);
+    return async (job) => helm.remoteDigest(ociRepository(target), job.meta.name, job.version, await promises_.mkdtemp(external_node_path_.join(workDir, 'exists-')));
+}
+/** Checks every chart up front: one lookup per repository (one chart per repository per run). */
+async function findExisting(jobs, lookup) {
+    const existing = new Map();
+    await Promise.all(jobs.map(async (job, i) => {
+        const digest = await lookup(job);
+        if (digest)
+            existing.set(i, digest);
+    }));
+    return existing;
+}
+/** create-repository: one CreateRepository per distinct repository, in parallel. */
+async function createRepositories(api, jobs, mutability) {
+    const names = [...new Set(jobs.map(j => j.repositoryName))];
+    await Promise.all(names.map(async (name) => {
+        const created = await api.createRepository(name, mutability);
+        info(created ? `Created repository ${name} (${mutability})` : `Repository ${name} exists`);
+    }));
+}
+
 ;// CONCATENATED MODULE: ./src/state.ts
 
 
@@ -40628,150 +40800,6 @@ async function writeSummary(results, helmVersion) {
 
 
 
-
-
-
-
-function defaultRegion(inputs) {
-    const region = inputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    if (!region) {
-        throw new UserError('Input "region" is empty and neither AWS_REGION nor AWS_DEFAULT_REGION is set: set "region", set "registry" to an ECR host, or give aws-actions/configure-aws-credentials an aws-region.');
-    }
-    return region;
-}
-async function authenticate(inputs) {
-    const registry = inputs.registry;
-    if (inputs.username && inputs.password && registry) {
-        return {
-            kind: registry.kind,
-            login: { host: registry.host, username: inputs.username, password: inputs.password }
-        };
-    }
-    if (registry?.kind === 'ecr-public') {
-        const api = await publicEcr(registry.host);
-        return { kind: 'ecr-public', api, region: registry.region, login: await api.login() };
-    }
-    const host = registry?.kind === 'ecr' ? registry : undefined;
-    const region = inputs.region ?? host?.region ?? defaultRegion(inputs);
-    const api = await privateEcr(region, host);
-    return { kind: 'ecr', api, region, login: await api.login() };
-}
-async function readCharts(patterns, workspace) {
-    const sources = await discoverCharts(patterns, workspace);
-    return Promise.all(sources.map(async (source) => ({
-        source,
-        meta: source.kind === 'dir' ? await readChartDir(source.path, source.display) : undefined
-    })));
-}
-function missingRepositoryFix(auth, inputs) {
-    if (auth.kind === 'ecr') {
-        return name => `set "create-repository: true", or create it with "aws ecr create-repository --repository-name ${name} --region ${auth.region}".`;
-    }
-    if (auth.kind === 'ecr-public') {
-        return name => `set "create-repository: true", or create it with "aws ecr-public create-repository --repository-name ${name} --region us-east-1".`;
-    }
-    return () => `create it in the registry first, or check "namespace" (now "${inputs.namespace}").`;
-}
-/**
- * Seeds the job-private registry config with an empty entry for the host. A config with no
- * auth entry lets Helm (every version) hand the password to a docker-credential-* helper it
- * finds on PATH, i.e. into the runner user's keyring where it outlives the job; with an entry,
- * Helm writes the login into this file, which the post step deletes.
- */
-async function seedRegistryConfig(file, host) {
-    await promises_.writeFile(file, JSON.stringify({ auths: { [host]: {} } }, null, 2), { mode: 0o600 });
-}
-async function loginWithRetry(helm, login) {
-    // Helm stores base64(user:password) in the config file; mask that form too.
-    core_setSecret(Buffer.from(`${login.username}:${login.password}`).toString('base64'));
-    try {
-        await pRetry(() => helm.registryLogin(login.host, login.username, login.password), {
-            retries: 2,
-            minTimeout: 1000,
-            shouldRetry: ({ error }) => error instanceof HelmCommandError && error.kind === 'transient'
-        });
-    }
-    catch (error) {
-        if (error instanceof HelmCommandError) {
-            const reason = error.message.replace(/^helm registry login failed: /, '');
-            if (error.kind === 'auth') {
-                throw new UserError(`Registry ${login.host} rejected the login (${reason}): check the credentials ("username"/"password", or the AWS role's ecr:GetAuthorizationToken permission and the registry host).`);
-            }
-            throw new UserError(`Could not log in to registry ${login.host} (${reason}): check "registry", the runner's network, and for private registries "plain-http", "ca-file" or "insecure-skip-tls-verify".`);
-        }
-        throw error;
-    }
-}
-/** Makes the job-private directory that holds the registry login; post deletes it. */
-async function privateDirectory() {
-    const base = process.env.RUNNER_TEMP || external_node_os_.tmpdir();
-    await promises_.mkdir(base, { recursive: true });
-    const root = await promises_.mkdtemp(external_node_path_.join(base, 'helm-ecr-publish-'));
-    await promises_.chmod(root, 0o700);
-    const registryConfig = external_node_path_.join(root, 'registry', 'config.json');
-    const dockerConfig = external_node_path_.join(root, 'docker');
-    await promises_.mkdir(external_node_path_.dirname(registryConfig), { recursive: true, mode: 0o700 });
-    await promises_.mkdir(dockerConfig, { recursive: true, mode: 0o700 });
-    return { root, registryConfig, dockerConfig };
-}
-/** Looks up whether a chart version is already published: ECR's API, else `helm pull`. */
-function existingLookup(auth, helm, target, workDir) {
-    const api = auth.api;
-    if (api)
-        return job => api.findTag(job.repositoryName, job.tag);
-    return async (job) => helm.remoteDigest(ociRepository(target), job.meta.name, job.version, await promises_.mkdtemp(external_node_path_.join(workDir, 'exists-')));
-}
-/** Checks every chart up front: one lookup per repository (one chart per repository per run). */
-async function findExisting(jobs, lookup) {
-    const existing = new Map();
-    await Promise.all(jobs.map(async (job, i) => {
-        const digest = await lookup(job);
-        if (digest)
-            existing.set(i, digest);
-    }));
-    return existing;
-}
-/** create-repository: one CreateRepository per distinct repository, in parallel. */
-async function createRepositories(api, jobs, mutability) {
-    const names = [...new Set(jobs.map(j => j.repositoryName))];
-    await Promise.all(names.map(async (name) => {
-        const created = await api.createRepository(name, mutability);
-        info(created ? `Created repository ${name} (${mutability})` : `Repository ${name} exists`);
-    }));
-}
-/** Chart.yaml inside a packaged chart; its version is fixed, so overrides cannot apply. */
-async function archiveMetadata(helm, source, inputs) {
-    if (inputs.version || inputs.appVersion) {
-        throw new UserError(`Inputs "version" and "app-version" cannot change the packaged chart "${source.display}": pass its chart directory instead, or leave them empty.`);
-    }
-    try {
-        return parseChartYaml(await helm.showChart(source.path), source.display);
-    }
-    catch (error) {
-        if (error instanceof HelmCommandError) {
-            throw new UserError(`Input "charts" entry "${source.display}" is not a readable Helm chart archive (${error.message.replace(/^helm show chart failed: /, '')}): package it with "helm package" or point at the chart directory.`);
-        }
-        throw error;
-    }
-}
-/** Helm 3.18.0 fails every push of a version with build metadata ("Error: not found", helm#30881). */
-function rejectKnownHelmBugs(helm, jobs) {
-    const withBuild = jobs.find(job => job.version.includes('+'));
-    if (helm.semver === '3.18.0' && withBuild) {
-        throw new UserError(`Helm 3.18.0 cannot push version ${withBuild.version} (build metadata after "+", helm/helm#30881): set "helm-version" to another release, e.g. "3" or "4".`);
-    }
-}
-/** Two charts of one run with one name would overwrite each other's repository. */
-function rejectDuplicateNames(jobs) {
-    const seen = new Map();
-    for (const job of jobs) {
-        const other = seen.get(job.meta.name);
-        if (other) {
-            throw new UserError(`Input "charts" has two charts named "${job.meta.name}" (${other.source.display} and ${job.source.display}): publish each name once per run.`);
-        }
-        seen.set(job.meta.name, job);
-    }
-}
 function reportFailures(results) {
     const failed = results.filter(r => r.error);
     if (failed.length === 0)
@@ -40816,16 +40844,7 @@ async function run() {
             namespace,
             repositoryPrefix: auth.kind === 'ecr-public' ? namespace.split('/').slice(1).join('/') : namespace
         };
-        const jobs = [];
-        for (const { source, meta: dirMeta } of charts) {
-            const meta = dirMeta ?? (await archiveMetadata(helm, source, inputs));
-            const where = source.kind === 'dir' ? external_node_path_.join(source.display, 'Chart.yaml') : source.display;
-            const override = source.kind === 'dir' ? inputs.version : undefined;
-            jobs.push(makeJob(source, meta, effectiveVersion(meta, override, where), target));
-        }
-        rejectDuplicateNames(jobs);
-        rejectKnownHelmBugs(helm, jobs);
-        linkDependencies(jobs, target);
+        const jobs = await buildJobs(helm, charts, inputs, target);
         // The login and the repository work (create, skip-existing lookups) are independent for ECR.
         const lookup = inputs.skipExisting ? existingLookup(auth, helm, target, dirs.root) : undefined;
         const loggedIn = (async () => {
