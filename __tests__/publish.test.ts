@@ -471,3 +471,35 @@ describe('publishCharts with skip-existing and a failed dependency', () => {
     expect(topResult.error).toBeUndefined()
   })
 })
+
+describe('publishCharts with a registry login in flight', () => {
+  it('packages while the login runs and pushes only after it', async () => {
+    const job = await chartJob('early')
+    let release: () => void = () => {}
+    const registryReady = new Promise<void>(resolve => (release = resolve))
+    const publishing = publishCharts(helm, [job], options({ registryReady }))
+    // Wait until the package step has run, with the login still pending.
+    for (let i = 0; i < 100; i++) {
+      const argv = (await fake.calls()).map(c => c.argv[0])
+      if (argv.includes('package')) break
+      await new Promise(r => setTimeout(r, 20))
+    }
+    expect((await fake.calls()).map(c => c.argv[0])).toEqual(['package'])
+    release()
+    const [result] = await publishing
+    expect(result.pushed).toBe(true)
+    expect((await fake.calls()).map(c => c.argv[0])).toEqual(['package', 'push'])
+  })
+
+  it('pushes nothing and logs no chart group when the login fails', async () => {
+    const job = await chartJob('never')
+    const [result] = await publishCharts(
+      helm,
+      [job],
+      options({ registryReady: Promise.reject(new Error('login failed')) })
+    )
+    expect(result.pushed).toBe(false)
+    expect(result.error).toBeTruthy()
+    expect(await pushes('never')).toEqual([])
+  })
+})

@@ -40304,6 +40304,12 @@ function validateConcurrency(concurrency) {
 
 
 
+/** Thrown inside a chart's work when the shared registry preparation failed (main reports it). */
+class RegistryNotReady extends Error {
+    constructor() {
+        super('not published because the registry login failed');
+    }
+}
 /** Collects a chart's log lines so parallel charts print as one readable group each. */
 class ChartLog {
     lines = [];
@@ -40350,8 +40356,15 @@ async function publishOne(helm, job, index, options, log) {
         log.add(`${base.ref} already exists (${existing}); skipped because skip-existing is set`);
         return { ...base, digest: existing, pushed: false };
     }
+    const registryReady = async () => {
+        if (options.registryReady)
+            await options.registryReady.catch(() => Promise.reject(new RegistryNotReady()));
+    };
     let archive = job.source.path;
     if (job.source.kind === 'dir') {
+        if (job.meta.dependencies.some(dep => dep.repository?.startsWith('oci://'))) {
+            await registryReady();
+        }
         if (job.meta.dependencies.length > 0) {
             await helm.dependencyBuild(job.source.path, await hasChartLock(job.source.path));
         }
@@ -40359,6 +40372,7 @@ async function publishOne(helm, job, index, options, log) {
         archive = await helm.package(job.source.path, destination, options.versionOverride ? job.version : undefined, options.appVersion);
         log.add(`Packaged ${archive}`);
     }
+    await registryReady();
     const remote = ociRepository(target);
     let result;
     try {
@@ -40396,6 +40410,8 @@ async function publishOne(helm, job, index, options, log) {
  */
 async function publishCharts(helm, jobs, options) {
     const limit = pLimit(options.maxParallel);
+    // Charts observe the login only when they reach it; its failure is handled (reported) by main.
+    options.registryReady?.catch(() => undefined);
     const done = new Map();
     const start = (i) => {
         const known = done.get(i);
@@ -40418,6 +40434,9 @@ async function publishCharts(helm, jobs, options) {
                 }
                 catch (error) {
                     result = { ...base, error: errorMessage(error) };
+                    // The login failed: main reports that once, so no group per chart.
+                    if (error instanceof RegistryNotReady)
+                        return result;
                     log.add(`Failed: ${result.error}`);
                 }
                 startGroup(`${job.meta.name} ${job.version} (${job.source.display}) ${result.error ? 'failed' : result.pushed ? 'pushed' : 'skipped'} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
@@ -40816,7 +40835,7 @@ function reportFailures(results) {
 async function run() {
     try {
         const inputs = readInputs();
-        info(`Publishing ${inputs.charts.join(', ')} to ${inputs.registry?.host ?? 'the default Amazon ECR registry'}${inputs.namespace ? `/${inputs.namespace}` : ''}`);
+        info(`Publishing ${inputs.charts.join(', ')} to ${inputs.registry ? `oci://${inputs.registry.host}` : 'the default Amazon ECR registry'}${inputs.namespace ? ` (namespace ${inputs.namespace})` : ''}`);
         const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
         const dirs = await privateDirectory();
         state_saveState({ registryConfigDir: dirs.root, loggedInHosts: [] });
@@ -40867,8 +40886,10 @@ async function run() {
                 await loggedIn; // helm pull needs the login
             return findExisting(jobs, lookup);
         })();
-        const [, existing] = await Promise.all([loggedIn, prepared]);
-        const results = await publishCharts(helm, jobs, {
+        const ready = Promise.all([loggedIn, prepared]);
+        // skip-existing must know what exists before packaging; otherwise charts package meanwhile.
+        const existing = inputs.skipExisting ? (await ready)[1] : new Map();
+        const publishing = publishCharts(helm, jobs, {
             target,
             appVersion: inputs.appVersion,
             versionOverride: inputs.version !== undefined,
@@ -40880,8 +40901,11 @@ async function run() {
             pushPermissionFix: auth.api
                 ? "check that the job's role may push there (ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchGetImage)."
                 : 'check that "username" may push to this repository.',
-            retry: { retries: 3, minTimeoutMs: 1000 }
+            retry: { retries: 3, minTimeoutMs: 1000 },
+            registryReady: ready
         });
+        await ready; // a failed login or repository creation is the step's one error
+        const results = await publishing;
         setOutputs(results, installed.version);
         await writeSummary(results, installed.version);
         reportFailures(results);

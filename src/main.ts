@@ -38,7 +38,7 @@ export async function run(): Promise<void> {
   try {
     const inputs = readInputs()
     core.info(
-      `Publishing ${inputs.charts.join(', ')} to ${inputs.registry?.host ?? 'the default Amazon ECR registry'}${inputs.namespace ? `/${inputs.namespace}` : ''}`
+      `Publishing ${inputs.charts.join(', ')} to ${inputs.registry ? `oci://${inputs.registry.host}` : 'the default Amazon ECR registry'}${inputs.namespace ? ` (namespace ${inputs.namespace})` : ''}`
     )
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd()
     const dirs = await privateDirectory()
@@ -103,9 +103,10 @@ export async function run(): Promise<void> {
       if (!auth.api) await loggedIn // helm pull needs the login
       return findExisting(jobs, lookup)
     })()
-    const [, existing] = await Promise.all([loggedIn, prepared])
-
-    const results = await publishCharts(helm, jobs, {
+    const ready = Promise.all([loggedIn, prepared])
+    // skip-existing must know what exists before packaging; otherwise charts package meanwhile.
+    const existing = inputs.skipExisting ? (await ready)[1] : new Map<number, string>()
+    const publishing = publishCharts(helm, jobs, {
       target,
       appVersion: inputs.appVersion,
       versionOverride: inputs.version !== undefined,
@@ -117,8 +118,11 @@ export async function run(): Promise<void> {
       pushPermissionFix: auth.api
         ? "check that the job's role may push there (ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchGetImage)."
         : 'check that "username" may push to this repository.',
-      retry: { retries: 3, minTimeoutMs: 1000 }
+      retry: { retries: 3, minTimeoutMs: 1000 },
+      registryReady: ready
     })
+    await ready // a failed login or repository creation is the step's one error
+    const results = await publishing
     setOutputs(results, installed.version)
     await writeSummary(results, installed.version)
     reportFailures(results)

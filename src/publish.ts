@@ -39,6 +39,18 @@ export interface PublishOptions {
   /** Describes how to create a missing repository, for the error message. */
   missingRepositoryFix: (repositoryName: string) => string
   retry: { retries: number; minTimeoutMs: number }
+  /**
+   * Settles once the registry login (and repository preparation) is done. Charts package while it
+   * is in flight; pushes, and dependency builds that pull from an OCI registry, wait for it.
+   */
+  registryReady?: Promise<unknown>
+}
+
+/** Thrown inside a chart's work when the shared registry preparation failed (main reports it). */
+class RegistryNotReady extends Error {
+  constructor() {
+    super('not published because the registry login failed')
+  }
 }
 
 /** Collects a chart's log lines so parallel charts print as one readable group each. */
@@ -110,8 +122,15 @@ async function publishOne(
     log.add(`${base.ref} already exists (${existing}); skipped because skip-existing is set`)
     return { ...base, digest: existing, pushed: false }
   }
+  const registryReady = async (): Promise<void> => {
+    if (options.registryReady)
+      await options.registryReady.catch(() => Promise.reject(new RegistryNotReady()))
+  }
   let archive = job.source.path
   if (job.source.kind === 'dir') {
+    if (job.meta.dependencies.some(dep => dep.repository?.startsWith('oci://'))) {
+      await registryReady()
+    }
     if (job.meta.dependencies.length > 0) {
       await helm.dependencyBuild(job.source.path, await hasChartLock(job.source.path))
     }
@@ -124,6 +143,7 @@ async function publishOne(
     )
     log.add(`Packaged ${archive}`)
   }
+  await registryReady()
   const remote = ociRepository(target)
   let result
   try {
@@ -167,6 +187,8 @@ export async function publishCharts(
   options: PublishOptions
 ): Promise<ChartResult[]> {
   const limit = pLimit(options.maxParallel)
+  // Charts observe the login only when they reach it; its failure is handled (reported) by main.
+  options.registryReady?.catch(() => undefined)
   const done = new Map<number, Promise<ChartResult>>()
   const start = (i: number): Promise<ChartResult> => {
     const known = done.get(i)
@@ -187,6 +209,8 @@ export async function publishCharts(
           result = await publishOne(helm, job, i, options, log)
         } catch (error) {
           result = { ...base, error: errorMessage(error) }
+          // The login failed: main reports that once, so no group per chart.
+          if (error instanceof RegistryNotReady) return result
           log.add(`Failed: ${result.error}`)
         }
         core.startGroup(
