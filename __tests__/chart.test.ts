@@ -13,6 +13,7 @@ import {
   type ChartMetadata
 } from '../src/chart.js'
 import { UserError } from '../src/errors.js'
+import { rejection } from '../__fixtures__/rejection.js'
 
 let base: string
 /** The workspace (realpath, as discoverCharts reports resolved paths). */
@@ -29,15 +30,6 @@ async function chart(dir: string, name = path.basename(dir), version = '0.1.0') 
     path.join(ws, dir, 'Chart.yaml'),
     `apiVersion: v2\nname: ${name}\nversion: ${version}\n`
   )
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected a rejection')
 }
 
 beforeAll(async () => {

@@ -7,6 +7,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, test, vi } from 'vitest'
 import * as core from '../__fixtures__/core.js'
+import { rejection } from '../__fixtures__/rejection.js'
 
 vi.mock('@actions/core', () => import('../__fixtures__/core.js'))
 
@@ -31,15 +32,6 @@ let archiveSha: string
 
 const platform = helmPlatform()
 const supported = process.platform !== 'win32'
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected a rejection')
-}
 
 function serveRelease(version: string, sha = archiveSha, body: Buffer = archive): string {
   const name = helmArchiveName(version, platform)

@@ -35,9 +35,10 @@ import {
   type RunActionResult
 } from '../__tests__/e2e/support/runner.js'
 import { createRepository } from '../__tests__/e2e/support/scenario.js'
-import { makeChart, startStack, type Stack } from '../__tests__/e2e/support/stack.js'
+import { makeChart, type Stack } from '../__tests__/e2e/support/stack.js'
 import { snapshotDist, type DistSnapshot } from './lib/dist-snapshot.js'
 import { textTable } from './lib/render.js'
+import { withStack } from './lib/with-stack.js'
 
 const ITERATIONS = positiveInt('BENCH_ITERATIONS', 7)
 const STARTUP_SAMPLES = positiveInt('BENCH_STARTUP_SAMPLES', 15)
@@ -1178,37 +1179,21 @@ async function writeReadme(markdown: string): Promise<void> {
 
 async function main(): Promise<number> {
   const started = performance.now()
-  let stack: Stack | undefined
-  const stop = async (): Promise<void> => {
-    const s = stack
-    stack = undefined
-    await s?.stop()
-  }
-  const onSignal = (signal: NodeJS.Signals): void => {
-    console.error(`\n${signal}: stopping the stack`)
-    void stop().finally(() => process.exit(130))
-  }
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
-  try {
-    const aws = aptTool(process.env.BENCH_AWS ?? '/usr/bin/aws', 'awscli')
-    const curl = aptTool('/usr/bin/curl', 'curl')
-    distAt = distCommit()
-    dist = await snapshotDist(path.join(REPO_ROOT, 'dist'), path.join(TEMP_ROOT, 'dist'))
-    progress(
-      `Starting the stack (Helm ${HELMS.join(', ')}; action runs with ${path.relative(REPO_ROOT, actionNode()) || actionNode()}) ...`
-    )
-    stack = await startStack({ helmVersions: HELMS })
-    const markdown = await bench({ stack, aws, curl })
-    await stop()
-    if (WRITE_README) await writeReadme(markdown)
-    progress(`\nbench done in ${((performance.now() - started) / 1000).toFixed(0)} s`)
-    return 0
-  } catch (error) {
-    await stop().catch(() => undefined)
-    console.error(`\nbench FAILED: ${error instanceof Error ? error.message : String(error)}`)
-    return 1
-  }
+  const aws = aptTool(process.env.BENCH_AWS ?? '/usr/bin/aws', 'awscli')
+  const curl = aptTool('/usr/bin/curl', 'curl')
+  distAt = distCommit()
+  dist = await snapshotDist(path.join(REPO_ROOT, 'dist'), path.join(TEMP_ROOT, 'dist'))
+  progress(
+    `Starting the stack (Helm ${HELMS.join(', ')}; action runs with ${path.relative(REPO_ROOT, actionNode()) || actionNode()}) ...`
+  )
+  let markdown = ''
+  const code = await withStack('bench', { helmVersions: HELMS }, async stack => {
+    markdown = await bench({ stack, aws, curl })
+  })
+  if (code !== 0) return code
+  if (WRITE_README) await writeReadme(markdown)
+  progress(`\nbench done in ${((performance.now() - started) / 1000).toFixed(0)} s`)
+  return 0
 }
 
 process.exit(await main())

@@ -16,9 +16,10 @@ import {
   runAction
 } from '../__tests__/e2e/support/runner.js'
 import { pullChart } from '../__tests__/e2e/support/scenario.js'
-import { startStack, type Stack } from '../__tests__/e2e/support/stack.js'
+import type { Stack } from '../__tests__/e2e/support/stack.js'
 import { snapshotDist } from './lib/dist-snapshot.js'
 import { renderLog, summaryToText } from './lib/render.js'
+import { withStack } from './lib/with-stack.js'
 
 const HELM = HELM_VERSIONS.v4
 
@@ -129,30 +130,11 @@ async function demo(stack: Stack): Promise<void> {
 
 async function main(): Promise<number> {
   const started = Date.now()
-  let stack: Stack | undefined
-  const stop = async (): Promise<void> => {
-    const s = stack
-    stack = undefined
-    await s?.stop()
-  }
-  const onSignal = (signal: NodeJS.Signals): void => {
-    console.error(`\n${signal}: stopping the stack`)
-    void stop().finally(() => process.exit(130))
-  }
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
-  try {
-    console.log('Starting the stack: test CA, docker-registry, ECR emulator, Helm mirror ...')
-    stack = await startStack({ helmVersions: [HELM] })
+  console.log('Starting the stack: test CA, docker-registry, ECR emulator, Helm mirror ...')
+  return withStack('Demo', { helmVersions: [HELM] }, async stack => {
     await demo(stack)
-    await stop()
     console.log(`\nDemo OK (${((Date.now() - started) / 1000).toFixed(1)} s)`)
-    return 0
-  } catch (error) {
-    await stop().catch(() => undefined)
-    console.error(`\nDemo FAILED: ${error instanceof Error ? error.message : String(error)}`)
-    return 1
-  }
+  })
 }
 
 process.exit(await main())

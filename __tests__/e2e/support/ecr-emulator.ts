@@ -14,7 +14,7 @@ import https from 'node:https'
 import net from 'node:net'
 import path from 'node:path'
 import type { TestCerts } from './certs.js'
-import { closeServer } from './net-util.js'
+import { closeServer, request, type SimpleResponse } from './net-util.js'
 import { makeTempDir } from './paths.js'
 import type { Registry } from './registry.js'
 import { verifySigV4, type TestCredentials } from './sigv4.js'
@@ -366,27 +366,10 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     method: string,
     p: string,
     headers: Record<string, string> = {}
-  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        `${backend.url}${p}`,
-        { method, headers: { ...headers, authorization: backend.authorization }, timeout: 10_000 },
-        res => {
-          const chunks: Buffer[] = []
-          res.on('data', (c: Buffer) => chunks.push(c))
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks)
-            })
-          )
-          res.on('error', reject)
-        }
-      )
-      req.on('timeout', () => req.destroy(new Error('backend timeout')))
-      req.on('error', reject)
-      req.end()
+  ): Promise<SimpleResponse> {
+    return request(`${backend.url}${p}`, {
+      method,
+      headers: { ...headers, authorization: backend.authorization }
     })
   }
 
