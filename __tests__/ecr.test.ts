@@ -418,3 +418,18 @@ describe('publicEcr', () => {
     })
   })
 })
+
+describe('describeAwsError: unreachable API', () => {
+  it('names the region input and the network when the endpoint does not resolve', () => {
+    const error = describeAwsError(
+      Object.assign(new Error('getaddrinfo ENOTFOUND api.ecr.eu-wset-2.amazonaws.com'), {
+        name: 'Error'
+      }),
+      'ecr:GetAuthorizationToken',
+      'eu-wset-2'
+    )
+    expect(error.message).toBe(
+      'Could not reach the ECR API for ecr:GetAuthorizationToken in eu-wset-2 (getaddrinfo ENOTFOUND api.ecr.eu-wset-2.amazonaws.com): check "region" (or the region in "registry") and the runner\'s network or proxy.'
+    )
+  })
+})

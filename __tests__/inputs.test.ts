@@ -75,7 +75,9 @@ describe('readInputs', () => {
     const inputs = readInputs()
     expect(inputs.charts).toEqual(['charts/a'])
     expect(inputs.maxParallel).toBe(2)
-    expect(core.getInput).toHaveBeenCalledWith('charts')
+    expect(core.getInput).toHaveBeenCalledWith('charts', { trimWhitespace: true })
+    // the password is taken exactly as given
+    expect(core.getInput).toHaveBeenCalledWith('password', { trimWhitespace: false })
   })
 
   it('reads a full ECR configuration', () => {

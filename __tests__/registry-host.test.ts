@@ -143,6 +143,10 @@ describe('parseRegistryHost: invalid input', () => {
       `Input "registry" looks like an Amazon ECR host but is not one (got "${ACCOUNT}.dkr.ecr.amazonaws.com"): use ACCOUNT.dkr.ecr.REGION.amazonaws.com with a 12-digit account id.`
     ],
     [
+      'ecr.us-east-1.amazonaws.com',
+      'Input "registry" looks like an Amazon ECR host but is not one (got "ecr.us-east-1.amazonaws.com"): use ACCOUNT.dkr.ecr.REGION.amazonaws.com with a 12-digit account id.'
+    ],
+    [
       'api.ecr.us-east-1.amazonaws.com',
       'Input "registry" looks like an Amazon ECR host but is not one (got "api.ecr.us-east-1.amazonaws.com"): use ACCOUNT.dkr.ecr.REGION.amazonaws.com with a 12-digit account id.'
     ]

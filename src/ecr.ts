@@ -75,6 +75,13 @@ export function describeAwsError(error: unknown, action: string, region: string)
       `AWS denied ${action} in ${region} (${message}): grant the permission to the job's role (see the README's IAM policy).`
     )
   }
+  if (
+    /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ECONNRESET|getaddrinfo/i.test(`${name} ${message}`)
+  ) {
+    return new UserError(
+      `Could not reach the ECR API for ${action} in ${region} (${message}): check "region" (or the region in "registry") and the runner's network or proxy.`
+    )
+  }
   return new Error(`${action} failed in ${region}: ${name}: ${message}`)
 }
 
@@ -125,8 +132,10 @@ export async function privateEcr(region: string, host?: EcrHost): Promise<EcrApi
     region,
     customUserAgent: USER_AGENT,
     maxAttempts: 5,
-    useFipsEndpoint: !custom && Boolean(host?.fips),
-    useDualstackEndpoint: !custom && Boolean(host?.dualStack)
+    // Only ever turn these on: an explicit false would override AWS_USE_FIPS_ENDPOINT and
+    // AWS_USE_DUALSTACK_ENDPOINT from the job's environment.
+    ...(!custom && host?.fips ? { useFipsEndpoint: true } : {}),
+    ...(!custom && host?.dualStack ? { useDualstackEndpoint: true } : {})
   })
   const registryId = host?.accountId
   return {

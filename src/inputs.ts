@@ -37,7 +37,9 @@ export interface TlsOptions {
 /** Reads one input; `read` is injectable so validation stays pure and testable. */
 export type InputReader = (name: string) => string
 
-const defaultReader: InputReader = name => core.getInput(name)
+// A password is taken exactly as given; every other input is trimmed.
+const defaultReader: InputReader = name =>
+  core.getInput(name, { trimWhitespace: name !== Input.Password })
 
 /** One segment of an ECR repository name (also valid OCI). */
 const REPOSITORY_SEGMENT = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/

@@ -89,7 +89,10 @@ export function parseRegistryHost(input: string): RegistryHost {
       dualStack: label.startsWith('dkr-ecr')
     }
   }
-  if (/(^|\.)dkr[.-]ecr/.test(host) || host.endsWith('.amazonaws.com')) {
+  // ECR look-alikes: a malformed registry host, or the ECR API endpoint. Other hosts on AWS
+  // (a registry behind an ELB, say) are ordinary OCI registries.
+  const ecrApiHost = /(^|\.)(api\.)?ecr(-fips)?\.[a-z0-9-]+\.(amazonaws\.com(\.cn)?|api\.aws)$/
+  if (/(^|\.)dkr[.-]ecr/.test(host) || ecrApiHost.test(host)) {
     throw new UserError(
       `Input "registry" looks like an Amazon ECR host but is not one (got "${input}"): use ACCOUNT.dkr.ecr.REGION.amazonaws.com with a 12-digit account id.`
     )
