@@ -666,3 +666,26 @@ describe('withoutActionInputs', () => {
     ).toEqual({ PATH: '/usr/bin', HELM_REGISTRY_CONFIG: '/tmp/c.json', AWS_REGION: 'eu-west-2' })
   })
 })
+
+describe('classifyHelmError ignores names inside URLs and quotes', () => {
+  test.each([
+    [
+      'Error: failed to perform "Push" on destination: POST "https://h/v2/immutable-charts/app/blobs/uploads/": response status code 503: Service Unavailable',
+      'transient'
+    ],
+    [
+      'Error: POST "https://h/v2/denied/unauthorized-app/blobs/uploads/": response status code 502: Bad Gateway',
+      'transient'
+    ],
+    [
+      'Error: failed to perform "Push" on destination: POST "https://h/v2/team/immutable/blobs/uploads/": response status code 404: name unknown: The repository with name \'team/immutable\' does not exist in the registry with id \'123456789012\'',
+      'missing-repository'
+    ],
+    [
+      'Error: failed to perform "Tag" on destination: PUT "https://h/v2/x/eof/manifests/1.0.0": response status code 400: tag invalid: The image tag \'1.0.0\' already exists in the \'x/eof\' repository and cannot be overwritten because the repository is immutable.',
+      'immutable'
+    ]
+  ])('%s -> %s', (output, kind) => {
+    expect(classifyHelmError(output)).toBe(kind)
+  })
+})

@@ -275,7 +275,7 @@ describe('publishCharts', () => {
     expect(await pushes('alpha')).toHaveLength(3)
     expect(result.pushed).toBe(false)
     expect(result.error).toBe(
-      `helm push failed: failed to perform "Push" on destination: POST "https://${HOST}/v2/charts/mychart/blobs/uploads/": response status code 503: Service Unavailable`
+      `Registry ${HOST} kept failing the push of charts/alpha after 3 attempts (failed to perform "Push" on destination: POST "https://${HOST}/v2/charts/mychart/blobs/uploads/": response status code 503: Service Unavailable): check the registry's status and the runner's network, then re-run.`
     )
     expect(core.startGroup).toHaveBeenCalledWith(
       expect.stringMatching(/^alpha 1\.0\.0 \(charts\/alpha\) failed in /)
@@ -329,7 +329,7 @@ describe('publishCharts', () => {
     const [result] = await publishCharts(
       helm,
       [job],
-      options({ lookupExisting: async () => digest })
+      options({ skipExisting: true, lookupTag: async () => digest })
     )
     expect(result).toMatchObject({ digest, pushed: false })
     expect(result.error).toBeUndefined()
@@ -403,7 +403,11 @@ describe('publishCharts', () => {
     const raced = `sha256:${'c'.repeat(64)}`
     await fake.failPush('alpha', 5, await unitOutput('push-immutable.helm-4.1.4.stderr.txt'))
     const lookupExisting = vi.fn(async () => raced)
-    const [result] = await publishCharts(helm, [job], options({ lookupExisting }))
+    const [result] = await publishCharts(
+      helm,
+      [job],
+      options({ skipExisting: true, lookupTag: lookupExisting })
+    )
     expect(lookupExisting).toHaveBeenCalledWith(job)
     expect(result).toMatchObject({ chart: 'alpha', digest: raced, pushed: false })
     expect(result.error).toBeUndefined()
@@ -420,7 +424,11 @@ describe('publishCharts', () => {
       vi.fn(async () => undefined),
       vi.fn(async () => Promise.reject(new Error('x')))
     ]) {
-      const [result] = await publishCharts(helm, [job], options({ lookupExisting }))
+      const [result] = await publishCharts(
+        helm,
+        [job],
+        options({ skipExisting: true, lookupTag: lookupExisting })
+      )
       expect(lookupExisting).toHaveBeenCalledTimes(1)
       expect(result.error).toMatch(
         /^Chart alpha version 0\.1\.0 already exists in .* and its tags are immutable/
@@ -436,7 +444,11 @@ describe('publishCharts', () => {
       await unitOutput('push-missing-repository.helm-4.1.4.stderr.txt')
     )
     const lookupExisting = vi.fn(async () => `sha256:${'c'.repeat(64)}`)
-    const [result] = await publishCharts(helm, [job], options({ lookupExisting }))
+    const [result] = await publishCharts(
+      helm,
+      [job],
+      options({ skipExisting: true, lookupTag: lookupExisting })
+    )
     expect(lookupExisting).not.toHaveBeenCalled()
     expect(result.error).toMatch(/^Repository "charts\/alpha" does not exist/)
   })
@@ -477,7 +489,7 @@ describe('publishCharts with a registry login in flight', () => {
     const job = await chartJob('early')
     let release: () => void = () => {}
     const registryReady = new Promise<void>(resolve => (release = resolve))
-    const publishing = publishCharts(helm, [job], options({ registryReady }))
+    const publishing = publishCharts(helm, [job], options({ loginReady: registryReady }))
     // Wait until the package step has run, with the login still pending.
     for (let i = 0; i < 100; i++) {
       const argv = (await fake.calls()).map(c => c.argv[0])
@@ -497,10 +509,76 @@ describe('publishCharts with a registry login in flight', () => {
     const [result] = await publishCharts(
       helm,
       [job],
-      options({ registryReady: Promise.reject(new Error('login failed')) })
+      options({ loginReady: Promise.reject(new Error('login failed')) })
     )
     expect(result.pushed).toBe(false)
     expect(result.error).toBeTruthy()
     expect(await pushes('never')).toEqual([])
+  })
+})
+
+describe('publishCharts after a late transient failure', () => {
+  it('reports its own version as pushed when a retry meets the tag an earlier attempt set', async () => {
+    const job = await chartJob('late', '0.1.0')
+    const digest = `sha256:${'d'.repeat(64)}`
+    await fake.failPushThen(
+      'late',
+      await unitOutput('push-503.helm-3.18.0.stderr.txt'),
+      5,
+      await unitOutput('push-immutable.helm-4.1.4.stderr.txt')
+    )
+    const lookupTag = vi.fn(async () => digest)
+    const [result] = await publishCharts(helm, [job], options({ lookupTag }))
+    expect(result).toMatchObject({ digest, pushed: true })
+    expect(result.error).toBeUndefined()
+    expect(lookupTag).toHaveBeenCalledTimes(1)
+    expect(await pushes('late')).toHaveLength(2)
+  })
+
+  it('without an earlier late failure, an immutable conflict is not looked up', async () => {
+    const job = await chartJob('conflict', '0.1.0')
+    await fake.failPush('conflict', 5, await unitOutput('push-immutable.helm-4.1.4.stderr.txt'))
+    const lookupTag = vi.fn(async () => `sha256:${'e'.repeat(64)}`)
+    const [result] = await publishCharts(helm, [job], options({ lookupTag }))
+    expect(lookupTag).not.toHaveBeenCalled()
+    expect(result.error).toMatch(/already exists/)
+  })
+
+  it('reports a registry that keeps failing after the retries', async () => {
+    const job = await chartJob('down', '0.1.0')
+    await fake.failPush('down', 5, await unitOutput('push-503.helm-3.18.0.stderr.txt'))
+    const [result] = await publishCharts(
+      helm,
+      [job],
+      options({ retry: { retries: 0, minTimeoutMs: 5 } })
+    )
+    expect(result.error).toMatch(/kept failing the push of charts\/down after 1 attempts/)
+  })
+
+  it('fails a chart whose repository could not be created, and only that chart', async () => {
+    const jobs = [await chartJob('good'), await chartJob('bad')]
+    const results = await publishCharts(
+      helm,
+      jobs,
+      options({
+        repositoryReady: async job => {
+          if (job.meta.name === 'bad') throw new Error('AWS denied ecr:CreateRepository')
+        }
+      })
+    )
+    expect(results[0]).toMatchObject({ chart: 'good', pushed: true })
+    expect(results[1]).toMatchObject({ chart: 'bad', pushed: false })
+    expect(results[1].error).toContain('AWS denied ecr:CreateRepository')
+    expect(await pushes('bad')).toEqual([])
+  })
+
+  it('fails a chart with a preflight error without touching Helm', async () => {
+    const [result] = await publishCharts(
+      helm,
+      [await chartJob('pre')],
+      options({ preflightErrors: new Map([[0, 'ecr:DescribeImages denied']]) })
+    )
+    expect(result.error).toBe('ecr:DescribeImages denied')
+    expect(await fake.calls()).toEqual([])
   })
 })

@@ -37121,7 +37121,10 @@ const FLAG_SINCE = {
  * Sorts a failed registry command by what a person must do about it. Texts come from
  * Helm 3.9 (ORAS v1), 3.18+/4 (ORAS v2) and ECR's registry errors (see __tests__/fixtures).
  */
-function classifyHelmError(output) {
+function classifyHelmError(raw) {
+    // URLs and quoted names carry the user's namespace and chart name ("immutable-charts",
+    // "denied-app"): they must not decide the kind. The registry's own words remain.
+    const output = raw.replace(/https?:\/\/\S+/g, '<url>').replace(/'[^'\n]*'/g, "'…'");
     if (/name unknown|NAME_UNKNOWN|repository with name .* does not exist|repository .* not found/i.test(output)) {
         return 'missing-repository';
     }
@@ -37436,7 +37439,10 @@ function parseRegistryHost(input) {
             dualStack: label.startsWith('dkr-ecr')
         };
     }
-    if (/(^|\.)dkr[.-]ecr/.test(host) || host.endsWith('.amazonaws.com')) {
+    // ECR look-alikes: a malformed registry host, or the ECR API endpoint. Other hosts on AWS
+    // (a registry behind an ELB, say) are ordinary OCI registries.
+    const ecrApiHost = /(^|\.)(api\.)?ecr(-fips)?\.[a-z0-9-]+\.(amazonaws\.com(\.cn)?|api\.aws)$/;
+    if (/(^|\.)dkr[.-]ecr/.test(host) || ecrApiHost.test(host)) {
         throw new UserError(`Input "registry" looks like an Amazon ECR host but is not one (got "${input}"): use ACCOUNT.dkr.ecr.REGION.amazonaws.com with a 12-digit account id.`);
     }
     return { kind: 'other', host };
@@ -38495,7 +38501,8 @@ function ociTag(version) {
 
 
 
-const defaultReader = name => getInput(name);
+// A password is taken exactly as given; every other input is trimmed.
+const defaultReader = name => getInput(name, { trimWhitespace: name !== Input.Password });
 /** One segment of an ECR repository name (also valid OCI). */
 const REPOSITORY_SEGMENT = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d+$/;
@@ -40326,6 +40333,8 @@ function explainPushFailure(error, job, target, options) {
             return new UserError(`Chart ${job.meta.name} version ${job.version} already exists in ${where} and its tags are immutable: set "skip-existing: true" to skip published versions, or bump the chart version.`);
         case 'manifest-refused':
             return new UserError(`Registry ${target.host} refused the manifest of chart ${job.meta.name} version ${job.version} (HTTP 400; this Helm does not show the registry's reason): in ECR it means the version already exists in an immutable repository, so set "skip-existing: true" or bump the chart version; Helm 3.18 or later shows the registry's own message.`);
+        case 'transient':
+            return new UserError(`Registry ${target.host} kept failing the push of ${job.repositoryName} after ${options.retry.retries + 1} attempts (${error.message.replace(/^helm push failed: /, '')}): check the registry's status and the runner's network, then re-run.`);
         case 'auth':
             return new UserError(`Registry ${target.host} refused the push to ${job.repositoryName} (${error.message.replace(/^helm push failed: /, '')}): ${options.pushPermissionFix}`);
         default:
@@ -40357,8 +40366,10 @@ async function publishOne(helm, job, index, options, log) {
         return { ...base, digest: existing, pushed: false };
     }
     const registryReady = async () => {
-        if (options.registryReady)
-            await options.registryReady.catch(() => Promise.reject(new RegistryNotReady()));
+        if (options.loginReady) {
+            await options.loginReady.catch(() => Promise.reject(new RegistryNotReady()));
+        }
+        await options.repositoryReady?.(job);
     };
     let archive = job.source.path;
     if (job.source.kind === 'dir') {
@@ -40375,6 +40386,7 @@ async function publishOne(helm, job, index, options, log) {
     await registryReady();
     const remote = ociRepository(target);
     let result;
+    let failedLate = false; // an attempt failed after it may already have tagged the version
     try {
         result = await pRetry(() => helm.push(archive, remote), {
             retries: options.retry.retries,
@@ -40383,18 +40395,26 @@ async function publishOne(helm, job, index, options, log) {
             shouldRetry: ({ error }) => error instanceof HelmCommandError && error.kind === 'transient',
             onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
                 if (error instanceof HelmCommandError && error.kind === 'transient' && retriesLeft > 0) {
+                    failedLate = true;
                     log.add(`Push attempt ${attemptNumber} failed (${errorMessage(error)}); retrying`);
                 }
             }
         });
     }
     catch (error) {
-        // skip-existing: another run may have published this version since the lookup.
-        if (error instanceof HelmCommandError && isTagConflict(error) && options.lookupExisting) {
-            const digest = await options.lookupExisting(job).catch(() => undefined);
-            if (digest) {
+        if (error instanceof HelmCommandError &&
+            isTagConflict(error) &&
+            options.lookupTag &&
+            (options.skipExisting || failedLate)) {
+            const digest = await options.lookupTag(job).catch(() => undefined);
+            if (digest && options.skipExisting) {
                 log.add(`${base.ref} was published meanwhile (${digest}); skipped because skip-existing is set`);
                 return { ...base, digest, pushed: false };
+            }
+            if (digest) {
+                // The earlier attempt's tag landed before it failed; the retry met its own version.
+                log.add(`${base.ref} was tagged by an earlier attempt of this run (${digest})`);
+                return { ...base, digest, pushed: true };
             }
         }
         throw error instanceof HelmCommandError
@@ -40411,7 +40431,7 @@ async function publishOne(helm, job, index, options, log) {
 async function publishCharts(helm, jobs, options) {
     const limit = pLimit(options.maxParallel);
     // Charts observe the login only when they reach it; its failure is handled (reported) by main.
-    options.registryReady?.catch(() => undefined);
+    options.loginReady?.catch(() => undefined);
     const done = new Map();
     const start = (i) => {
         const known = done.get(i);
@@ -40422,6 +40442,9 @@ async function publishCharts(helm, jobs, options) {
             const deps = await Promise.all(job.dependsOn.map(start));
             const failedDep = deps.find(d => d.error);
             const base = resultBase(job, options.target);
+            const preflightError = options.preflightErrors?.get(i);
+            if (preflightError)
+                return { ...base, error: preflightError };
             if (failedDep && !options.existing.has(i)) {
                 return { ...base, error: `not published because its dependency ${failedDep.chart} failed` };
             }
@@ -40498,6 +40521,9 @@ function describeAwsError(error, action, region) {
     if (name === 'AccessDeniedException' || e?.$metadata?.httpStatusCode === 403) {
         return new UserError(`AWS denied ${action} in ${region} (${message}): grant the permission to the job's role (see the README's IAM policy).`);
     }
+    if (/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ECONNRESET|getaddrinfo/i.test(`${name} ${message}`)) {
+        return new UserError(`Could not reach the ECR API for ${action} in ${region} (${message}): check "region" (or the region in "registry") and the runner's network or proxy.`);
+    }
     return new Error(`${action} failed in ${region}: ${name}: ${message}`);
 }
 /** CreateRepository, where "already exists" is success (false). */
@@ -40540,8 +40566,10 @@ async function privateEcr(region, host) {
         region,
         customUserAgent: USER_AGENT,
         maxAttempts: 5,
-        useFipsEndpoint: !custom && Boolean(host?.fips),
-        useDualstackEndpoint: !custom && Boolean(host?.dualStack)
+        // Only ever turn these on: an explicit false would override AWS_USE_FIPS_ENDPOINT and
+        // AWS_USE_DUALSTACK_ENDPOINT from the job's environment.
+        ...(!custom && host?.fips ? { useFipsEndpoint: true } : {}),
+        ...(!custom && host?.dualStack ? { useDualstackEndpoint: true } : {})
     });
     const registryId = host?.accountId;
     return {
@@ -40619,13 +40647,23 @@ async function authenticate(inputs) {
     return { kind: 'ecr', api, region, login: await api.login() };
 }
 function missingRepositoryFix(auth, inputs) {
-    if (auth.kind === 'ecr') {
+    if (auth.api && auth.kind === 'ecr') {
         return name => `set "create-repository: true", or create it with "aws ecr create-repository --repository-name ${name} --region ${auth.region}".`;
     }
-    if (auth.kind === 'ecr-public') {
+    if (auth.api && auth.kind === 'ecr-public') {
         return name => `set "create-repository: true", or create it with "aws ecr-public create-repository --repository-name ${name} --region us-east-1".`;
     }
     return () => `create it in the registry first, or check "namespace" (now "${inputs.namespace}").`;
+}
+/** What to check when the registry refuses a push, for the error message. */
+function pushPermissionFix(auth) {
+    if (auth.api && auth.kind === 'ecr') {
+        return "check that the job's role may push there (ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchGetImage).";
+    }
+    if (auth.api && auth.kind === 'ecr-public') {
+        return "check that the job's role may push there (ecr-public:BatchCheckLayerAvailability, ecr-public:InitiateLayerUpload, ecr-public:UploadLayerPart, ecr-public:CompleteLayerUpload, ecr-public:PutImage).";
+    }
+    return 'check that "username" may push to this repository.';
 }
 /**
  * Seeds the job-private registry config with an empty entry for the host. A config with no
@@ -40676,22 +40714,37 @@ function existingLookup(auth, helm, target, workDir) {
         return job => api.findTag(job.repositoryName, job.tag);
     return async (job) => helm.remoteDigest(ociRepository(target), job.meta.name, job.version, await promises_.mkdtemp(external_node_path_.join(workDir, 'exists-')));
 }
-/** Checks every chart up front: one lookup per repository (one chart per repository per run). */
+/**
+ * Checks every chart up front (one lookup per repository: one chart per repository per run).
+ * A lookup that fails is that chart's error, not the run's.
+ */
 async function findExisting(jobs, lookup) {
     const existing = new Map();
+    const errors = new Map();
     await Promise.all(jobs.map(async (job, i) => {
-        const digest = await lookup(job);
-        if (digest)
-            existing.set(i, digest);
+        try {
+            const digest = await lookup(job);
+            if (digest)
+                existing.set(i, digest);
+        }
+        catch (error) {
+            errors.set(i, errorMessage(error));
+        }
     }));
-    return existing;
+    return { existing, errors };
 }
-/** create-repository: one CreateRepository per distinct repository, in parallel. */
-async function createRepositories(api, jobs, mutability) {
+/**
+ * create-repository: one CreateRepository per distinct repository, started at once. Returns the
+ * promise of each repository; a failure belongs to the charts of that repository only.
+ */
+function createRepositories(api, jobs, mutability) {
     const names = [...new Set(jobs.map(j => j.repositoryName))];
-    await Promise.all(names.map(async (name) => {
-        const created = await api.createRepository(name, mutability);
-        info(created ? `Created repository ${name} (${mutability})` : `Repository ${name} exists`);
+    return new Map(names.map(name => {
+        const created = api.createRepository(name, mutability).then(isNew => {
+            info(isNew ? `Created repository ${name} (${mutability})` : `Repository ${name} exists`);
+        });
+        created.catch(() => undefined); // observed by the charts that need it
+        return [name, created];
     }));
 }
 
@@ -40864,8 +40917,7 @@ async function run() {
             repositoryPrefix: auth.kind === 'ecr-public' ? namespace.split('/').slice(1).join('/') : namespace
         };
         const jobs = await buildJobs(helm, charts, inputs, target);
-        // The login and the repository work (create, skip-existing lookups) are independent for ECR.
-        const lookup = inputs.skipExisting ? existingLookup(auth, helm, target, dirs.root) : undefined;
+        // The login and the repository work (create, skip-existing lookups) run side by side.
         const loggedIn = (async () => {
             await seedRegistryConfig(dirs.registryConfig, auth.login.host);
             await loginWithRetry(helm, auth.login);
@@ -40876,35 +40928,41 @@ async function run() {
             });
             info(`Logged in to ${auth.login.host}`);
         })();
-        const prepared = (async () => {
-            if (inputs.createRepository && auth.api) {
-                await createRepositories(auth.api, jobs, inputs.imageTagMutability);
-            }
-            if (!lookup)
-                return new Map();
-            if (!auth.api)
-                await loggedIn; // helm pull needs the login
-            return findExisting(jobs, lookup);
-        })();
-        const ready = Promise.all([loggedIn, prepared]);
+        loggedIn.catch(() => undefined); // awaited below; the failure is the step's one error
+        const repositories = inputs.createRepository && auth.api
+            ? createRepositories(auth.api, jobs, inputs.imageTagMutability)
+            : new Map();
+        const repositoryReady = (job) => repositories.get(job.repositoryName) ?? Promise.resolve();
+        const lookupTag = existingLookup(auth, helm, target, dirs.root);
         // skip-existing must know what exists before packaging; otherwise charts package meanwhile.
-        const existing = inputs.skipExisting ? (await ready)[1] : new Map();
+        let existing = new Map();
+        let preflightErrors = new Map();
+        if (inputs.skipExisting) {
+            if (!auth.api)
+                await loggedIn // helm pull needs the login
+                ;
+            ({ existing, errors: preflightErrors } = await findExisting(jobs, async (job) => {
+                await repositoryReady(job);
+                return lookupTag(job);
+            }));
+        }
         const publishing = publishCharts(helm, jobs, {
             target,
             appVersion: inputs.appVersion,
             versionOverride: inputs.version !== undefined,
             existing,
-            lookupExisting: lookup,
+            preflightErrors,
+            skipExisting: inputs.skipExisting,
+            lookupTag,
             maxParallel: inputs.maxParallel,
             workDir: dirs.root,
             missingRepositoryFix: missingRepositoryFix(auth, inputs),
-            pushPermissionFix: auth.api
-                ? "check that the job's role may push there (ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchGetImage)."
-                : 'check that "username" may push to this repository.',
+            pushPermissionFix: pushPermissionFix(auth),
             retry: { retries: 3, minTimeoutMs: 1000 },
-            registryReady: ready
+            loginReady: loggedIn,
+            repositoryReady
         });
-        await ready; // a failed login or repository creation is the step's one error
+        await loggedIn;
         const results = await publishing;
         setOutputs(results, installed.version);
         await writeSummary(results, installed.version);

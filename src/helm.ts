@@ -38,7 +38,10 @@ export type HelmErrorKind =
  * Sorts a failed registry command by what a person must do about it. Texts come from
  * Helm 3.9 (ORAS v1), 3.18+/4 (ORAS v2) and ECR's registry errors (see __tests__/fixtures).
  */
-export function classifyHelmError(output: string): HelmErrorKind {
+export function classifyHelmError(raw: string): HelmErrorKind {
+  // URLs and quoted names carry the user's namespace and chart name ("immutable-charts",
+  // "denied-app"): they must not decide the kind. The registry's own words remain.
+  const output = raw.replace(/https?:\/\/\S+/g, '<url>').replace(/'[^'\n]*'/g, "'…'")
   if (
     /name unknown|NAME_UNKNOWN|repository with name .* does not exist|repository .* not found/i.test(
       output

@@ -5,7 +5,7 @@ import { Helm } from './helm.js'
 import { readInputs } from './inputs.js'
 import { installHelm } from './installer.js'
 import { buildJobs, readCharts } from './jobs.js'
-import type { Target } from './plan.js'
+import type { ChartJob, Target } from './plan.js'
 import { publishCharts, type ChartResult } from './publish.js'
 import {
   authenticate,
@@ -15,6 +15,7 @@ import {
   loginWithRetry,
   missingRepositoryFix,
   privateDirectory,
+  pushPermissionFix,
   seedRegistryConfig
 } from './registry.js'
 import { saveState } from './state.js'
@@ -83,8 +84,7 @@ export async function run(): Promise<void> {
 
     const jobs = await buildJobs(helm, charts, inputs, target)
 
-    // The login and the repository work (create, skip-existing lookups) are independent for ECR.
-    const lookup = inputs.skipExisting ? existingLookup(auth, helm, target, dirs.root) : undefined
+    // The login and the repository work (create, skip-existing lookups) run side by side.
     const loggedIn = (async () => {
       await seedRegistryConfig(dirs.registryConfig, auth.login.host)
       await loginWithRetry(helm, auth.login)
@@ -95,33 +95,41 @@ export async function run(): Promise<void> {
       })
       core.info(`Logged in to ${auth.login.host}`)
     })()
-    const prepared = (async () => {
-      if (inputs.createRepository && auth.api) {
-        await createRepositories(auth.api, jobs, inputs.imageTagMutability)
-      }
-      if (!lookup) return new Map<number, string>()
-      if (!auth.api) await loggedIn // helm pull needs the login
-      return findExisting(jobs, lookup)
-    })()
-    const ready = Promise.all([loggedIn, prepared])
+    loggedIn.catch(() => undefined) // awaited below; the failure is the step's one error
+    const repositories =
+      inputs.createRepository && auth.api
+        ? createRepositories(auth.api, jobs, inputs.imageTagMutability)
+        : new Map<string, Promise<void>>()
+    const repositoryReady = (job: ChartJob) =>
+      repositories.get(job.repositoryName) ?? Promise.resolve()
+    const lookupTag = existingLookup(auth, helm, target, dirs.root)
     // skip-existing must know what exists before packaging; otherwise charts package meanwhile.
-    const existing = inputs.skipExisting ? (await ready)[1] : new Map<number, string>()
+    let existing = new Map<number, string>()
+    let preflightErrors = new Map<number, string>()
+    if (inputs.skipExisting) {
+      if (!auth.api) await loggedIn // helm pull needs the login
+      ;({ existing, errors: preflightErrors } = await findExisting(jobs, async job => {
+        await repositoryReady(job)
+        return lookupTag(job)
+      }))
+    }
     const publishing = publishCharts(helm, jobs, {
       target,
       appVersion: inputs.appVersion,
       versionOverride: inputs.version !== undefined,
       existing,
-      lookupExisting: lookup,
+      preflightErrors,
+      skipExisting: inputs.skipExisting,
+      lookupTag,
       maxParallel: inputs.maxParallel,
       workDir: dirs.root,
       missingRepositoryFix: missingRepositoryFix(auth, inputs),
-      pushPermissionFix: auth.api
-        ? "check that the job's role may push there (ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchGetImage)."
-        : 'check that "username" may push to this repository.',
+      pushPermissionFix: pushPermissionFix(auth),
       retry: { retries: 3, minTimeoutMs: 1000 },
-      registryReady: ready
+      loginReady: loggedIn,
+      repositoryReady
     })
-    await ready // a failed login or repository creation is the step's one error
+    await loggedIn
     const results = await publishing
     setOutputs(results, installed.version)
     await writeSummary(results, installed.version)

@@ -27,11 +27,16 @@ export interface PublishOptions {
   versionOverride: boolean
   /** Digest of versions that already exist, by job index (skip-existing). */
   existing: Map<number, string>
+  /** Charts that failed before publishing (their repository could not be created or checked). */
+  preflightErrors?: Map<number, string>
+  /** Whether skip-existing is set: a version another run published meanwhile is then a skip. */
+  skipExisting?: boolean
   /**
-   * With skip-existing: looks a version up again when an immutable repository refused the tag,
-   * so a run that lost a race to a concurrent publish of the same version reports a skip.
+   * Looks a chart's tag up in the registry (its digest, or undefined). Used when a push is refused
+   * for an existing tag: after a lost race (skip-existing), or after an attempt of this run that
+   * failed late but had already tagged the version.
    */
-  lookupExisting?: (job: ChartJob) => Promise<string | undefined>
+  lookupTag?: (job: ChartJob) => Promise<string | undefined>
   maxParallel: number
   workDir: string
   /** What to check when the registry refuses a push (ECR: the IAM actions), for the error message. */
@@ -40,10 +45,12 @@ export interface PublishOptions {
   missingRepositoryFix: (repositoryName: string) => string
   retry: { retries: number; minTimeoutMs: number }
   /**
-   * Settles once the registry login (and repository preparation) is done. Charts package while it
-   * is in flight; pushes, and dependency builds that pull from an OCI registry, wait for it.
+   * Settles once the registry login is done. Charts package while it is in flight; pushes, and
+   * dependency builds that pull from an OCI registry, wait for it. Its failure is main's to report.
    */
-  registryReady?: Promise<unknown>
+  loginReady?: Promise<unknown>
+  /** Settles once the chart's repository exists (create-repository); its failure fails that chart. */
+  repositoryReady?: (job: ChartJob) => Promise<unknown>
 }
 
 /** Thrown inside a chart's work when the shared registry preparation failed (main reports it). */
@@ -80,6 +87,10 @@ function explainPushFailure(
     case 'manifest-refused':
       return new UserError(
         `Registry ${target.host} refused the manifest of chart ${job.meta.name} version ${job.version} (HTTP 400; this Helm does not show the registry's reason): in ECR it means the version already exists in an immutable repository, so set "skip-existing: true" or bump the chart version; Helm 3.18 or later shows the registry's own message.`
+      )
+    case 'transient':
+      return new UserError(
+        `Registry ${target.host} kept failing the push of ${job.repositoryName} after ${options.retry.retries + 1} attempts (${error.message.replace(/^helm push failed: /, '')}): check the registry's status and the runner's network, then re-run.`
       )
     case 'auth':
       return new UserError(
@@ -123,8 +134,10 @@ async function publishOne(
     return { ...base, digest: existing, pushed: false }
   }
   const registryReady = async (): Promise<void> => {
-    if (options.registryReady)
-      await options.registryReady.catch(() => Promise.reject(new RegistryNotReady()))
+    if (options.loginReady) {
+      await options.loginReady.catch(() => Promise.reject(new RegistryNotReady()))
+    }
+    await options.repositoryReady?.(job)
   }
   let archive = job.source.path
   if (job.source.kind === 'dir') {
@@ -146,6 +159,7 @@ async function publishOne(
   await registryReady()
   const remote = ociRepository(target)
   let result
+  let failedLate = false // an attempt failed after it may already have tagged the version
   try {
     result = await pRetry(() => helm.push(archive, remote), {
       retries: options.retry.retries,
@@ -154,19 +168,29 @@ async function publishOne(
       shouldRetry: ({ error }) => error instanceof HelmCommandError && error.kind === 'transient',
       onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
         if (error instanceof HelmCommandError && error.kind === 'transient' && retriesLeft > 0) {
+          failedLate = true
           log.add(`Push attempt ${attemptNumber} failed (${errorMessage(error)}); retrying`)
         }
       }
     })
   } catch (error) {
-    // skip-existing: another run may have published this version since the lookup.
-    if (error instanceof HelmCommandError && isTagConflict(error) && options.lookupExisting) {
-      const digest = await options.lookupExisting(job).catch(() => undefined)
-      if (digest) {
+    if (
+      error instanceof HelmCommandError &&
+      isTagConflict(error) &&
+      options.lookupTag &&
+      (options.skipExisting || failedLate)
+    ) {
+      const digest = await options.lookupTag(job).catch(() => undefined)
+      if (digest && options.skipExisting) {
         log.add(
           `${base.ref} was published meanwhile (${digest}); skipped because skip-existing is set`
         )
         return { ...base, digest, pushed: false }
+      }
+      if (digest) {
+        // The earlier attempt's tag landed before it failed; the retry met its own version.
+        log.add(`${base.ref} was tagged by an earlier attempt of this run (${digest})`)
+        return { ...base, digest, pushed: true }
       }
     }
     throw error instanceof HelmCommandError
@@ -188,7 +212,7 @@ export async function publishCharts(
 ): Promise<ChartResult[]> {
   const limit = pLimit(options.maxParallel)
   // Charts observe the login only when they reach it; its failure is handled (reported) by main.
-  options.registryReady?.catch(() => undefined)
+  options.loginReady?.catch(() => undefined)
   const done = new Map<number, Promise<ChartResult>>()
   const start = (i: number): Promise<ChartResult> => {
     const known = done.get(i)
@@ -198,6 +222,8 @@ export async function publishCharts(
       const deps = await Promise.all(job.dependsOn.map(start))
       const failedDep = deps.find(d => d.error)
       const base = resultBase(job, options.target)
+      const preflightError = options.preflightErrors?.get(i)
+      if (preflightError) return { ...base, error: preflightError }
       if (failedDep && !options.existing.has(i)) {
         return { ...base, error: `not published because its dependency ${failedDep.chart} failed` }
       }

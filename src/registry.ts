@@ -4,7 +4,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import pRetry from 'p-retry'
 import { privateEcr, publicEcr, type EcrApi, type Mutability, type RegistryLogin } from './ecr.js'
-import { UserError } from './errors.js'
+import { UserError, errorMessage } from './errors.js'
 import { Helm, HelmCommandError } from './helm.js'
 import type { Inputs } from './inputs.js'
 import { ociRepository, type ChartJob, type Target } from './plan.js'
@@ -52,15 +52,26 @@ export function missingRepositoryFix(
   auth: Authentication,
   inputs: Inputs
 ): (name: string) => string {
-  if (auth.kind === 'ecr') {
+  if (auth.api && auth.kind === 'ecr') {
     return name =>
       `set "create-repository: true", or create it with "aws ecr create-repository --repository-name ${name} --region ${auth.region}".`
   }
-  if (auth.kind === 'ecr-public') {
+  if (auth.api && auth.kind === 'ecr-public') {
     return name =>
       `set "create-repository: true", or create it with "aws ecr-public create-repository --repository-name ${name} --region us-east-1".`
   }
   return () => `create it in the registry first, or check "namespace" (now "${inputs.namespace}").`
+}
+
+/** What to check when the registry refuses a push, for the error message. */
+export function pushPermissionFix(auth: Authentication): string {
+  if (auth.api && auth.kind === 'ecr') {
+    return "check that the job's role may push there (ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchGetImage)."
+  }
+  if (auth.api && auth.kind === 'ecr-public') {
+    return "check that the job's role may push there (ecr-public:BatchCheckLayerAvailability, ecr-public:InitiateLayerUpload, ecr-public:UploadLayerPart, ecr-public:CompleteLayerUpload, ecr-public:PutImage)."
+  }
+  return 'check that "username" may push to this repository.'
 }
 
 /**
@@ -133,34 +144,48 @@ export function existingLookup(
     )
 }
 
-/** Checks every chart up front: one lookup per repository (one chart per repository per run). */
+/**
+ * Checks every chart up front (one lookup per repository: one chart per repository per run).
+ * A lookup that fails is that chart's error, not the run's.
+ */
 export async function findExisting(
   jobs: ChartJob[],
   lookup: (job: ChartJob) => Promise<string | undefined>
-): Promise<Map<number, string>> {
+): Promise<{ existing: Map<number, string>; errors: Map<number, string> }> {
   const existing = new Map<number, string>()
+  const errors = new Map<number, string>()
   await Promise.all(
     jobs.map(async (job, i) => {
-      const digest = await lookup(job)
-      if (digest) existing.set(i, digest)
+      try {
+        const digest = await lookup(job)
+        if (digest) existing.set(i, digest)
+      } catch (error) {
+        errors.set(i, errorMessage(error))
+      }
     })
   )
-  return existing
+  return { existing, errors }
 }
 
-/** create-repository: one CreateRepository per distinct repository, in parallel. */
-export async function createRepositories(
+/**
+ * create-repository: one CreateRepository per distinct repository, started at once. Returns the
+ * promise of each repository; a failure belongs to the charts of that repository only.
+ */
+export function createRepositories(
   api: EcrApi,
   jobs: ChartJob[],
   mutability: Mutability
-): Promise<void> {
+): Map<string, Promise<void>> {
   const names = [...new Set(jobs.map(j => j.repositoryName))]
-  await Promise.all(
-    names.map(async name => {
-      const created = await api.createRepository(name, mutability)
-      core.info(
-        created ? `Created repository ${name} (${mutability})` : `Repository ${name} exists`
-      )
+  return new Map(
+    names.map(name => {
+      const created = api.createRepository(name, mutability).then(isNew => {
+        core.info(
+          isNew ? `Created repository ${name} (${mutability})` : `Repository ${name} exists`
+        )
+      })
+      created.catch(() => undefined) // observed by the charts that need it
+      return [name, created]
     })
   )
 }

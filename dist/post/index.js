@@ -34603,7 +34603,10 @@ const FLAG_SINCE = {
  * Sorts a failed registry command by what a person must do about it. Texts come from
  * Helm 3.9 (ORAS v1), 3.18+/4 (ORAS v2) and ECR's registry errors (see __tests__/fixtures).
  */
-function classifyHelmError(output) {
+function classifyHelmError(raw) {
+    // URLs and quoted names carry the user's namespace and chart name ("immutable-charts",
+    // "denied-app"): they must not decide the kind. The registry's own words remain.
+    const output = raw.replace(/https?:\/\/\S+/g, '<url>').replace(/'[^'\n]*'/g, "'…'");
     if (/name unknown|NAME_UNKNOWN|repository with name .* does not exist|repository .* not found/i.test(output)) {
         return 'missing-repository';
     }
