@@ -37112,10 +37112,11 @@ var semver_default = /*#__PURE__*/__nccwpck_require__.n(node_modules_semver);
 
 
 /** First Helm version that has each registry flag (see shared/notes/helm-ecr-facts.md 1.1, 1.2). */
+const PUSH_FLAGS = { plainHttp: '3.13.0', caFile: '3.12.0', insecure: '3.12.0' };
 const FLAG_SINCE = {
     login: { plainHttp: '3.18.0', caFile: '3.12.0', insecure: '3.8.0' },
-    push: { plainHttp: '3.13.0', caFile: '3.12.0', insecure: '3.12.0' },
-    pull: { plainHttp: '3.13.0', caFile: '3.12.0', insecure: '3.12.0' }
+    push: PUSH_FLAGS,
+    pull: PUSH_FLAGS // pull got the registry flags with push
 };
 /**
  * Sorts a failed registry command by what a person must do about it. Texts come from
@@ -37370,7 +37371,6 @@ const Output = {
 };
 var constants_State;
 (function (State) {
-    State["IsPost"] = "isPost";
     State["RegistryConfigDir"] = "registryConfigDir";
     State["HelmPath"] = "helmPath";
     State["LoggedInHosts"] = "loggedInHosts";
@@ -38350,7 +38350,7 @@ var dist = __nccwpck_require__(8815);
 
 
 /** One segment of an ECR repository name; a chart name becomes the last one. */
-const REPOSITORY_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+const REPOSITORY_SEGMENT = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 async function statOrUndefined(p) {
     return promises_.stat(p).catch(() => undefined);
 }
@@ -38444,7 +38444,7 @@ function parseChartYaml(text, where) {
     const name = typeof chart.name === 'string' ? chart.name.trim() : '';
     if (name === '')
         throw new UserError(`${where} has no "name": add the chart name.`);
-    if (!REPOSITORY_NAME.test(name)) {
+    if (!REPOSITORY_SEGMENT.test(name)) {
         throw new UserError(`${where} name "${name}" is not a valid repository name: use lowercase letters, digits and single ".", "_" or "-" between them.`);
     }
     const version = chart.version === undefined || chart.version === null ? '' : String(chart.version).trim();
@@ -38503,8 +38503,6 @@ function ociTag(version) {
 
 // A password is taken exactly as given; every other input is trimmed.
 const defaultReader = name => getInput(name, { trimWhitespace: name !== Input.Password });
-/** One segment of an ECR repository name (also valid OCI). */
-const REPOSITORY_SEGMENT = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d+$/;
 const MIN_HELM = '3.8.0';
 function parseBoolean(name, value) {
@@ -38577,14 +38575,7 @@ function parseMutability(value) {
 }
 function parseDownloadUrl(value) {
     const v = value.trim() || 'https://get.helm.sh';
-    let url;
-    try {
-        url = new URL(v);
-    }
-    catch {
-        throw new UserError(`Input "helm-download-url" must be an http(s) URL such as "https://get.helm.sh" (got "${value}").`);
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    if (!/^https?:$/.test(URL.parse(v)?.protocol ?? '')) {
         throw new UserError(`Input "helm-download-url" must be an http(s) URL such as "https://get.helm.sh" (got "${value}").`);
     }
     return v.replace(/\/+$/, '');
@@ -39799,7 +39790,7 @@ async function getTextOnce(url, what) {
         response = await http().get(url);
     }
     catch (error) {
-        throw new TransientDownloadError(`Could not reach ${url} for ${what} (${error instanceof Error ? error.message : String(error)}): check "helm-download-url" and the runner's network or proxy.`);
+        throw new TransientDownloadError(`Could not reach ${url} for ${what} (${errorMessage(error)}): check "helm-download-url" and the runner's network or proxy.`);
     }
     const status = response.message.statusCode ?? 0;
     const body = await response.readBody();
@@ -39854,7 +39845,7 @@ async function download(url, version) {
         if (error instanceof HTTPError && error.httpStatusCode === 404) {
             throw new UserError(`Helm ${version} is not at ${url} (HTTP 404): check "helm-version" and "helm-download-url".`);
         }
-        throw new UserError(`Could not download ${url} (${error instanceof Error ? error.message : String(error)}): check "helm-download-url" and the runner's network.`);
+        throw new UserError(`Could not download ${url} (${errorMessage(error)}): check "helm-download-url" and the runner's network.`);
     }
 }
 async function downloadVerifyExtract(version, baseUrl, platform) {
@@ -39914,6 +39905,14 @@ async function installHelm(spec, baseUrl) {
 
 
 
+/** The push target; for ECR Public the first namespace segment is the registry alias. */
+function makeTarget(host, namespace, ecrPublic) {
+    return {
+        host,
+        namespace,
+        repositoryPrefix: ecrPublic ? namespace.split('/').slice(1).join('/') : namespace
+    };
+}
 /** `oci://HOST/NAMESPACE`: what `helm push` and Terraform's helm_release.repository take. */
 function ociRepository(target) {
     return `oci://${target.namespace ? `${target.host}/${target.namespace}` : target.host}`;
@@ -40872,6 +40871,7 @@ async function writeSummary(results, helmVersion) {
 
 
 
+
 function reportFailures(results) {
     const failed = results.filter(r => r.error);
     if (failed.length === 0)
@@ -40910,12 +40910,7 @@ async function run() {
         if (unsupported.length > 0) {
             warning(`Helm ${installed.version} cannot apply ${unsupported.join(', ')}; set "helm-version" to a newer Helm.`);
         }
-        const namespace = inputs.namespace;
-        const target = {
-            host: auth.login.host,
-            namespace,
-            repositoryPrefix: auth.kind === 'ecr-public' ? namespace.split('/').slice(1).join('/') : namespace
-        };
+        const target = makeTarget(auth.login.host, inputs.namespace, auth.kind === 'ecr-public');
         const jobs = await buildJobs(helm, charts, inputs, target);
         // The login and the repository work (create, skip-existing lookups) run side by side.
         const loggedIn = (async () => {

@@ -28,7 +28,7 @@ export interface ChartMetadata {
 }
 
 /** One segment of an ECR repository name; a chart name becomes the last one. */
-const REPOSITORY_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/
+export const REPOSITORY_SEGMENT = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/
 
 async function statOrUndefined(p: string) {
   return fs.stat(p).catch(() => undefined)
@@ -140,7 +140,7 @@ export function parseChartYaml(text: string, where: string): ChartMetadata {
   const chart = doc as Record<string, unknown>
   const name = typeof chart.name === 'string' ? chart.name.trim() : ''
   if (name === '') throw new UserError(`${where} has no "name": add the chart name.`)
-  if (!REPOSITORY_NAME.test(name)) {
+  if (!REPOSITORY_SEGMENT.test(name)) {
     throw new UserError(
       `${where} name "${name}" is not a valid repository name: use lowercase letters, digits and single ".", "_" or "-" between them.`
     )

@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import { errorMessage } from './errors.js'
 import { Helm } from './helm.js'
 import { readState } from './state.js'
 
@@ -13,6 +14,7 @@ export async function cleanup(): Promise<void> {
   if (!state.registryConfigDir) return
   const registryConfig = path.join(state.registryConfigDir, 'registry', 'config.json')
   if (state.helmPath) {
+    // Logout takes no version-dependent flags, so the version does not matter here.
     const helm = new Helm(state.helmPath, 'v0.0.0', {
       ...(process.env as Record<string, string>),
       HELM_REGISTRY_CONFIG: registryConfig,
@@ -26,7 +28,7 @@ export async function cleanup(): Promise<void> {
         else core.info(`Logged out of ${host}`)
       } catch (error) {
         core.warning(
-          `helm registry logout ${host} failed (${error instanceof Error ? error.message : String(error)}); the login file is deleted anyway.`
+          `helm registry logout ${host} failed (${errorMessage(error)}); the login file is deleted anyway.`
         )
       }
     }
@@ -35,8 +37,6 @@ export async function cleanup(): Promise<void> {
     await fs.rm(state.registryConfigDir, { recursive: true, force: true })
     core.info(`Removed the job's registry login (${state.registryConfigDir})`)
   } catch (error) {
-    core.warning(
-      `Could not remove ${state.registryConfigDir}: ${error instanceof Error ? error.message : String(error)}`
-    )
+    core.warning(`Could not remove ${state.registryConfigDir}: ${errorMessage(error)}`)
   }
 }

@@ -33,7 +33,6 @@ export const Output = {
 } as const
 
 export enum State {
-  IsPost = 'isPost',
   RegistryConfigDir = 'registryConfigDir',
   HelmPath = 'helmPath',
   LoggedInHosts = 'loggedInHosts'

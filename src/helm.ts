@@ -17,10 +17,11 @@ export interface PushResult {
 }
 
 /** First Helm version that has each registry flag (see shared/notes/helm-ecr-facts.md 1.1, 1.2). */
+const PUSH_FLAGS = { plainHttp: '3.13.0', caFile: '3.12.0', insecure: '3.12.0' } as const
 const FLAG_SINCE = {
   login: { plainHttp: '3.18.0', caFile: '3.12.0', insecure: '3.8.0' },
-  push: { plainHttp: '3.13.0', caFile: '3.12.0', insecure: '3.12.0' },
-  pull: { plainHttp: '3.13.0', caFile: '3.12.0', insecure: '3.12.0' }
+  push: PUSH_FLAGS,
+  pull: PUSH_FLAGS // pull got the registry flags with push
 } as const
 
 type Command = keyof typeof FLAG_SINCE

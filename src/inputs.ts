@@ -5,7 +5,7 @@ import { Input } from './constants.js'
 import { UserError } from './errors.js'
 import { ECR_PUBLIC_HOST, parseRegistryHost, type RegistryHost } from './registry-host.js'
 import type { Mutability } from './ecr.js'
-import { isSemVer2 } from './chart.js'
+import { isSemVer2, REPOSITORY_SEGMENT } from './chart.js'
 
 export type HelmVersionSpec =
   { kind: 'latest' } | { kind: 'major'; major: 3 | 4 } | { kind: 'exact'; version: string }
@@ -41,8 +41,6 @@ export type InputReader = (name: string) => string
 const defaultReader: InputReader = name =>
   core.getInput(name, { trimWhitespace: name !== Input.Password })
 
-/** One segment of an ECR repository name (also valid OCI). */
-const REPOSITORY_SEGMENT = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/
 const REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d+$/
 const MIN_HELM = '3.8.0'
 
@@ -130,15 +128,7 @@ function parseMutability(value: string): Mutability {
 
 function parseDownloadUrl(value: string): string {
   const v = value.trim() || 'https://get.helm.sh'
-  let url: URL
-  try {
-    url = new URL(v)
-  } catch {
-    throw new UserError(
-      `Input "helm-download-url" must be an http(s) URL such as "https://get.helm.sh" (got "${value}").`
-    )
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+  if (!/^https?:$/.test(URL.parse(v)?.protocol ?? '')) {
     throw new UserError(
       `Input "helm-download-url" must be an http(s) URL such as "https://get.helm.sh" (got "${value}").`
     )

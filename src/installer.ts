@@ -7,7 +7,7 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import pRetry from 'p-retry'
 import { TOOL_NAME, USER_AGENT } from './constants.js'
-import { UserError } from './errors.js'
+import { UserError, errorMessage } from './errors.js'
 import type { HelmVersionSpec } from './inputs.js'
 import { helmArchiveName, helmPlatform, type HelmPlatform } from './system.js'
 
@@ -39,7 +39,7 @@ async function getTextOnce(url: string, what: string): Promise<string> {
     response = await http().get(url)
   } catch (error) {
     throw new TransientDownloadError(
-      `Could not reach ${url} for ${what} (${error instanceof Error ? error.message : String(error)}): check "helm-download-url" and the runner's network or proxy.`
+      `Could not reach ${url} for ${what} (${errorMessage(error)}): check "helm-download-url" and the runner's network or proxy.`
     )
   }
   const status = response.message.statusCode ?? 0
@@ -110,7 +110,7 @@ async function download(url: string, version: string): Promise<string> {
       )
     }
     throw new UserError(
-      `Could not download ${url} (${error instanceof Error ? error.message : String(error)}): check "helm-download-url" and the runner's network.`
+      `Could not download ${url} (${errorMessage(error)}): check "helm-download-url" and the runner's network.`
     )
   }
 }

@@ -5,7 +5,7 @@ import { Helm } from './helm.js'
 import { readInputs } from './inputs.js'
 import { installHelm } from './installer.js'
 import { buildJobs, readCharts } from './jobs.js'
-import type { ChartJob, Target } from './plan.js'
+import { makeTarget, type ChartJob } from './plan.js'
 import { publishCharts, type ChartResult } from './publish.js'
 import {
   authenticate,
@@ -74,13 +74,7 @@ export async function run(): Promise<void> {
       )
     }
 
-    const namespace = inputs.namespace
-    const target: Target = {
-      host: auth.login.host,
-      namespace,
-      repositoryPrefix:
-        auth.kind === 'ecr-public' ? namespace.split('/').slice(1).join('/') : namespace
-    }
+    const target = makeTarget(auth.login.host, inputs.namespace, auth.kind === 'ecr-public')
 
     const jobs = await buildJobs(helm, charts, inputs, target)
 

@@ -22,6 +22,15 @@ export interface ChartJob {
   dependsOn: number[]
 }
 
+/** The push target; for ECR Public the first namespace segment is the registry alias. */
+export function makeTarget(host: string, namespace: string, ecrPublic: boolean): Target {
+  return {
+    host,
+    namespace,
+    repositoryPrefix: ecrPublic ? namespace.split('/').slice(1).join('/') : namespace
+  }
+}
+
 /** `oci://HOST/NAMESPACE`: what `helm push` and Terraform's helm_release.repository take. */
 export function ociRepository(target: Target): string {
   return `oci://${target.namespace ? `${target.host}/${target.namespace}` : target.host}`

@@ -34567,9 +34567,6 @@ function getIDToken(aud) {
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-// EXTERNAL MODULE: ./node_modules/semver/index.js
-var semver = __nccwpck_require__(2088);
-var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
 ;// CONCATENATED MODULE: ./src/errors.ts
 /**
  * An error the user can fix. Its message is one line that names the input (or the
@@ -34589,15 +34586,19 @@ function errorMessage(error) {
     return oneLine(error instanceof Error ? error.message : String(error));
 }
 
+// EXTERNAL MODULE: ./node_modules/semver/index.js
+var semver = __nccwpck_require__(2088);
+var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
 ;// CONCATENATED MODULE: ./src/helm.ts
 
 
 
 /** First Helm version that has each registry flag (see shared/notes/helm-ecr-facts.md 1.1, 1.2). */
+const PUSH_FLAGS = { plainHttp: '3.13.0', caFile: '3.12.0', insecure: '3.12.0' };
 const FLAG_SINCE = {
     login: { plainHttp: '3.18.0', caFile: '3.12.0', insecure: '3.8.0' },
-    push: { plainHttp: '3.13.0', caFile: '3.12.0', insecure: '3.12.0' },
-    pull: { plainHttp: '3.13.0', caFile: '3.12.0', insecure: '3.12.0' }
+    push: PUSH_FLAGS,
+    pull: PUSH_FLAGS // pull got the registry flags with push
 };
 /**
  * Sorts a failed registry command by what a person must do about it. Texts come from
@@ -34850,7 +34851,6 @@ const Output = {
 };
 var constants_State;
 (function (State) {
-    State["IsPost"] = "isPost";
     State["RegistryConfigDir"] = "registryConfigDir";
     State["HelmPath"] = "helmPath";
     State["LoggedInHosts"] = "loggedInHosts";
@@ -34894,6 +34894,7 @@ function readState() {
 
 
 
+
 /**
  * The post step: log out and delete the job-private registry login. It only warns, so a
  * cleanup problem never fails a green job.
@@ -34904,6 +34905,7 @@ async function cleanup() {
         return;
     const registryConfig = external_node_path_namespaceObject.join(state.registryConfigDir, 'registry', 'config.json');
     if (state.helmPath) {
+        // Logout takes no version-dependent flags, so the version does not matter here.
         const helm = new Helm(state.helmPath, 'v0.0.0', {
             ...process.env,
             HELM_REGISTRY_CONFIG: registryConfig,
@@ -34918,7 +34920,7 @@ async function cleanup() {
                     info(`Logged out of ${host}`);
             }
             catch (error) {
-                warning(`helm registry logout ${host} failed (${error instanceof Error ? error.message : String(error)}); the login file is deleted anyway.`);
+                warning(`helm registry logout ${host} failed (${errorMessage(error)}); the login file is deleted anyway.`);
             }
         }
     }
@@ -34927,7 +34929,7 @@ async function cleanup() {
         info(`Removed the job's registry login (${state.registryConfigDir})`);
     }
     catch (error) {
-        warning(`Could not remove ${state.registryConfigDir}: ${error instanceof Error ? error.message : String(error)}`);
+        warning(`Could not remove ${state.registryConfigDir}: ${errorMessage(error)}`);
     }
 }
 
