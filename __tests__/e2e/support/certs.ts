@@ -4,6 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { tempRoot } from './paths.js'
+import { memoizeAsync } from './memo.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -20,8 +21,6 @@ export interface LoadedCerts extends TestCerts {
   cert: Buffer
   key: Buffer
 }
-
-const cache = new Map<string, Promise<TestCerts>>()
 
 async function openssl(args: string[], cwd: string): Promise<void> {
   try {
@@ -42,15 +41,10 @@ async function openssl(args: string[], cwd: string): Promise<void> {
  * `dir`, using the openssl CLI. Cached per process and directory.
  */
 export function makeTestCerts(dir: string): Promise<TestCerts> {
-  const key = path.resolve(dir)
-  let pending = cache.get(key)
-  if (!pending) {
-    pending = generate(key)
-    cache.set(key, pending)
-    pending.catch(() => cache.delete(key))
-  }
-  return pending
+  return generateOnce(path.resolve(dir))
 }
+
+const generateOnce = memoizeAsync(dir => generate(dir))
 
 async function generate(dir: string): Promise<TestCerts> {
   await mkdir(dir, { recursive: true })

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
 import yauzl from 'yauzl'
 import { CACHE_DIR, REPO_ROOT } from './paths.js'
+import { memoizeAsync } from './memo.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -104,23 +105,16 @@ function extractZipEntry(zipFile: string, entryName: string, dest: string): Prom
   })
 }
 
-const inFlight = new Map<string, Promise<string>>()
-
 /**
  * Absolute path of an executable, real Helm binary of `version` ("3.9.4", "v4.1.4", ...),
  * extracted once into .cache/helm-bin/<version>/helm. Safe for concurrent callers, also across
  * processes: each extracts to a unique temp file and renames it into place atomically.
  */
 export function helmBinary(version: string): Promise<string> {
-  const v = normalizeVersion(version)
-  let pending = inFlight.get(v)
-  if (!pending) {
-    pending = ensureHelmBinary(v)
-    inFlight.set(v, pending)
-    pending.catch(() => inFlight.delete(v))
-  }
-  return pending
+  return ensureHelmBinaryOnce(normalizeVersion(version))
 }
+
+const ensureHelmBinaryOnce = memoizeAsync(version => ensureHelmBinary(version))
 
 async function ensureHelmBinary(version: string): Promise<string> {
   const target = helmBinaryPath(version)

@@ -14,6 +14,7 @@ import { createGzip, gunzipSync, gzipSync } from 'node:zlib'
 import { helmBinary } from './helm-binaries.js'
 import { closeServer } from './net-util.js'
 import { CACHE_DIR } from './paths.js'
+import { memoizeAsync } from './memo.js'
 
 export const HELM_MIRROR_DIR = path.join(CACHE_DIR, 'helm-mirror')
 
@@ -55,19 +56,12 @@ export function archiveName(version: string): string {
   return `helm-v${version.replace(/^v/, '')}-linux-amd64.tar.gz`
 }
 
-const building = new Map<string, Promise<HelmArchive>>()
-
 /** Builds (once, cached under .cache/helm-mirror/) the release archive of a Helm version. */
 export function helmArchive(version: string): Promise<HelmArchive> {
-  const v = version.replace(/^v/, '')
-  let pending = building.get(v)
-  if (!pending) {
-    pending = buildArchive(v)
-    building.set(v, pending)
-    pending.catch(() => building.delete(v))
-  }
-  return pending
+  return buildArchiveOnce(version.replace(/^v/, ''))
 }
+
+const buildArchiveOnce = memoizeAsync(version => buildArchive(version))
 
 async function buildArchive(version: string): Promise<HelmArchive> {
   const fileName = archiveName(version)
