@@ -37147,9 +37147,13 @@ function classifyHelmError(raw) {
     }
     return 'other';
 }
+/** The manifest digest Helm prints after a push or pull (`Digest: sha256:…`). */
+function parseDigest(output) {
+    return /^Digest:\s*(sha256:[a-f0-9]{64})\s*$/m.exec(output)?.[1];
+}
 function parsePushOutput(output) {
     const pushed = /^Pushed:\s*(\S+)\s*$/m.exec(output)?.[1];
-    const digest = /^Digest:\s*(sha256:[a-f0-9]{64})\s*$/m.exec(output)?.[1];
+    const digest = parseDigest(output);
     return pushed && digest ? { pushed, digest } : undefined;
 }
 /** `helm package` prints the archive path on stdout. */
@@ -37322,7 +37326,7 @@ class Helm {
             ...this.registryFlags('pull')
         ]);
         if (result.exitCode === 0) {
-            return /^Digest:\s*(sha256:[a-f0-9]{64})\s*$/m.exec(`${result.stdout}\n${result.stderr}`)?.[1];
+            return parseDigest(`${result.stdout}\n${result.stderr}`);
         }
         if (/not found|name unknown|manifest unknown/i.test(`${result.stdout}\n${result.stderr}`)) {
             return undefined;

@@ -75,9 +75,14 @@ export function classifyHelmError(raw: string): HelmErrorKind {
   return 'other'
 }
 
+/** The manifest digest Helm prints after a push or pull (`Digest: sha256:…`). */
+export function parseDigest(output: string): string | undefined {
+  return /^Digest:\s*(sha256:[a-f0-9]{64})\s*$/m.exec(output)?.[1]
+}
+
 export function parsePushOutput(output: string): PushResult | undefined {
   const pushed = /^Pushed:\s*(\S+)\s*$/m.exec(output)?.[1]
-  const digest = /^Digest:\s*(sha256:[a-f0-9]{64})\s*$/m.exec(output)?.[1]
+  const digest = parseDigest(output)
   return pushed && digest ? { pushed, digest } : undefined
 }
 
@@ -282,7 +287,7 @@ export class Helm {
       ...this.registryFlags('pull')
     ])
     if (result.exitCode === 0) {
-      return /^Digest:\s*(sha256:[a-f0-9]{64})\s*$/m.exec(`${result.stdout}\n${result.stderr}`)?.[1]
+      return parseDigest(`${result.stdout}\n${result.stderr}`)
     }
     if (/not found|name unknown|manifest unknown/i.test(`${result.stdout}\n${result.stderr}`)) {
       return undefined
