@@ -199,8 +199,7 @@ describe('privateEcr', () => {
     expect(await api.login()).toEqual({
       host: '210987654321.dkr.ecr.us-east-1.amazonaws.com',
       username: 'AWS',
-      password: 'ecr-password-123',
-      expiresAt: new Date('2030-01-01T00:00:00Z')
+      password: 'ecr-password-123'
     })
     expect(ecr.commandCalls(GetAuthorizationTokenCommand)[0].args[0].input).toEqual({})
     expect(core.setSecret).toHaveBeenCalledWith('ecr-password-123')
@@ -363,8 +362,7 @@ describe('publicEcr', () => {
     expect(await api.login()).toEqual({
       host: 'public.ecr.aws',
       username: 'AWS',
-      password: 'ecr-password-123',
-      expiresAt: new Date('2030-01-01T00:00:00Z')
+      password: 'ecr-password-123'
     })
     const client = ecrPublic.call(0).thisValue as ECRPUBLICClient
     expect(await client.config.region()).toBe('us-east-1')

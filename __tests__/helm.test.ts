@@ -46,7 +46,8 @@ const TLS: Record<string, TlsOptions> = {
   all: { plainHttp: true, insecureSkipTlsVerify: true, caFile: CA }
 }
 
-const helmAt = (version: string, tls: TlsOptions) => new Helm('/usr/bin/helm', version, {}, tls)
+const helmAt = (version: string, tls: TlsOptions) =>
+  new Helm({ path: '/usr/bin/helm', version: version, env: {}, tls: tls })
 
 describe('registry flags by Helm version (argv)', () => {
   const insecure = '--insecure'
@@ -146,14 +147,13 @@ describe('registry flags by Helm version (argv)', () => {
   )
 
   test.each([
-    ['v3.9.4', '3.9.4', 3],
-    ['v3.18.0', '3.18.0', 3],
-    ['v4.1.4', '4.1.4', 4],
-    ['4.2.1', '4.2.1', 4]
-  ])('%s: semver %s, major %d', (version, semver, major) => {
+    ['v3.9.4', '3.9.4'],
+    ['v3.18.0', '3.18.0'],
+    ['v4.1.4', '4.1.4'],
+    ['4.2.1', '4.2.1']
+  ])('%s: semver %s', (version, semver) => {
     const helm = helmAt(version, NO_TLS)
     expect(helm.semver).toBe(semver)
-    expect(helm.major).toBe(major)
   })
 })
 
@@ -352,28 +352,37 @@ describe('Helm against a fake helm binary', () => {
 
   const PASSWORD = 'eyJwYXlsb2FkIjoi-secret+/=\twith spaces'
 
-  test.each(['v3.9.4', 'v3.18.0', 'v4.1.4'])(
-    'Helm %s: registryLogin passes the password on stdin only',
-    async version => {
-      const lines: string[] = []
-      const helm = new Helm(fake.path, version, fake.env, TLS.all, line => lines.push(line))
-      await helm.registryLogin(HOST, 'AWS', PASSWORD)
-      const [call] = await fake.calls()
-      expect(call.argv).toEqual(helm.loginArgs(HOST, 'AWS'))
-      expect(call.stdin).toBe(PASSWORD)
-      expect(call.argv.join(' ')).not.toContain(PASSWORD)
-      expect(call.argv.some(arg => arg.includes('secret'))).toBe(false)
-      // the debug log shows the command, never the password
-      expect(lines).toEqual([`helm ${helm.loginArgs(HOST, 'AWS').join(' ')}`])
-      expect(lines.join('\n')).not.toContain('secret')
-    }
-  )
+  // The argv Helm receives, written out (TLS.all): login flags differ by version.
+  test.each<[string, string[]]>([
+    ['v3.9.4', ['--insecure']],
+    ['v3.18.0', ['--plain-http', '--insecure', '--ca-file', CA]],
+    ['v4.1.4', ['--plain-http', '--insecure', '--ca-file', CA]]
+  ])('Helm %s: registryLogin passes the password on stdin only', async (version, flags) => {
+    const argv = ['registry', 'login', HOST, '--username', 'AWS', '--password-stdin', ...flags]
+    const lines: string[] = []
+    const helm = new Helm({
+      path: fake.path,
+      version: version,
+      env: fake.env,
+      tls: TLS.all,
+      log: (line: string) => lines.push(line)
+    })
+    await helm.registryLogin(HOST, 'AWS', PASSWORD)
+    const [call] = await fake.calls()
+    expect(call.argv).toEqual(argv)
+    expect(call.stdin).toBe(PASSWORD)
+    expect(call.argv.join(' ')).not.toContain(PASSWORD)
+    expect(call.argv.some(arg => arg.includes('secret'))).toBe(false)
+    // the debug log shows the command, never the password
+    expect(lines).toEqual([`helm ${argv.join(' ')}`])
+    expect(lines.join('\n')).not.toContain('secret')
+  })
 
   it('registryLogin failures throw a HelmCommandError with the kind', async () => {
     await fake.failLogin(
       'Error: login attempt to https://h/v2/ failed with status: 401 Unauthorized'
     )
-    const helm = new Helm(fake.path, 'v3.18.0', fake.env)
+    const helm = new Helm({ path: fake.path, version: 'v3.18.0', env: fake.env })
     const error = await helm.registryLogin('h', 'u', 'p').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(HelmCommandError)
     expect((error as HelmCommandError).message).toBe(
@@ -386,7 +395,12 @@ describe('Helm against a fake helm binary', () => {
   test.each(['stderr', 'stdout'])('push reads Pushed:/Digest: from %s', async stream => {
     const archive = path.join(fake.dir, 'mychart-1.2.3+build.5.tgz')
     await fs.writeFile(archive, 'mychart 1.2.3+build.5\n')
-    const helm = new Helm(fake.path, 'v4.1.4', { ...fake.env, FAKE_HELM_STREAM: stream }, TLS.plain)
+    const helm = new Helm({
+      path: fake.path,
+      version: 'v4.1.4',
+      env: { ...fake.env, FAKE_HELM_STREAM: stream },
+      tls: TLS.plain
+    })
     expect(await helm.push(archive, `oci://${HOST}/charts`)).toEqual({
       pushed: `${HOST}/charts/mychart:1.2.3_build.5`,
       digest: fakeDigest('mychart', '1.2.3+build.5')
@@ -399,7 +413,7 @@ describe('Helm against a fake helm binary', () => {
   it('push without a result in the output is an error', async () => {
     const script = path.join(fake.dir, 'quiet-helm')
     await fs.writeFile(script, '#!/bin/sh\nexit 0\n', { mode: 0o755 })
-    const helm = new Helm(script, 'v3.18.0', fake.env)
+    const helm = new Helm({ path: script, version: 'v3.18.0', env: fake.env })
     await expect(helm.push('/x.tgz', 'oci://h')).rejects.toThrow(
       'helm push failed: helm push printed no "Pushed:" and "Digest:" lines'
     )
@@ -409,7 +423,7 @@ describe('Helm against a fake helm binary', () => {
     const archive = path.join(fake.dir, 'mychart-0.1.0.tgz')
     await fs.writeFile(archive, 'mychart 0.1.0\n')
     await fake.failPush('mychart', 1, output('push-immutable.helm-4.1.4.stderr.txt').trim())
-    const helm = new Helm(fake.path, 'v4.1.4', fake.env)
+    const helm = new Helm({ path: fake.path, version: 'v4.1.4', env: fake.env })
     const error = (await helm
       .push(archive, `oci://${HOST}`)
       .catch((e: unknown) => e)) as HelmCommandError
@@ -427,20 +441,29 @@ describe('Helm against a fake helm binary', () => {
     )
     const dest = path.join(fake.dir, 'out')
     await fs.mkdir(dest)
-    const helm = new Helm(fake.path, 'v3.18.0', fake.env, TLS.all)
+    const helm = new Helm({ path: fake.path, version: 'v3.18.0', env: fake.env, tls: TLS.all })
     expect(await helm.package(chart, dest, '2.0.0', '9.9')).toBe(
       path.join(dest, 'mychart-2.0.0.tgz')
     )
     const [call] = await fake.calls()
-    expect(call.argv).toEqual(helm.packageArgs(chart, dest, '2.0.0', '9.9'))
+    expect(call.argv).toEqual([
+      'package',
+      chart,
+      '--destination',
+      dest,
+      '--version',
+      '2.0.0',
+      '--app-version',
+      '9.9'
+    ])
   })
 
   it('package without the success line is an error', async () => {
     const script = path.join(fake.dir, 'odd-helm')
     await fs.writeFile(script, '#!/bin/sh\necho "something else"\n', { mode: 0o755 })
-    await expect(new Helm(script, 'v3.18.0', fake.env).package('/c', '/d')).rejects.toThrow(
-      'helm package failed: something else'
-    )
+    await expect(
+      new Helm({ path: script, version: 'v3.18.0', env: fake.env }).package('/c', '/d')
+    ).rejects.toThrow('helm package failed: something else')
   })
 
   it('a non-zero exit fails with the Error: line', async () => {
@@ -450,9 +473,9 @@ describe('Helm against a fake helm binary', () => {
       '#!/bin/sh\necho "Error: chart.metadata.version \\"x\\" is invalid" >&2\nexit 1\n',
       { mode: 0o755 }
     )
-    await expect(new Helm(script, 'v3.18.0', fake.env).package('/c', '/d')).rejects.toThrow(
-      'helm package failed: chart.metadata.version "x" is invalid'
-    )
+    await expect(
+      new Helm({ path: script, version: 'v3.18.0', env: fake.env }).package('/c', '/d')
+    ).rejects.toThrow('helm package failed: chart.metadata.version "x" is invalid')
   })
 
   test.each([
@@ -462,26 +485,19 @@ describe('Helm against a fake helm binary', () => {
     const chart = path.join(fake.dir, 'c')
     await fs.mkdir(chart)
     await fs.writeFile(path.join(chart, 'Chart.yaml'), 'name: c\nversion: 1.0.0\n')
-    await new Helm(fake.path, 'v3.18.0', fake.env).dependencyBuild(chart, hasLock)
+    await new Helm({ path: fake.path, version: 'v3.18.0', env: fake.env }).dependencyBuild(
+      chart,
+      hasLock
+    )
     expect((await fake.calls())[0].argv).toEqual(['dependency', verb, chart])
-  })
-
-  it('registryLogout returns the result without throwing', async () => {
-    const helm = new Helm(fake.path, 'v3.18.0', fake.env)
-    expect(await helm.registryLogout(HOST)).toEqual({
-      exitCode: 0,
-      stdout: output('logout-ok.helm-3.18.0.stdout.txt'),
-      stderr: ''
-    })
-    expect((await fake.calls())[0].argv).toEqual(['registry', 'logout', HOST])
   })
 
   it('showChart returns Chart.yaml', async () => {
     const archive = path.join(fake.dir, 'c-1.0.0.tgz')
     await fs.writeFile(archive, 'c 1.0.0\n')
-    expect(await new Helm(fake.path, 'v3.18.0', fake.env).showChart(archive)).toBe(
-      'apiVersion: v2\nname: c\nversion: 1.0.0\n'
-    )
+    expect(
+      await new Helm({ path: fake.path, version: 'v3.18.0', env: fake.env }).showChart(archive)
+    ).toBe('apiVersion: v2\nname: c\nversion: 1.0.0\n')
   })
 
   describe('remoteDigest', () => {
@@ -494,7 +510,7 @@ describe('Helm against a fake helm binary', () => {
           mode: 0o755
         }
       )
-      return new Helm(script, 'v4.1.4', fake.env, TLS.ca)
+      return new Helm({ path: script, version: 'v4.1.4', env: fake.env, tls: TLS.ca })
     }
 
     it('reads the digest of a pulled chart and passes the pull flags', async () => {

@@ -61,7 +61,7 @@ describe('readInputs', () => {
       helmVersion: { kind: 'latest' },
       helmDownloadUrl: 'https://get.helm.sh',
       createRepository: false,
-      imageTagMutability: 'MUTABLE',
+      imageTagMutability: undefined,
       skipExisting: false,
       maxParallel: 4,
       username: undefined,
@@ -124,7 +124,7 @@ describe('readInputs', () => {
         'ca-file': caFile
       })
     )
-    expect(inputs.registry).toEqual({ kind: 'other', host: 'localhost:5000' })
+    expect(inputs.registry).toEqual({ kind: 'oci', host: 'localhost:5000' })
     expect(inputs.username).toBe('ci')
     // The password is taken verbatim: spaces may be part of it.
     expect(inputs.password).toBe(' s3cret ')
@@ -165,7 +165,7 @@ describe('readInputs', () => {
     )
     expect(inputs.helmVersion).toEqual({ kind: 'latest' })
     expect(inputs.helmDownloadUrl).toBe('https://get.helm.sh')
-    expect(inputs.imageTagMutability).toBe('MUTABLE')
+    expect(inputs.imageTagMutability).toBeUndefined()
     expect(inputs.maxParallel).toBe(4)
     expect(inputs.createRepository).toBe(false)
   })
@@ -208,34 +208,10 @@ describe('readInputs', () => {
       'Inputs "username" and "password" need "registry": set the host of the OCI registry they log in to.'
     ],
     [
-      'region contradicting the registry',
-      { registry: ECR, region: 'us-east-1' },
-      'region',
-      'Input "region" (us-east-1) contradicts the region in "registry" (eu-west-2): remove "region" or make them match.'
-    ],
-    [
-      'ECR Public without namespace',
-      { registry: 'public.ecr.aws' },
-      'namespace',
-      'Input "namespace" is required for public.ecr.aws: set it to your registry alias, e.g. "namespace: my-alias".'
-    ],
-    [
-      'another registry without credentials',
-      { registry: 'ghcr.io' },
-      'registry',
-      'Input "registry" (ghcr.io) is not an Amazon ECR host: set "username" and "password" for other OCI registries, or use ACCOUNT.dkr.ecr.REGION.amazonaws.com.'
-    ],
-    [
       'create-repository not a boolean',
       { 'create-repository': 'yes' },
       'create-repository',
       'Input "create-repository" must be "true" or "false" (got "yes").'
-    ],
-    [
-      'create-repository with static credentials',
-      { registry: 'ghcr.io', username: 'me', password: 'pw', 'create-repository': 'true' },
-      'create-repository',
-      'Input "create-repository" needs AWS credentials, not "username"/"password": remove one of them.'
     ],
     [
       'ca-file that does not exist',

@@ -158,8 +158,7 @@ describe('run', () => {
       .mock.calls.find(([name]) => name === 'HELM_REGISTRY_CONFIG')?.[1] as string
     expect(registryConfig.startsWith(path.join(runnerTemp, 'helm-ecr-publish-'))).toBe(true)
     expect(JSON.parse(await fs.readFile(registryConfig, 'utf8'))).toEqual({ auths: { [HOST]: {} } })
-    expect(core.state.get('loggedInHosts')).toBe(JSON.stringify([HOST]))
-    expect(core.state.get('helmPath')).toBe(fake.path)
+    expect([...core.state.keys()]).toEqual(['registryConfigDir'])
     expect(core.state.get('registryConfigDir')).toBe(path.dirname(path.dirname(registryConfig)))
     expect(core.addPath).toHaveBeenCalledWith(fake.dir)
   })

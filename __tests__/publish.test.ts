@@ -10,7 +10,8 @@ vi.mock('@actions/core', () => import('../__fixtures__/core.js'))
 const { publishCharts } = await import('../src/publish.js')
 const { Helm } = await import('../src/helm.js')
 const { makeJob } = await import('../src/plan.js')
-type PublishOptions = import('../src/publish.js').PublishOptions
+type PublishSettings = import('../src/publish.js').PublishSettings
+type RegistryKind = import('../src/kinds/registry-kind.js').RegistryKind
 type ChartJob = import('../src/plan.js').ChartJob
 type Target = import('../src/plan.js').Target
 
@@ -43,7 +44,7 @@ beforeEach(async () => {
   ws = path.join(dir, 'ws')
   await fs.mkdir(path.join(dir, 'work'), { recursive: true })
   fake = await FakeHelm.create(path.join(dir, 'fake'), { FAKE_HELM_PUSH_SLEEP: '0.05' })
-  helm = new Helm(fake.path, 'v3.18.0', fake.env)
+  helm = new Helm({ path: fake.path, version: 'v3.18.0', env: fake.env })
 })
 
 /** A chart directory in the workspace and its job; `deps` are indexes of other jobs. */
@@ -68,19 +69,66 @@ async function chartJob(
   return job
 }
 
-function options(overrides: Partial<PublishOptions> = {}): PublishOptions {
+/** What a test varies: settings, the registry's answers, the login in flight. */
+interface Scenario extends Partial<PublishSettings> {
+  /** Digests already in the registry, by job index (skip-existing's lookup finds them). */
+  existing?: Map<number, string>
+  /** skip-existing lookups that fail, by job index. */
+  preflightErrors?: Map<number, string>
+  /** Later lookups (after a refused push): the registry's answer. */
+  lookupTag?: (job: ChartJob) => Promise<string | undefined>
+  loginReady?: Promise<void>
+  repositoryReady?: (job: ChartJob) => Promise<void>
+}
+
+const workDir = () => path.join(fake.dir, '..', 'work')
+
+/** A registry kind whose first lookup of a job answers from `existing`, later ones from lookupTag. */
+function fakeKind(s: Scenario, jobs: ChartJob[]): RegistryKind {
+  const looked = new Set<ChartJob>()
   return {
-    target,
-    versionOverride: false,
-    existing: new Map(),
-    maxParallel: 4,
-    workDir: path.join(fake.dir, '..', 'work'),
+    name: 'ecr',
+    authenticate: async () => ({ host: HOST, username: 'AWS', password: 'p' }),
+    target: () => target,
+    ensureRepository: async job => s.repositoryReady?.(job),
+    findTag: async job => {
+      const i = jobs.indexOf(job)
+      if (!looked.has(job) && s.skipExisting) {
+        looked.add(job)
+        const error = s.preflightErrors?.get(i)
+        if (error) throw new Error(error)
+        return s.existing?.get(i)
+      }
+      return s.lookupTag?.(job)
+    },
     missingRepositoryFix: name =>
       `create it with "aws ecr create-repository --repository-name ${name}".`,
-    pushPermissionFix: 'check that the job may push there (ecr:PutImage).',
-    retry: { retries: 3, minTimeoutMs: 5 },
-    ...overrides
+    pushPermissionFix: 'check that the job may push there (ecr:PutImage).'
   }
+}
+
+function publish(jobs: ChartJob[], s: Scenario = {}) {
+  const scenario = {
+    ...s,
+    skipExisting: s.skipExisting ?? Boolean(s.existing ?? s.preflightErrors)
+  }
+  return publishCharts(
+    helm,
+    jobs,
+    {
+      kind: fakeKind(scenario, jobs),
+      target,
+      loggedIn: s.loginReady ?? Promise.resolve(),
+      workDir: workDir()
+    },
+    {
+      versionOverride: s.versionOverride ?? false,
+      appVersion: s.appVersion,
+      skipExisting: scenario.skipExisting,
+      maxParallel: s.maxParallel ?? 4,
+      retry: s.retry ?? { retries: 3, minTimeoutMs: 5, factor: 2 }
+    }
+  )
 }
 
 async function pushes(chart?: string): Promise<string[][]> {
@@ -105,7 +153,7 @@ function maxConcurrent(log: string[]): number {
 describe('publishCharts', () => {
   it('packages and pushes every chart, results in input order', async () => {
     const jobs = [await chartJob('alpha', '1.0.0'), await chartJob('beta', '2.1.0+build.3')]
-    const results = await publishCharts(helm, jobs, options())
+    const results = await publish(jobs)
     expect(results).toEqual([
       {
         chart: 'alpha',
@@ -130,7 +178,7 @@ describe('publishCharts', () => {
     // without a version override, Chart.yaml's version is used: no --version
     for (const argv of packages) {
       expect(argv).not.toContain('--version')
-      expect(argv[3].startsWith(options().workDir)).toBe(true)
+      expect(argv[3].startsWith(workDir())).toBe(true)
     }
     expect((await pushes()).map(a => a[2])).toEqual([
       `oci://${HOST}/charts`,
@@ -149,11 +197,7 @@ describe('publishCharts', () => {
     const job = await chartJob('alpha', '1.0.0')
     job.version = '3.0.0'
     job.tag = '3.0.0'
-    const [result] = await publishCharts(
-      helm,
-      [job],
-      options({ versionOverride: true, appVersion: '9.9.9' })
-    )
+    const [result] = await publish([job], { versionOverride: true, appVersion: '9.9.9' })
     const [pkg] = (await fake.calls()).map(c => c.argv).filter(a => a[0] === 'package')
     expect(pkg.slice(4)).toEqual(['--version', '3.0.0', '--app-version', '9.9.9'])
     expect(result).toMatchObject({
@@ -173,7 +217,7 @@ describe('publishCharts', () => {
       '0.3.0',
       target
     )
-    const [result] = await publishCharts(helm, [job], options())
+    const [result] = await publish([job])
     expect(result.pushed).toBe(true)
     expect((await fake.calls()).map(c => c.argv)).toEqual([
       ['push', archive, `oci://${HOST}/charts`]
@@ -190,7 +234,7 @@ describe('publishCharts', () => {
       { name: 'redis', repository: 'oci://registry-1.docker.io/bitnamicharts' }
     ]
     await fs.writeFile(path.join(b.source.path, 'Chart.lock'), 'dependencies: []\n')
-    await publishCharts(helm, [a, b], options())
+    await publish([a, b])
     const deps = (await fake.calls()).map(c => c.argv).filter(x => x[0] === 'dependency')
     expect(deps).toEqual(
       expect.arrayContaining([
@@ -211,7 +255,7 @@ describe('publishCharts', () => {
       await chartJob('lib', '1.0.0', [2]),
       await chartJob('base')
     ]
-    const results = await publishCharts(helm, jobs, options({ maxParallel: 4 }))
+    const results = await publish(jobs, { maxParallel: 4 })
     expect(results.map(r => r.chart)).toEqual(['app', 'lib', 'base'])
     expect(results.every(r => r.pushed)).toBe(true)
     const log = await fake.log()
@@ -222,7 +266,7 @@ describe('publishCharts', () => {
   it('runs independent charts in parallel, never more than maxParallel', async () => {
     const jobs = await Promise.all(['c1', 'c2', 'c3', 'c4', 'c5'].map(name => chartJob(name)))
     fake.env.FAKE_HELM_PUSH_SLEEP = '0.15'
-    const results = await publishCharts(helm, jobs, options({ maxParallel: 2 }))
+    const results = await publish(jobs, { maxParallel: 2 })
     expect(results.every(r => r.pushed)).toBe(true)
     expect(maxConcurrent(await fake.log())).toBe(2)
   })
@@ -233,20 +277,20 @@ describe('publishCharts', () => {
       await chartJob('b', '1.0.0', [2]),
       await chartJob('a')
     ]
-    const results = await publishCharts(helm, jobs, options({ maxParallel: 1 }))
+    const results = await publish(jobs, { maxParallel: 1 })
     expect(results.every(r => r.pushed)).toBe(true)
   })
 
   it('runs one at a time with maxParallel 1', async () => {
     const jobs = await Promise.all(['c1', 'c2', 'c3'].map(name => chartJob(name)))
-    await publishCharts(helm, jobs, options({ maxParallel: 1 }))
+    await publish(jobs, { maxParallel: 1 })
     expect(maxConcurrent(await fake.log())).toBe(1)
   })
 
   it('retries a transient push failure', async () => {
     const job = await chartJob('alpha')
     await fake.failPush('alpha', 2, await unitOutput('push-503.helm-3.18.0.stderr.txt'))
-    const [result] = await publishCharts(helm, [job], options())
+    const [result] = await publish([job])
     expect(result).toMatchObject({ pushed: true, digest: fakeDigest('alpha', '1.0.0') })
     expect(await pushes('alpha')).toHaveLength(3)
     expect(core.info).toHaveBeenCalledWith(
@@ -260,18 +304,14 @@ describe('publishCharts', () => {
   it('retries the "Tag ... not found" flake', async () => {
     const job = await chartJob('alpha')
     await fake.failPush('alpha', 1, await unitOutput('push-tag-not-found.helm-4.1.4.stderr.txt'))
-    expect((await publishCharts(helm, [job], options()))[0].pushed).toBe(true)
+    expect((await publish([job]))[0].pushed).toBe(true)
     expect(await pushes('alpha')).toHaveLength(2)
   })
 
   it('gives up after the retries and reports the last failure', async () => {
     const job = await chartJob('alpha')
     await fake.failPush('alpha', 10, await unitOutput('push-503.helm-3.18.0.stderr.txt'))
-    const [result] = await publishCharts(
-      helm,
-      [job],
-      options({ retry: { retries: 2, minTimeoutMs: 5 } })
-    )
+    const [result] = await publish([job], { retry: { retries: 2, minTimeoutMs: 5, factor: 2 } })
     expect(await pushes('alpha')).toHaveLength(3)
     expect(result.pushed).toBe(false)
     expect(result.error).toBe(
@@ -290,7 +330,7 @@ describe('publishCharts', () => {
       5,
       await unitOutput('push-missing-repository.helm-4.1.4.stderr.txt')
     )
-    const [result] = await publishCharts(helm, [job], options())
+    const [result] = await publish([job])
     expect(await pushes('alpha')).toHaveLength(1)
     expect(result.error).toBe(
       `Repository "charts/alpha" does not exist in ${HOST}: create it with "aws ecr create-repository --repository-name charts/alpha".`
@@ -305,7 +345,7 @@ describe('publishCharts', () => {
   it('does not retry an immutable tag and suggests skip-existing', async () => {
     const job = await chartJob('alpha', '0.1.0')
     await fake.failPush('alpha', 5, await unitOutput('push-immutable.helm-4.1.4.stderr.txt'))
-    const [result] = await publishCharts(helm, [job], options())
+    const [result] = await publish([job])
     expect(await pushes('alpha')).toHaveLength(1)
     expect(result.error).toBe(
       `Chart alpha version 0.1.0 already exists in ${HOST}/charts/alpha and its tags are immutable: set "skip-existing: true" to skip published versions, or bump the chart version.`
@@ -315,7 +355,7 @@ describe('publishCharts', () => {
   it('explains a manifest refused by Helm 3.8-3.17 (no reason shown) as a likely immutable tag', async () => {
     const job = await chartJob('alpha', '0.1.0')
     await fake.failPush('alpha', 5, MANIFEST_REFUSED_394)
-    const [result] = await publishCharts(helm, [job], options())
+    const [result] = await publish([job])
     expect(await pushes('alpha')).toHaveLength(1)
     expect(result.error).toBe(
       `Registry ${HOST} refused the manifest of chart alpha version 0.1.0 (HTTP 400; this Helm does not show the registry's reason): in ECR it means the version already exists in an immutable repository, so set "skip-existing: true" or bump the chart version; Helm 3.18 or later shows the registry's own message.`
@@ -326,11 +366,7 @@ describe('publishCharts', () => {
     const job = await chartJob('alpha', '0.1.0')
     await fake.failPush('alpha', 5, MANIFEST_REFUSED_394)
     const digest = `sha256:${'d'.repeat(64)}`
-    const [result] = await publishCharts(
-      helm,
-      [job],
-      options({ skipExisting: true, lookupTag: async () => digest })
-    )
+    const [result] = await publish([job], { skipExisting: true, lookupTag: async () => digest })
     expect(result).toMatchObject({ digest, pushed: false })
     expect(result.error).toBeUndefined()
   })
@@ -338,7 +374,7 @@ describe('publishCharts', () => {
   it('does not retry an authorization failure and names the permissions', async () => {
     const job = await chartJob('alpha')
     await fake.failPush('alpha', 5, await unitOutput('push-unauthorized.helm-3.18.0.stderr.txt'))
-    const [result] = await publishCharts(helm, [job], options())
+    const [result] = await publish([job])
     expect(await pushes('alpha')).toHaveLength(1)
     expect(result.error).toBe(
       `Registry ${HOST} refused the push to charts/alpha (failed to perform "Push" on destination: POST "https://localhost:5000/v2/charts/mychart/blobs/uploads/": response status code 401: unauthorized: authentication required): check that the job may push there (ecr:PutImage).`
@@ -348,7 +384,7 @@ describe('publishCharts', () => {
   it("does not retry other failures and keeps Helm's text", async () => {
     const job = await chartJob('alpha')
     await fake.failPush('alpha', 5, await unitOutput('push-strict-mode.helm-3.18.0.stderr.txt'))
-    const [result] = await publishCharts(helm, [job], options())
+    const [result] = await publish([job])
     expect(await pushes('alpha')).toHaveLength(1)
     expect(result.error).toBe(
       'helm push failed: strict mode enabled, ref basename and tag must match the chart name and version'
@@ -363,7 +399,7 @@ describe('publishCharts', () => {
       await chartJob('top', '1.0.0', [0])
     ]
     await fake.failPush('lib', 1, await unitOutput('push-missing-repository.helm-4.1.4.stderr.txt'))
-    const results = await publishCharts(helm, jobs, options())
+    const results = await publish(jobs)
     expect(results.map(r => [r.chart, r.pushed, r.error])).toEqual([
       ['app', false, 'not published because its dependency lib failed'],
       ['lib', false, expect.stringMatching(/^Repository "charts\/lib" does not exist/)],
@@ -377,7 +413,7 @@ describe('publishCharts', () => {
   it('skips versions that already exist (skip-existing), reporting their digest', async () => {
     const existing = `sha256:${'e'.repeat(64)}`
     const jobs = [await chartJob('alpha'), await chartJob('beta')]
-    const results = await publishCharts(helm, jobs, options({ existing: new Map([[0, existing]]) }))
+    const results = await publish(jobs, { existing: new Map([[0, existing]]) })
     expect(results[0]).toEqual({
       chart: 'alpha',
       version: '1.0.0',
@@ -403,11 +439,7 @@ describe('publishCharts', () => {
     const raced = `sha256:${'c'.repeat(64)}`
     await fake.failPush('alpha', 5, await unitOutput('push-immutable.helm-4.1.4.stderr.txt'))
     const lookupExisting = vi.fn(async () => raced)
-    const [result] = await publishCharts(
-      helm,
-      [job],
-      options({ skipExisting: true, lookupTag: lookupExisting })
-    )
+    const [result] = await publish([job], { skipExisting: true, lookupTag: lookupExisting })
     expect(lookupExisting).toHaveBeenCalledWith(job)
     expect(result).toMatchObject({ chart: 'alpha', digest: raced, pushed: false })
     expect(result.error).toBeUndefined()
@@ -424,11 +456,7 @@ describe('publishCharts', () => {
       vi.fn(async () => undefined),
       vi.fn(async () => Promise.reject(new Error('x')))
     ]) {
-      const [result] = await publishCharts(
-        helm,
-        [job],
-        options({ skipExisting: true, lookupTag: lookupExisting })
-      )
+      const [result] = await publish([job], { skipExisting: true, lookupTag: lookupExisting })
       expect(lookupExisting).toHaveBeenCalledTimes(1)
       expect(result.error).toMatch(
         /^Chart alpha version 0\.1\.0 already exists in .* and its tags are immutable/
@@ -444,22 +472,14 @@ describe('publishCharts', () => {
       await unitOutput('push-missing-repository.helm-4.1.4.stderr.txt')
     )
     const lookupExisting = vi.fn(async () => `sha256:${'c'.repeat(64)}`)
-    const [result] = await publishCharts(
-      helm,
-      [job],
-      options({ skipExisting: true, lookupTag: lookupExisting })
-    )
+    const [result] = await publish([job], { skipExisting: true, lookupTag: lookupExisting })
     expect(lookupExisting).not.toHaveBeenCalled()
     expect(result.error).toMatch(/^Repository "charts\/alpha" does not exist/)
   })
 
   it('lets a dependant go ahead when its dependency was skipped as existing', async () => {
     const jobs = [await chartJob('app', '1.0.0', [1]), await chartJob('lib')]
-    const results = await publishCharts(
-      helm,
-      jobs,
-      options({ existing: new Map([[1, fakeDigest('lib', '1.0.0')]]) })
-    )
+    const results = await publish(jobs, { existing: new Map([[1, fakeDigest('lib', '1.0.0')]]) })
     expect(results.map(r => [r.chart, r.pushed, r.error])).toEqual([
       ['app', true, undefined],
       ['lib', false, undefined]
@@ -473,11 +493,7 @@ describe('publishCharts with skip-existing and a failed dependency', () => {
     const top = await chartJob('top', '1.0.0', [0])
     await fake.failPush('base', 5, 'Error: something unrecoverable')
     const digest = `sha256:${'b'.repeat(64)}`
-    const [baseResult, topResult] = await publishCharts(
-      helm,
-      [base, top],
-      options({ existing: new Map([[1, digest]]) })
-    )
+    const [baseResult, topResult] = await publish([base, top], { existing: new Map([[1, digest]]) })
     expect(baseResult.error).toBeTruthy()
     expect(topResult).toMatchObject({ pushed: false, digest })
     expect(topResult.error).toBeUndefined()
@@ -487,33 +503,42 @@ describe('publishCharts with skip-existing and a failed dependency', () => {
 describe('publishCharts with a registry login in flight', () => {
   it('packages while the login runs and pushes only after it', async () => {
     const job = await chartJob('early')
+    const order: string[] = []
     let release: () => void = () => {}
-    const registryReady = new Promise<void>(resolve => (release = resolve))
-    const publishing = publishCharts(helm, [job], options({ loginReady: registryReady }))
-    // Wait until the package step has run, with the login still pending.
-    for (let i = 0; i < 100; i++) {
-      const argv = (await fake.calls()).map(c => c.argv[0])
-      if (argv.includes('package')) break
-      await new Promise(r => setTimeout(r, 20))
+    const loginReady = new Promise<void>(resolve => {
+      release = () => {
+        order.push('login done')
+        resolve()
+      }
+    })
+    // The login completes only once packaging has finished: a publisher that waited for the
+    // login before packaging would never finish.
+    class Watched extends Helm {
+      async package(...args: Parameters<InstanceType<typeof Helm>['package']>) {
+        order.push('package')
+        const archive = await super.package(...args)
+        release()
+        return archive
+      }
+      async push(...args: Parameters<InstanceType<typeof Helm>['push']>) {
+        order.push('push')
+        return super.push(...args)
+      }
     }
-    expect((await fake.calls()).map(c => c.argv[0])).toEqual(['package'])
-    release()
-    const [result] = await publishing
+    helm = new Watched({ path: fake.path, version: 'v3.18.0', env: fake.env })
+    const [result] = await publish([job], { loginReady })
     expect(result.pushed).toBe(true)
-    // (calls are recorded unordered; the order is what the check above proved)
-    expect((await fake.calls()).map(c => c.argv[0]).sort()).toEqual(['package', 'push'])
+    expect(order).toEqual(['package', 'login done', 'push'])
   })
 
   it('pushes nothing and logs no chart group when the login fails', async () => {
     const job = await chartJob('never')
-    const [result] = await publishCharts(
-      helm,
-      [job],
-      options({ loginReady: Promise.reject(new Error('login failed')) })
-    )
+    const [result] = await publish([job], { loginReady: Promise.reject(new Error('login failed')) })
     expect(result.pushed).toBe(false)
     expect(result.error).toBeTruthy()
     expect(await pushes('never')).toEqual([])
+    expect(core.startGroup).not.toHaveBeenCalled()
+    expect(core.info).not.toHaveBeenCalled()
   })
 })
 
@@ -528,7 +553,7 @@ describe('publishCharts after a late transient failure', () => {
       await unitOutput('push-immutable.helm-4.1.4.stderr.txt')
     )
     const lookupTag = vi.fn(async () => digest)
-    const [result] = await publishCharts(helm, [job], options({ lookupTag }))
+    const [result] = await publish([job], { lookupTag })
     expect(result).toMatchObject({ digest, pushed: true })
     expect(result.error).toBeUndefined()
     expect(lookupTag).toHaveBeenCalledTimes(1)
@@ -539,7 +564,7 @@ describe('publishCharts after a late transient failure', () => {
     const job = await chartJob('conflict', '0.1.0')
     await fake.failPush('conflict', 5, await unitOutput('push-immutable.helm-4.1.4.stderr.txt'))
     const lookupTag = vi.fn(async () => `sha256:${'e'.repeat(64)}`)
-    const [result] = await publishCharts(helm, [job], options({ lookupTag }))
+    const [result] = await publish([job], { lookupTag })
     expect(lookupTag).not.toHaveBeenCalled()
     expect(result.error).toMatch(/already exists/)
   })
@@ -547,25 +572,17 @@ describe('publishCharts after a late transient failure', () => {
   it('reports a registry that keeps failing after the retries', async () => {
     const job = await chartJob('down', '0.1.0')
     await fake.failPush('down', 5, await unitOutput('push-503.helm-3.18.0.stderr.txt'))
-    const [result] = await publishCharts(
-      helm,
-      [job],
-      options({ retry: { retries: 0, minTimeoutMs: 5 } })
-    )
+    const [result] = await publish([job], { retry: { retries: 0, minTimeoutMs: 5, factor: 2 } })
     expect(result.error).toMatch(/kept failing the push of charts\/down after 1 attempts/)
   })
 
   it('fails a chart whose repository could not be created, and only that chart', async () => {
     const jobs = [await chartJob('good'), await chartJob('bad')]
-    const results = await publishCharts(
-      helm,
-      jobs,
-      options({
-        repositoryReady: async job => {
-          if (job.meta.name === 'bad') throw new Error('AWS denied ecr:CreateRepository')
-        }
-      })
-    )
+    const results = await publish(jobs, {
+      repositoryReady: async job => {
+        if (job.meta.name === 'bad') throw new Error('AWS denied ecr:CreateRepository')
+      }
+    })
     expect(results[0]).toMatchObject({ chart: 'good', pushed: true })
     expect(results[1]).toMatchObject({ chart: 'bad', pushed: false })
     expect(results[1].error).toContain('AWS denied ecr:CreateRepository')
@@ -573,11 +590,9 @@ describe('publishCharts after a late transient failure', () => {
   })
 
   it('fails a chart with a preflight error without touching Helm', async () => {
-    const [result] = await publishCharts(
-      helm,
-      [await chartJob('pre')],
-      options({ preflightErrors: new Map([[0, 'ecr:DescribeImages denied']]) })
-    )
+    const [result] = await publish([await chartJob('pre')], {
+      preflightErrors: new Map([[0, 'ecr:DescribeImages denied']])
+    })
     expect(result.error).toBe('ecr:DescribeImages denied')
     expect(await fake.calls()).toEqual([])
   })

@@ -80,7 +80,7 @@ describe('parseRegistryHost: ECR Public and other registries', () => {
     '[::1]:5000',
     'quay.io'
   ])('%s is another OCI registry', host => {
-    expect(parseRegistryHost(host)).toEqual({ kind: 'other', host })
+    expect(parseRegistryHost(host)).toEqual({ kind: 'oci', host })
   })
 })
 
@@ -167,7 +167,7 @@ describe('parseRegistryHost: ports', () => {
   test.each(['localhost:1', 'localhost:5000', 'registry.example.com:65535', '[::1]:443'])(
     '%s is accepted',
     host => {
-      expect(parseRegistryHost(host)).toEqual({ kind: 'other', host })
+      expect(parseRegistryHost(host)).toEqual({ kind: 'oci', host })
     }
   )
 

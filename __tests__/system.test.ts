@@ -28,7 +28,7 @@ describe('helmPlatform', () => {
   ])('%s/%s is unsupported', (platform, arch) => {
     expect(() => helmPlatform(platform, arch)).toThrow(
       new UserError(
-        `Helm publishes no build for ${platform}/${arch}: run this action on Linux, macOS or Windows (x64 or arm64).`
+        `Helm publishes no build for ${platform}/${arch}: run this action on Linux, macOS or Windows, on one of these architectures: x64, arm64, arm, ia32, ppc64, s390x, riscv64, loong64.`
       )
     )
   })

@@ -34117,7 +34117,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9124);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6008);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -34126,7 +34126,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9124:
+/***/ 6008:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -37100,7 +37100,7 @@ class UserError extends Error {
 function oneLine(text) {
     return text.replace(/\s+/g, ' ').trim();
 }
-function errorMessage(error) {
+function errors_errorMessage(error) {
     return oneLine(error instanceof Error ? error.message : String(error));
 }
 
@@ -37180,11 +37180,15 @@ function withoutActionInputs(env) {
 class HelmCommandError extends Error {
     command;
     result;
+    /** What Helm said went wrong, without the "helm COMMAND failed:" prefix of the message. */
+    reason;
     constructor(command, result) {
-        super(`helm ${command} failed: ${helmErrorLine(result)}`);
+        const reason = helmErrorLine(result);
+        super(`helm ${command} failed: ${reason}`);
         this.command = command;
         this.result = result;
         this.name = 'HelmCommandError';
+        this.reason = reason;
     }
     get kind() {
         return classifyHelmError(`${this.result.stdout}\n${this.result.stderr}`);
@@ -37194,21 +37198,18 @@ class HelmCommandError extends Error {
 class Helm {
     path;
     version;
+    /** Semver of the binary, without the v. */
+    semver;
     env;
     tls;
     log;
-    /** Semver of the binary, without the v. */
-    semver;
-    constructor(path, version, env, tls = { plainHttp: false, insecureSkipTlsVerify: false }, log = () => { }) {
-        this.path = path;
-        this.version = version;
-        this.env = env;
-        this.tls = tls;
-        this.log = log;
-        this.semver = version.replace(/^v/, '');
-    }
-    get major() {
-        return semver_default().major(this.semver);
+    constructor(options) {
+        this.path = options.path;
+        this.version = options.version;
+        this.semver = options.version.replace(/^v/, '');
+        this.env = options.env;
+        this.tls = options.tls ?? { plainHttp: false, insecureSkipTlsVerify: false };
+        this.log = options.log ?? (() => { });
     }
     supports(command, flag) {
         return semver_default().gte(this.semver, FLAG_SINCE[command][flag]);
@@ -37270,9 +37271,6 @@ class Helm {
     /** The password goes on standard input only, never in argv. */
     async registryLogin(host, username, password) {
         await this.runOrThrow('registry login', this.loginArgs(host, username), password);
-    }
-    async registryLogout(host) {
-        return this.run(['registry', 'logout', host]);
     }
     async dependencyBuild(chartDir, hasLock) {
         await this.runOrThrow(`dependency ${hasLock ? 'build' : 'update'}`, [
@@ -37375,21 +37373,23 @@ const Output = {
 };
 var constants_State;
 (function (State) {
-    State["RegistryConfigDir"] = "registryConfigDir";
-    State["HelmPath"] = "helmPath";
-    State["LoggedInHosts"] = "loggedInHosts";
+    /** The job-private directory (registry login, scratch space) that the post step deletes. */
+    State["PrivateDir"] = "registryConfigDir";
 })(constants_State || (constants_State = {}));
 const TOOL_NAME = 'helm';
 const ACTION_NAME = 'helm-ecr-publish';
 const USER_AGENT = `${ACTION_NAME}/0.1`;
-/** The user name ECR registries expect with a GetAuthorizationToken password. */
-const ECR_USERNAME = 'AWS';
+/** Prefix of the job-private directory under RUNNER_TEMP; the post step deletes only such a directory. */
+const constants_PRIVATE_DIR_PREFIX = `${ACTION_NAME}-`;
 
 ;// CONCATENATED MODULE: ./src/registry-host.ts
 
 const ECR_PUBLIC_HOST = 'public.ecr.aws';
+/** An AWS region name: eu-west-2, us-gov-west-1, us-isob-east-1. */
+const REGION_NAME = '[a-z]{2,4}(?:-[a-z]+)+-\\d+';
+const REGION = new RegExp(`^${REGION_NAME}$`);
 // <account>.dkr.ecr[-fips].<region>.<suffix> and the dual-stack <account>.dkr-ecr[-fips].<region>.on.aws
-const ECR_HOST = /^(\d{12})\.(dkr\.ecr|dkr\.ecr-fips|dkr-ecr|dkr-ecr-fips)\.([a-z]{2,4}(?:-[a-z]+)+-\d+)\.(amazonaws\.com|amazonaws\.com\.cn|on\.aws|amazonaws\.eu|c2s\.ic\.gov|sc2s\.sgov\.gov)$/;
+const ECR_HOST = new RegExp(`^(\\d{12})\\.(dkr\\.ecr|dkr\\.ecr-fips|dkr-ecr|dkr-ecr-fips)\\.(${REGION_NAME})\\.(amazonaws\\.com|amazonaws\\.com\\.cn|on\\.aws|amazonaws\\.eu|c2s\\.ic\\.gov|sc2s\\.sgov\\.gov)$`);
 const PARTITION_BY_SUFFIX = {
     'amazonaws.com': 'aws',
     'amazonaws.com.cn': 'aws-cn',
@@ -37449,7 +37449,7 @@ function parseRegistryHost(input) {
     if (/(^|\.)dkr[.-]ecr/.test(host) || ecrApiHost.test(host)) {
         throw new UserError(`Input "registry" looks like an Amazon ECR host but is not one (got "${input}"): use ACCOUNT.dkr.ecr.REGION.amazonaws.com with a 12-digit account id.`);
     }
-    return { kind: 'other', host };
+    return { kind: 'oci', host };
 }
 /** Strips the scheme from GetAuthorizationToken's proxyEndpoint, as amazon-ecr-login does. */
 function hostFromProxyEndpoint(proxyEndpoint) {
@@ -38507,7 +38507,6 @@ function ociTag(version) {
 
 // A password is taken exactly as given; every other input is trimmed.
 const defaultReader = name => getInput(name, { trimWhitespace: name !== Input.Password });
-const REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d+$/;
 const MIN_HELM = '3.8.0';
 function parseBoolean(name, value) {
     const v = value.trim().toLowerCase();
@@ -38571,7 +38570,9 @@ function parseMaxParallel(value) {
     return n;
 }
 function parseMutability(value) {
-    const v = value.trim().toUpperCase() || 'MUTABLE';
+    const v = value.trim().toUpperCase();
+    if (v === '')
+        return undefined;
     if (v !== 'MUTABLE' && v !== 'IMMUTABLE') {
         throw new UserError(`Input "image-tag-mutability" must be "MUTABLE" or "IMMUTABLE" (got "${value}").`);
     }
@@ -38593,7 +38594,10 @@ function parseAppVersion(value) {
     }
     return value.trim();
 }
-/** Reads and validates every input; cross-input rules live here too. */
+/**
+ * Reads and validates every input, and checks that "ca-file" exists. Rules that depend on the
+ * registry kind live in that kind's class (src/kinds/).
+ */
 function readInputs(read = defaultReader) {
     const registryText = read(Input.Registry).trim();
     const registry = registryText === '' ? undefined : parseRegistryHost(registryText);
@@ -38615,19 +38619,7 @@ function readInputs(read = defaultReader) {
     if (username && !registry) {
         throw new UserError('Inputs "username" and "password" need "registry": set the host of the OCI registry they log in to.');
     }
-    if (registry?.kind === 'ecr' && regionText !== '' && regionText !== registry.region) {
-        throw new UserError(`Input "region" (${regionText}) contradicts the region in "registry" (${registry.region}): remove "region" or make them match.`);
-    }
-    if (registry?.kind === 'ecr-public' && namespace === '') {
-        throw new UserError(`Input "namespace" is required for ${ECR_PUBLIC_HOST}: set it to your registry alias, e.g. "namespace: my-alias".`);
-    }
-    if (registry?.kind === 'other' && !username) {
-        throw new UserError(`Input "registry" (${registry.host}) is not an Amazon ECR host: set "username" and "password" for other OCI registries, or use ACCOUNT.dkr.ecr.REGION.amazonaws.com.`);
-    }
     const createRepository = parseBoolean(Input.CreateRepository, read(Input.CreateRepository));
-    if (createRepository && username) {
-        throw new UserError('Input "create-repository" needs AWS credentials, not "username"/"password": remove one of them.');
-    }
     const caFile = read(Input.CaFile).trim() || undefined;
     if (caFile && !external_node_fs_.existsSync(caFile)) {
         throw new UserError(`Input "ca-file" names a file that does not exist (${caFile}): check the path.`);
@@ -39730,6 +39722,31 @@ function makeRetriable(function_, options) {
 	};
 }
 
+;// CONCATENATED MODULE: ./src/retry.ts
+
+/** Every retry of the action, in one table. Only transient failures are retried. */
+const RETRY = {
+    /** `helm registry login`: a registry that is briefly down. */
+    login: { retries: 2, minTimeoutMs: 1000, factor: 2 },
+    /** `helm push`: 5xx, resets and the ORAS v2 Tag-step flake. */
+    push: { retries: 3, minTimeoutMs: 1000, factor: 2 },
+    /** Helm's version and checksum files (archives are retried by @actions/tool-cache). */
+    download: { retries: 2, minTimeoutMs: 500, factor: 2 }
+};
+/** Runs `fn`, trying again after failures that `isTransient` accepts, as `policy` says. */
+function retrying(fn, policy, isTransient, onRetry) {
+    return pRetry(fn, {
+        retries: policy.retries,
+        minTimeout: policy.minTimeoutMs,
+        factor: policy.factor,
+        shouldRetry: ({ error }) => isTransient(error),
+        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+            if (onRetry && retriesLeft > 0 && isTransient(error))
+                onRetry(error, attemptNumber);
+        }
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/system.ts
 
 const OS = {
@@ -39751,7 +39768,7 @@ function helmPlatform(platform = process.platform, arch = process.arch) {
     const os = OS[platform];
     const helmArch = ARCH[arch];
     if (!os || !helmArch) {
-        throw new UserError(`Helm publishes no build for ${platform}/${arch}: run this action on Linux, macOS or Windows (x64 or arm64).`);
+        throw new UserError(`Helm publishes no build for ${platform}/${arch}: run this action on Linux, macOS or Windows, on one of these architectures: ${Object.keys(ARCH).join(', ')}.`);
     }
     const windows = os === 'windows';
     return {
@@ -39794,7 +39811,7 @@ async function getTextOnce(url, what) {
         response = await http().get(url);
     }
     catch (error) {
-        throw new TransientDownloadError(`Could not reach ${url} for ${what} (${errorMessage(error)}): check "helm-download-url" and the runner's network or proxy.`);
+        throw new TransientDownloadError(`Could not reach ${url} for ${what} (${errors_errorMessage(error)}): check "helm-download-url" and the runner's network or proxy.`);
     }
     const status = response.message.statusCode ?? 0;
     const body = await response.readBody();
@@ -39806,11 +39823,7 @@ async function getTextOnce(url, what) {
 }
 /** A small text file (version, checksum); network errors and 5xx are retried, as downloads are. */
 async function getText(url, what) {
-    return pRetry(() => getTextOnce(url, what), {
-        retries: 2,
-        minTimeout: 500,
-        shouldRetry: ({ error }) => error instanceof TransientDownloadError
-    });
+    return retrying(() => getTextOnce(url, what), RETRY.download, error => error instanceof TransientDownloadError);
 }
 /** Turns `latest`, `3` or `4` into an exact version using the mirror's *-latest-version files. */
 async function resolveHelmVersion(spec, baseUrl) {
@@ -39849,7 +39862,7 @@ async function download(url, version) {
         if (error instanceof HTTPError && error.httpStatusCode === 404) {
             throw new UserError(`Helm ${version} is not at ${url} (HTTP 404): check "helm-version" and "helm-download-url".`);
         }
-        throw new UserError(`Could not download ${url} (${errorMessage(error)}): check "helm-download-url" and the runner's network.`);
+        throw new UserError(`Could not download ${url} (${errors_errorMessage(error)}): check "helm-download-url" and the runner's network.`);
     }
 }
 async function downloadVerifyExtract(version, baseUrl, platform) {
@@ -39909,13 +39922,9 @@ async function installHelm(spec, baseUrl) {
 
 
 
-/** The push target; for ECR Public the first namespace segment is the registry alias. */
-function makeTarget(host, namespace, ecrPublic) {
-    return {
-        host,
-        namespace,
-        repositoryPrefix: ecrPublic ? namespace.split('/').slice(1).join('/') : namespace
-    };
+
+function makeTarget(host, namespace, repositoryPrefix) {
+    return { host, namespace, repositoryPrefix };
 }
 /** `oci://HOST/NAMESPACE`: what `helm push` and Terraform's helm_release.repository take. */
 function ociRepository(target) {
@@ -39998,14 +40007,6 @@ function makeJob(source, meta, version, target) {
         dependsOn: []
     };
 }
-
-;// CONCATENATED MODULE: ./src/jobs.ts
-
-
-
-
-
-/* From the charts input to the list of publish jobs: discovery, Chart.yaml, versions, order. */
 /** Finds the charts and reads each directory's Chart.yaml (archives are read once Helm is in). */
 async function readCharts(patterns, workspace) {
     const sources = await discoverCharts(patterns, workspace);
@@ -40024,7 +40025,7 @@ async function archiveMetadata(helm, source, inputs) {
     }
     catch (error) {
         if (error instanceof HelmCommandError) {
-            throw new UserError(`Input "charts" entry "${source.display}" is not a readable Helm chart archive (${error.message.replace(/^helm show chart failed: /, '')}): package it with "helm package" or point at the chart directory.`);
+            throw new UserError(`Input "charts" entry "${source.display}" is not a readable Helm chart archive (${error.reason}): package it with "helm package" or point at the chart directory.`);
         }
         throw error;
     }
@@ -40048,7 +40049,7 @@ function rejectDuplicateNames(jobs) {
     }
 }
 /** One job per chart, versions applied, checked against Helm's limits, ordered by dependencies. */
-async function buildJobs(helm, charts, inputs, target) {
+async function planJobs(helm, charts, inputs, target) {
     const jobs = [];
     for (const { source, meta: dirMeta } of charts) {
         const meta = dirMeta ?? (await archiveMetadata(helm, source, inputs));
@@ -40060,6 +40061,436 @@ async function buildJobs(helm, charts, inputs, target) {
     rejectKnownHelmBugs(helm, jobs);
     linkDependencies(jobs, target);
     return jobs;
+}
+
+;// CONCATENATED MODULE: ./src/kinds/oci.ts
+
+
+
+
+/** Any OCI registry with a username and password; no API beyond the registry protocol. */
+class OciRegistry {
+    inputs;
+    name = 'oci';
+    pushPermissionFix = 'check that "username" may push to this repository.';
+    login;
+    constructor(inputs, host, credentials) {
+        this.inputs = inputs;
+        if (inputs.createRepository) {
+            throw new UserError('Input "create-repository" needs AWS credentials, not "username"/"password": remove one of them.');
+        }
+        if (inputs.imageTagMutability) {
+            throw new UserError('Input "image-tag-mutability" applies only to ECR repositories that "create-repository" makes: remove it when using "username"/"password".');
+        }
+        this.login = { host: host.host, ...credentials };
+    }
+    async authenticate() {
+        return this.login;
+    }
+    target(host) {
+        return makeTarget(host, this.inputs.namespace, this.inputs.namespace);
+    }
+    async ensureRepository() { }
+    /** No API to ask: `helm pull` through the job's login tells whether the version exists. */
+    async findTag(job, context) {
+        await context.loggedIn;
+        return context.helm.remoteDigest(ociRepository(this.target(this.login.host)), job.meta.name, job.version, await promises_.mkdtemp(external_node_path_.join(context.workDir, 'exists-')));
+    }
+    missingRepositoryFix() {
+        return `create it in the registry first, or check "namespace" (now "${this.inputs.namespace}").`;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/ecr.ts
+
+
+
+
+/**
+ * Decodes an ECR authorization token (base64 of `user:password`) and masks both
+ * forms at once, before anything else can print them.
+ */
+function decodeAuthorizationToken(token) {
+    core_setSecret(token);
+    const decoded = Buffer.from(token, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0)
+        throw new Error('ECR returned an authorization token that is not user:password');
+    const password = decoded.slice(colon + 1);
+    core_setSecret(password);
+    return { username: decoded.slice(0, colon), password };
+}
+/** True when the SDK will use an endpoint from the environment (then FIPS/dual-stack flags must stay off). */
+function endpointOverridden(serviceEnv) {
+    return Boolean(process.env[`AWS_ENDPOINT_URL_${serviceEnv}`] || process.env.AWS_ENDPOINT_URL);
+}
+/** Turns an AWS SDK error into a one-line message that names the fix. */
+function describeAwsError(error, action, region) {
+    const e = error;
+    const name = e?.name ?? 'Error';
+    const message = e?.message ?? String(error);
+    const credentialHint = 'configure AWS credentials for the job (e.g. aws-actions/configure-aws-credentials with a role that allows it)';
+    if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
+        return new UserError(`No AWS credentials found for ${action}: ${credentialHint}.`);
+    }
+    if ([
+        'UnrecognizedClientException',
+        'InvalidSignatureException',
+        'ExpiredTokenException',
+        'InvalidClientTokenId',
+        'SignatureDoesNotMatch'
+    ].includes(name)) {
+        return new UserError(`AWS rejected the credentials for ${action} in ${region} (${name}: ${message}): ${credentialHint}.`);
+    }
+    if (name === 'AccessDeniedException' || e?.$metadata?.httpStatusCode === 403) {
+        return new UserError(`AWS denied ${action} in ${region} (${message}): grant the permission to the job's role (see the README's IAM policy).`);
+    }
+    if (/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ECONNRESET|getaddrinfo/i.test(`${name} ${message}`)) {
+        return new UserError(`Could not reach the ECR API for ${action} in ${region} (${message}): check "region" (or the region in "registry") and the runner's network or proxy.`);
+    }
+    return new Error(`${action} failed in ${region}: ${name}: ${message}`);
+}
+/** CreateRepository, where "already exists" is success (false). */
+async function createRepositoryOnce(send, action, region) {
+    try {
+        await send();
+        return true;
+    }
+    catch (error) {
+        if (error.name === 'RepositoryAlreadyExistsException')
+            return false;
+        throw describeAwsError(error, action, region);
+    }
+}
+/** DescribeImages for one tag: its digest, or undefined when the tag or the repository is absent. */
+async function digestOfTag(send, action, region) {
+    try {
+        return (await send()).imageDetails?.[0]?.imageDigest;
+    }
+    catch (error) {
+        const name = error.name;
+        if (name === 'ImageNotFoundException' || name === 'RepositoryNotFoundException')
+            return undefined;
+        throw describeAwsError(error, action, region);
+    }
+}
+async function callAws(action, region, fn) {
+    try {
+        return await fn();
+    }
+    catch (error) {
+        throw describeAwsError(error, action, region);
+    }
+}
+/** Private Amazon ECR through @aws-sdk/client-ecr, loaded only when needed. */
+async function privateEcr(region, host) {
+    const sdk = await Promise.all(/* import() */[__nccwpck_require__.e(861), __nccwpck_require__.e(249)]).then(__nccwpck_require__.t.bind(__nccwpck_require__, 8249, 19));
+    const custom = endpointOverridden('ECR');
+    const client = new sdk.ECRClient({
+        region,
+        customUserAgent: USER_AGENT,
+        maxAttempts: 5,
+        // Only ever turn these on: an explicit false would override AWS_USE_FIPS_ENDPOINT and
+        // AWS_USE_DUALSTACK_ENDPOINT from the job's environment.
+        ...(!custom && host?.fips ? { useFipsEndpoint: true } : {}),
+        ...(!custom && host?.dualStack ? { useDualstackEndpoint: true } : {})
+    });
+    const registryId = host?.accountId;
+    return {
+        async login() {
+            const out = await callAws('ecr:GetAuthorizationToken', region, () => client.send(new sdk.GetAuthorizationTokenCommand({})));
+            const data = out.authorizationData?.[0];
+            if (!data?.authorizationToken || !data.proxyEndpoint) {
+                throw new Error(`ecr:GetAuthorizationToken in ${region} returned no authorization data`);
+            }
+            // A token is valid for every registry the principal may reach; an explicit host wins.
+            return {
+                host: host?.host ?? hostFromProxyEndpoint(data.proxyEndpoint),
+                ...decodeAuthorizationToken(data.authorizationToken)
+            };
+        },
+        createRepository: (repositoryName, imageTagMutability) => createRepositoryOnce(() => client.send(new sdk.CreateRepositoryCommand({ repositoryName, registryId, imageTagMutability })), `ecr:CreateRepository for "${repositoryName}"`, region),
+        findTag: (repositoryName, imageTag) => digestOfTag(() => client.send(new sdk.DescribeImagesCommand({ repositoryName, registryId, imageIds: [{ imageTag }] })), `ecr:DescribeImages for "${repositoryName}"`, region)
+    };
+}
+/** Amazon ECR Public: its API answers only in us-east-1. */
+async function publicEcr(host) {
+    const sdk = await Promise.all(/* import() */[__nccwpck_require__.e(861), __nccwpck_require__.e(821)]).then(__nccwpck_require__.t.bind(__nccwpck_require__, 9821, 19));
+    const region = 'us-east-1';
+    const client = new sdk.ECRPUBLICClient({ region, customUserAgent: USER_AGENT, maxAttempts: 5 });
+    return {
+        async login() {
+            const out = await callAws('ecr-public:GetAuthorizationToken', region, () => client.send(new sdk.GetAuthorizationTokenCommand({})));
+            const token = out.authorizationData?.authorizationToken;
+            if (!token)
+                throw new Error('ecr-public:GetAuthorizationToken returned no authorization data');
+            return { host, ...decodeAuthorizationToken(token) };
+        },
+        createRepository: repositoryName => createRepositoryOnce(() => client.send(new sdk.CreateRepositoryCommand({ repositoryName })), `ecr-public:CreateRepository for "${repositoryName}"`, region),
+        findTag: (repositoryName, imageTag) => digestOfTag(() => client.send(new sdk.DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag }] })), `ecr-public:DescribeImages for "${repositoryName}"`, region)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/kinds/ecr-base.ts
+
+
+/**
+ * What private ECR and ECR Public share: an AWS API client made once, the login it issues,
+ * repositories created once each, tags looked up through the API (no login needed).
+ */
+class EcrRegistry {
+    inputs;
+    api;
+    repositories = new Map();
+    constructor(inputs) {
+        this.inputs = inputs;
+    }
+    client() {
+        this.api ??= this.connect();
+        return this.api;
+    }
+    async authenticate() {
+        return (await this.client()).login();
+    }
+    target(host) {
+        return makeTarget(host, this.inputs.namespace, this.repositoryPrefix());
+    }
+    /** The namespace part that belongs to repository names (all of it, unless the kind says). */
+    repositoryPrefix() {
+        return this.inputs.namespace;
+    }
+    ensureRepository(job) {
+        if (!this.inputs.createRepository)
+            return Promise.resolve();
+        const name = job.repositoryName;
+        let ready = this.repositories.get(name);
+        if (!ready) {
+            ready = this.client()
+                .then(api => api.createRepository(name, this.mutability))
+                .then(created => {
+                info(created
+                    ? `Created repository ${name} (${this.mutability})`
+                    : `Repository ${name} exists`);
+            });
+            this.repositories.set(name, ready);
+        }
+        return ready;
+    }
+    async findTag(job) {
+        return (await this.client()).findTag(job.repositoryName, job.tag);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/kinds/private-ecr.ts
+
+
+
+/** The region of the ECR API: the input, the registry host, then the job's AWS environment. */
+function regionFor(inputs, host) {
+    const region = inputs.region ?? host?.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    if (!region) {
+        throw new UserError('Input "region" is empty and neither AWS_REGION nor AWS_DEFAULT_REGION is set: set "region", set "registry" to an ECR host, or give aws-actions/configure-aws-credentials an aws-region.');
+    }
+    if (host && inputs.region && inputs.region !== host.region) {
+        throw new UserError(`Input "region" (${inputs.region}) contradicts the region in "registry" (${host.region}): remove "region" or make them match.`);
+    }
+    return region;
+}
+/** A private Amazon ECR registry: the one named in "registry", or the account's own by default. */
+class PrivateEcr extends EcrRegistry {
+    host;
+    name = 'ecr';
+    pushPermissionFix = "check that the job's role may push there (ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchGetImage).";
+    mutability;
+    region;
+    constructor(inputs, host) {
+        super(inputs);
+        this.host = host;
+        this.region = regionFor(inputs, host);
+        this.mutability = inputs.imageTagMutability ?? 'MUTABLE';
+    }
+    connect() {
+        return privateEcr(this.region, this.host);
+    }
+    missingRepositoryFix(name) {
+        return `set "create-repository: true", or create it with "aws ecr create-repository --repository-name ${name} --region ${this.region}".`;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/kinds/public-ecr.ts
+
+
+
+/** Amazon ECR Public (public.ecr.aws): the namespace starts with the registry alias. */
+class PublicEcr extends EcrRegistry {
+    host;
+    name = 'ecr-public';
+    pushPermissionFix = "check that the job's role may push there (ecr-public:BatchCheckLayerAvailability, ecr-public:InitiateLayerUpload, ecr-public:UploadLayerPart, ecr-public:CompleteLayerUpload, ecr-public:PutImage).";
+    // ECR Public repositories have no tag mutability setting.
+    mutability = 'MUTABLE';
+    constructor(inputs, host) {
+        super(inputs);
+        this.host = host;
+        if (inputs.namespace === '') {
+            throw new UserError(`Input "namespace" is required for ${host.host}: set it to your registry alias, e.g. "namespace: my-alias".`);
+        }
+        if (inputs.imageTagMutability) {
+            throw new UserError(`Input "image-tag-mutability" does not apply to ${host.host}: ECR Public repositories have no tag mutability setting, so remove the input.`);
+        }
+    }
+    connect() {
+        return publicEcr(this.host.host);
+    }
+    /** The first namespace segment is the registry alias, not part of repository names. */
+    repositoryPrefix() {
+        return this.inputs.namespace.split('/').slice(1).join('/');
+    }
+    missingRepositoryFix(name) {
+        return `set "create-repository: true", or create it with "aws ecr-public create-repository --repository-name ${name} --region us-east-1".`;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/kinds/factory.ts
+
+
+
+
+/**
+ * The registry kind of this run, picked once from the inputs. Each constructor refuses the
+ * inputs its kind cannot honour, before any network call.
+ */
+function registryKind(inputs) {
+    const host = inputs.registry;
+    // Username and password log in to any host as a plain OCI registry (inputs.ts pairs them
+    // and requires "registry" with them).
+    if (host && inputs.username && inputs.password) {
+        return new OciRegistry(inputs, host, { username: inputs.username, password: inputs.password });
+    }
+    if (!host)
+        return new PrivateEcr(inputs);
+    switch (host.kind) {
+        case 'ecr':
+            return new PrivateEcr(inputs, host);
+        case 'ecr-public':
+            return new PublicEcr(inputs, host);
+        case 'oci':
+            throw new UserError(`Input "registry" (${host.host}) is not an Amazon ECR host: set "username" and "password" for other OCI registries, or use ACCOUNT.dkr.ecr.REGION.amazonaws.com.`);
+        default:
+            return unknownHost(host);
+    }
+}
+/** Compile-time guard: a host kind the switch above does not handle is a type error here. */
+function unknownHost(host) {
+    throw new Error(`unknown registry host kind in ${JSON.stringify(host)}`);
+}
+
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+;// CONCATENATED MODULE: ./src/state.ts
+
+
+function state_saveState(state) {
+    if (state.privateDir)
+        saveState(constants_State.PrivateDir, state.privateDir);
+}
+function state_readState() {
+    return { privateDir: core.getState(State.PrivateDir) || undefined };
+}
+
+;// CONCATENATED MODULE: ./src/cleanup.ts
+
+
+
+
+
+
+
+/** The parent of job-private directories: RUNNER_TEMP, else the system temp directory. */
+function privateDirParent() {
+    return process.env.RUNNER_TEMP || external_node_os_.tmpdir();
+}
+/**
+ * True when `dir` is a directory main could have made: a direct child of RUNNER_TEMP named
+ * helm-ecr-publish-*. State files can be edited by later steps; nothing else is ever deleted.
+ */
+function isPrivateDir(dir) {
+    const resolved = path.resolve(dir);
+    return (path.dirname(resolved) === path.resolve(privateDirParent()) &&
+        path.basename(resolved).startsWith(PRIVATE_DIR_PREFIX) &&
+        path.basename(resolved).length > PRIVATE_DIR_PREFIX.length);
+}
+/**
+ * The post step: deletes the job-private directory, which holds the registry login (Helm's
+ * config file) and scratch space. It starts no process and only warns, so a cleanup problem
+ * never fails a green job.
+ */
+async function cleanup() {
+    const { privateDir } = readState();
+    if (!privateDir)
+        return;
+    if (!isPrivateDir(privateDir)) {
+        core.warning(`Not removing ${privateDir}: it is not a ${PRIVATE_DIR_PREFIX}* directory directly under RUNNER_TEMP (${privateDirParent()}).`);
+        return;
+    }
+    try {
+        await fs.rm(privateDir, { recursive: true, force: true });
+        core.info(`Removed the job's registry login (${privateDir})`);
+    }
+    catch (error) {
+        core.warning(`Could not remove ${privateDir}: ${errorMessage(error)}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/login.ts
+
+
+
+
+
+
+
+
+
+/** Makes the job-private directory and tells the post step to delete it. */
+async function makePrivateDir() {
+    const base = privateDirParent();
+    await promises_.mkdir(base, { recursive: true });
+    const root = await promises_.mkdtemp(external_node_path_.join(base, constants_PRIVATE_DIR_PREFIX));
+    await promises_.chmod(root, 0o700);
+    state_saveState({ privateDir: root });
+    const registryConfig = external_node_path_.join(root, 'registry', 'config.json');
+    const dockerConfig = external_node_path_.join(root, 'docker');
+    await promises_.mkdir(external_node_path_.dirname(registryConfig), { recursive: true, mode: 0o700 });
+    await promises_.mkdir(dockerConfig, { recursive: true, mode: 0o700 });
+    return { root, registryConfig, dockerConfig };
+}
+/**
+ * Seeds the job-private registry config with an empty entry for the host. A config with no
+ * auth entry lets Helm (every version) hand the password to a docker-credential-* helper it
+ * finds on PATH, i.e. into the runner user's keyring where it outlives the job; with an entry,
+ * Helm writes the login into this file, which the post step deletes.
+ */
+async function seedRegistryConfig(file, host) {
+    await promises_.writeFile(file, JSON.stringify({ auths: { [host]: {} } }, null, 2), { mode: 0o600 });
+}
+/** `helm registry login` into the private config, retried while the registry is unreachable. */
+async function logIn(helm, login, dir) {
+    await seedRegistryConfig(dir.registryConfig, login.host);
+    // Helm stores base64(user:password) in the config file; mask that form too.
+    core_setSecret(Buffer.from(`${login.username}:${login.password}`).toString('base64'));
+    const transient = (error) => error instanceof HelmCommandError && error.kind === 'transient';
+    try {
+        await retrying(() => helm.registryLogin(login.host, login.username, login.password), RETRY.login, transient);
+    }
+    catch (error) {
+        if (!(error instanceof HelmCommandError))
+            throw error;
+        if (error.kind === 'auth') {
+            throw new UserError(`Registry ${login.host} rejected the login (${error.reason}): check the credentials ("username"/"password", or the AWS role's ecr:GetAuthorizationToken permission and the registry host).`);
+        }
+        throw new UserError(`Could not log in to registry ${login.host} (${error.reason}): check "registry", the runner's network, and for private registries "plain-http", "ca-file" or "insecure-skip-tls-verify".`);
+    }
+    info(`Logged in to ${login.host}`);
 }
 
 ;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
@@ -40314,6 +40745,7 @@ function validateConcurrency(concurrency) {
 
 
 
+
 /** Thrown inside a chart's work when the shared registry preparation failed (main reports it). */
 class RegistryNotReady extends Error {
     constructor() {
@@ -40327,19 +40759,20 @@ class ChartLog {
         this.lines.push(line);
     };
 }
-function explainPushFailure(error, job, target, options) {
-    const where = `${target.host}/${job.repositoryName}`;
+function explainPushFailure(error, job, registry, attempts) {
+    const host = registry.target.host;
+    const where = `${host}/${job.repositoryName}`;
     switch (error.kind) {
         case 'missing-repository':
-            return new UserError(`Repository "${job.repositoryName}" does not exist in ${target.host}: ${options.missingRepositoryFix(job.repositoryName)}`);
+            return new UserError(`Repository "${job.repositoryName}" does not exist in ${host}: ${registry.kind.missingRepositoryFix(job.repositoryName)}`);
         case 'immutable':
             return new UserError(`Chart ${job.meta.name} version ${job.version} already exists in ${where} and its tags are immutable: set "skip-existing: true" to skip published versions, or bump the chart version.`);
         case 'manifest-refused':
-            return new UserError(`Registry ${target.host} refused the manifest of chart ${job.meta.name} version ${job.version} (HTTP 400; this Helm does not show the registry's reason): in ECR it means the version already exists in an immutable repository, so set "skip-existing: true" or bump the chart version; Helm 3.18 or later shows the registry's own message.`);
+            return new UserError(`Registry ${host} refused the manifest of chart ${job.meta.name} version ${job.version} (HTTP 400; this Helm does not show the registry's reason): in ECR it means the version already exists in an immutable repository, so set "skip-existing: true" or bump the chart version; Helm 3.18 or later shows the registry's own message.`);
         case 'transient':
-            return new UserError(`Registry ${target.host} kept failing the push of ${job.repositoryName} after ${options.retry.retries + 1} attempts (${error.message.replace(/^helm push failed: /, '')}): check the registry's status and the runner's network, then re-run.`);
+            return new UserError(`Registry ${host} kept failing the push of ${job.repositoryName} after ${attempts} attempts (${error.reason}): check the registry's status and the runner's network, then re-run.`);
         case 'auth':
-            return new UserError(`Registry ${target.host} refused the push to ${job.repositoryName} (${error.message.replace(/^helm push failed: /, '')}): ${options.pushPermissionFix}`);
+            return new UserError(`Registry ${host} refused the push to ${job.repositoryName} (${error.reason}): ${registry.kind.pushPermissionFix}`);
         default:
             return error;
     }
@@ -40360,19 +40793,11 @@ function resultBase(job, target) {
 function isTagConflict(error) {
     return error.kind === 'immutable' || error.kind === 'manifest-refused';
 }
-async function publishOne(helm, job, index, options, log) {
-    const { target } = options;
-    const base = resultBase(job, target);
-    const existing = options.existing.get(index);
-    if (existing) {
-        log.add(`${base.ref} already exists (${existing}); skipped because skip-existing is set`);
-        return { ...base, digest: existing, pushed: false };
-    }
+async function publishOne(helm, job, registry, settings, log) {
+    const base = resultBase(job, registry.target);
     const registryReady = async () => {
-        if (options.loginReady) {
-            await options.loginReady.catch(() => Promise.reject(new RegistryNotReady()));
-        }
-        await options.repositoryReady?.(job);
+        await registry.loggedIn;
+        await registry.kind.ensureRepository(job);
     };
     let archive = job.source.path;
     if (job.source.kind === 'dir') {
@@ -40382,35 +40807,29 @@ async function publishOne(helm, job, index, options, log) {
         if (job.meta.dependencies.length > 0) {
             await helm.dependencyBuild(job.source.path, await hasChartLock(job.source.path));
         }
-        const destination = await promises_.mkdtemp(external_node_path_.join(options.workDir, `${job.meta.name}-`));
-        archive = await helm.package(job.source.path, destination, options.versionOverride ? job.version : undefined, options.appVersion);
+        const destination = await promises_.mkdtemp(external_node_path_.join(registry.workDir, `${job.meta.name}-`));
+        archive = await helm.package(job.source.path, destination, settings.versionOverride ? job.version : undefined, settings.appVersion);
         log.add(`Packaged ${archive}`);
     }
     await registryReady();
-    const remote = ociRepository(target);
-    let result;
+    const policy = settings.retry ?? RETRY.push;
+    const transient = (error) => error instanceof HelmCommandError && error.kind === 'transient';
     let failedLate = false; // an attempt failed after it may already have tagged the version
+    let result;
     try {
-        result = await pRetry(() => helm.push(archive, remote), {
-            retries: options.retry.retries,
-            minTimeout: options.retry.minTimeoutMs,
-            factor: 2,
-            shouldRetry: ({ error }) => error instanceof HelmCommandError && error.kind === 'transient',
-            onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-                if (error instanceof HelmCommandError && error.kind === 'transient' && retriesLeft > 0) {
-                    failedLate = true;
-                    log.add(`Push attempt ${attemptNumber} failed (${errorMessage(error)}); retrying`);
-                }
-            }
+        result = await retrying(() => helm.push(archive, ociRepository(registry.target)), policy, transient, (error, attempt) => {
+            failedLate = true;
+            log.add(`Push attempt ${attempt} failed (${errors_errorMessage(error)}); retrying`);
         });
     }
     catch (error) {
-        if (error instanceof HelmCommandError &&
-            isTagConflict(error) &&
-            options.lookupTag &&
-            (options.skipExisting || failedLate)) {
-            const digest = await options.lookupTag(job).catch(() => undefined);
-            if (digest && options.skipExisting) {
+        if (!(error instanceof HelmCommandError))
+            throw error;
+        if (isTagConflict(error) && (settings.skipExisting || failedLate)) {
+            const digest = await registry.kind
+                .findTag(job, { helm, loggedIn: registry.loggedIn, workDir: registry.workDir })
+                .catch(() => undefined);
+            if (digest && settings.skipExisting) {
                 log.add(`${base.ref} was published meanwhile (${digest}); skipped because skip-existing is set`);
                 return { ...base, digest, pushed: false };
             }
@@ -40420,362 +40839,100 @@ async function publishOne(helm, job, index, options, log) {
                 return { ...base, digest, pushed: true };
             }
         }
-        throw error instanceof HelmCommandError
-            ? explainPushFailure(error, job, target, options)
-            : error;
+        throw explainPushFailure(error, job, registry, policy.retries + 1);
     }
     log.add(`Pushed ${base.ref} (${result.digest})`);
     return { ...base, digest: result.digest, pushed: true };
 }
+/** Prints a chart's collected lines as one group, titled with what happened and how long it took. */
+function printGroup(job, result, log, started) {
+    const outcome = result.error ? 'failed' : result.pushed ? 'pushed' : 'skipped';
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    startGroup(`${job.meta.name} ${job.version} (${job.source.display}) ${outcome} in ${seconds}s`);
+    for (const line of log.lines)
+        info(line);
+    endGroup();
+}
 /**
  * Publishes every chart: a chart starts once the charts it depends on are published, at most
- * `maxParallel` at a time. A failure fails that chart (and its dependants), never the others.
+ * `maxParallel` at a time. With skip-existing, every chart's version is looked up at once, before
+ * it is packaged. A failure fails that chart (and its dependants), never the others.
  */
-async function publishCharts(helm, jobs, options) {
-    const limit = pLimit(options.maxParallel);
-    // Charts observe the login only when they reach it; its failure is handled (reported) by main.
-    options.loginReady?.catch(() => undefined);
+async function publishCharts(helm, jobs, registry, settings) {
+    const limit = pLimit(settings.maxParallel);
+    // Charts meet a failed login as RegistryNotReady; main reports the login failure itself, once.
+    const loggedIn = registry.loggedIn.catch(() => Promise.reject(new RegistryNotReady()));
+    loggedIn.catch(() => undefined);
+    const charts = { ...registry, loggedIn };
+    const lookup = (job) => registry.kind
+        .ensureRepository(job)
+        .then(() => registry.kind.findTag(job, { helm, loggedIn, workDir: registry.workDir }));
     const done = new Map();
     const start = (i) => {
         const known = done.get(i);
         if (known)
             return known;
         const job = jobs[i];
+        const existing = settings.skipExisting ? lookup(job) : Promise.resolve(undefined);
+        existing.catch(() => undefined); // observed below, after the dependencies
         const promise = (async () => {
             const deps = await Promise.all(job.dependsOn.map(start));
-            const failedDep = deps.find(d => d.error);
-            const base = resultBase(job, options.target);
-            const preflightError = options.preflightErrors?.get(i);
-            if (preflightError)
-                return { ...base, error: preflightError };
-            if (failedDep && !options.existing.has(i)) {
-                return { ...base, error: `not published because its dependency ${failedDep.chart} failed` };
+            const base = resultBase(job, registry.target);
+            const log = new ChartLog();
+            const started = Date.now();
+            let result;
+            try {
+                const digest = await existing;
+                if (digest) {
+                    log.add(`${base.ref} already exists (${digest}); skipped because skip-existing is set`);
+                    result = { ...base, digest };
+                }
+                else {
+                    const failedDep = deps.find(d => d.error);
+                    if (failedDep) {
+                        return {
+                            ...base,
+                            error: `not published because its dependency ${failedDep.chart} failed`
+                        };
+                    }
+                    result = await limit(() => publishOne(helm, job, charts, settings, log));
+                }
             }
-            return limit(async () => {
-                const log = new ChartLog();
-                const started = Date.now();
-                let result;
-                try {
-                    result = await publishOne(helm, job, i, options, log);
-                }
-                catch (error) {
-                    result = { ...base, error: errorMessage(error) };
-                    // The login failed: main reports that once, so no group per chart.
-                    if (error instanceof RegistryNotReady)
-                        return result;
-                    log.add(`Failed: ${result.error}`);
-                }
-                startGroup(`${job.meta.name} ${job.version} (${job.source.display}) ${result.error ? 'failed' : result.pushed ? 'pushed' : 'skipped'} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-                for (const line of log.lines)
-                    info(line);
-                endGroup();
-                return result;
-            });
+            catch (error) {
+                result = { ...base, error: errors_errorMessage(error) };
+                // The login failed: main reports that once, so no group per chart.
+                if (error instanceof RegistryNotReady)
+                    return result;
+                log.add(`Failed: ${result.error}`);
+            }
+            printGroup(job, result, log, started);
+            return result;
         })();
         done.set(i, promise);
         return promise;
     };
     return Promise.all(jobs.map((_, i) => start(i)));
 }
-
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-;// CONCATENATED MODULE: ./src/ecr.ts
-
-
-
-
 /**
- * Decodes an ECR authorization token (base64 of `user:password`) and masks both
- * forms at once, before anything else can print them.
+ * The publish step: logs in to the registry while the charts package, then pushes each chart
+ * once the login is done. A failed login is the step's one error.
  */
-function decodeAuthorizationToken(token) {
-    core_setSecret(token);
-    const decoded = Buffer.from(token, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon <= 0)
-        throw new Error('ECR returned an authorization token that is not user:password');
-    const password = decoded.slice(colon + 1);
-    core_setSecret(password);
-    return { username: decoded.slice(0, colon), password };
-}
-/** True when the SDK will use an endpoint from the environment (then FIPS/dual-stack flags must stay off). */
-function endpointOverridden(serviceEnv) {
-    return Boolean(process.env[`AWS_ENDPOINT_URL_${serviceEnv}`] || process.env.AWS_ENDPOINT_URL);
-}
-/** Turns an AWS SDK error into a one-line message that names the fix. */
-function describeAwsError(error, action, region) {
-    const e = error;
-    const name = e?.name ?? 'Error';
-    const message = e?.message ?? String(error);
-    const credentialHint = 'configure AWS credentials for the job (e.g. aws-actions/configure-aws-credentials with a role that allows it)';
-    if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
-        return new UserError(`No AWS credentials found for ${action}: ${credentialHint}.`);
-    }
-    if ([
-        'UnrecognizedClientException',
-        'InvalidSignatureException',
-        'ExpiredTokenException',
-        'InvalidClientTokenId',
-        'SignatureDoesNotMatch'
-    ].includes(name)) {
-        return new UserError(`AWS rejected the credentials for ${action} in ${region} (${name}: ${message}): ${credentialHint}.`);
-    }
-    if (name === 'AccessDeniedException' || e?.$metadata?.httpStatusCode === 403) {
-        return new UserError(`AWS denied ${action} in ${region} (${message}): grant the permission to the job's role (see the README's IAM policy).`);
-    }
-    if (/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ECONNRESET|getaddrinfo/i.test(`${name} ${message}`)) {
-        return new UserError(`Could not reach the ECR API for ${action} in ${region} (${message}): check "region" (or the region in "registry") and the runner's network or proxy.`);
-    }
-    return new Error(`${action} failed in ${region}: ${name}: ${message}`);
-}
-/** CreateRepository, where "already exists" is success (false). */
-async function createRepositoryOnce(send, action, region) {
-    try {
-        await send();
-        return true;
-    }
-    catch (error) {
-        if (error.name === 'RepositoryAlreadyExistsException')
-            return false;
-        throw describeAwsError(error, action, region);
-    }
-}
-/** DescribeImages for one tag: its digest, or undefined when the tag or the repository is absent. */
-async function digestOfTag(send, action, region) {
-    try {
-        return (await send()).imageDetails?.[0]?.imageDigest;
-    }
-    catch (error) {
-        const name = error.name;
-        if (name === 'ImageNotFoundException' || name === 'RepositoryNotFoundException')
-            return undefined;
-        throw describeAwsError(error, action, region);
-    }
-}
-async function callAws(action, region, fn) {
-    try {
-        return await fn();
-    }
-    catch (error) {
-        throw describeAwsError(error, action, region);
-    }
-}
-/** Private Amazon ECR through @aws-sdk/client-ecr, loaded only when needed. */
-async function privateEcr(region, host) {
-    const sdk = await Promise.all(/* import() */[__nccwpck_require__.e(861), __nccwpck_require__.e(249)]).then(__nccwpck_require__.t.bind(__nccwpck_require__, 8249, 19));
-    const custom = endpointOverridden('ECR');
-    const client = new sdk.ECRClient({
-        region,
-        customUserAgent: USER_AGENT,
-        maxAttempts: 5,
-        // Only ever turn these on: an explicit false would override AWS_USE_FIPS_ENDPOINT and
-        // AWS_USE_DUALSTACK_ENDPOINT from the job's environment.
-        ...(!custom && host?.fips ? { useFipsEndpoint: true } : {}),
-        ...(!custom && host?.dualStack ? { useDualstackEndpoint: true } : {})
+async function publish(helm, jobs, registry, inputs) {
+    const loggedIn = logIn(helm, registry.login, registry.dir);
+    loggedIn.catch(() => undefined); // awaited below
+    const publishing = publishCharts(helm, jobs, {
+        kind: registry.kind,
+        target: registry.target,
+        loggedIn,
+        workDir: registry.dir.root
+    }, {
+        appVersion: inputs.appVersion,
+        versionOverride: inputs.version !== undefined,
+        skipExisting: inputs.skipExisting,
+        maxParallel: inputs.maxParallel
     });
-    const registryId = host?.accountId;
-    return {
-        async login() {
-            const out = await callAws('ecr:GetAuthorizationToken', region, () => client.send(new sdk.GetAuthorizationTokenCommand({})));
-            const data = out.authorizationData?.[0];
-            if (!data?.authorizationToken || !data.proxyEndpoint) {
-                throw new Error(`ecr:GetAuthorizationToken in ${region} returned no authorization data`);
-            }
-            // A token is valid for every registry the principal may reach; an explicit host wins.
-            return {
-                host: host?.host ?? hostFromProxyEndpoint(data.proxyEndpoint),
-                ...decodeAuthorizationToken(data.authorizationToken),
-                expiresAt: data.expiresAt
-            };
-        },
-        createRepository: (repositoryName, imageTagMutability) => createRepositoryOnce(() => client.send(new sdk.CreateRepositoryCommand({ repositoryName, registryId, imageTagMutability })), `ecr:CreateRepository for "${repositoryName}"`, region),
-        findTag: (repositoryName, imageTag) => digestOfTag(() => client.send(new sdk.DescribeImagesCommand({ repositoryName, registryId, imageIds: [{ imageTag }] })), `ecr:DescribeImages for "${repositoryName}"`, region)
-    };
-}
-/** Amazon ECR Public: its API answers only in us-east-1. */
-async function publicEcr(host) {
-    const sdk = await Promise.all(/* import() */[__nccwpck_require__.e(861), __nccwpck_require__.e(821)]).then(__nccwpck_require__.t.bind(__nccwpck_require__, 9821, 19));
-    const region = 'us-east-1';
-    const client = new sdk.ECRPUBLICClient({ region, customUserAgent: USER_AGENT, maxAttempts: 5 });
-    return {
-        async login() {
-            const out = await callAws('ecr-public:GetAuthorizationToken', region, () => client.send(new sdk.GetAuthorizationTokenCommand({})));
-            const token = out.authorizationData?.authorizationToken;
-            if (!token)
-                throw new Error('ecr-public:GetAuthorizationToken returned no authorization data');
-            return {
-                host,
-                ...decodeAuthorizationToken(token),
-                expiresAt: out.authorizationData?.expiresAt
-            };
-        },
-        createRepository: repositoryName => createRepositoryOnce(() => client.send(new sdk.CreateRepositoryCommand({ repositoryName })), `ecr-public:CreateRepository for "${repositoryName}"`, region),
-        findTag: (repositoryName, imageTag) => digestOfTag(() => client.send(new sdk.DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag }] })), `ecr-public:DescribeImages for "${repositoryName}"`, region)
-    };
-}
-
-;// CONCATENATED MODULE: ./src/registry.ts
-
-
-
-
-
-
-
-
-
-function defaultRegion(inputs) {
-    const region = inputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    if (!region) {
-        throw new UserError('Input "region" is empty and neither AWS_REGION nor AWS_DEFAULT_REGION is set: set "region", set "registry" to an ECR host, or give aws-actions/configure-aws-credentials an aws-region.');
-    }
-    return region;
-}
-async function authenticate(inputs) {
-    const registry = inputs.registry;
-    if (inputs.username && inputs.password && registry) {
-        return {
-            kind: registry.kind,
-            login: { host: registry.host, username: inputs.username, password: inputs.password }
-        };
-    }
-    if (registry?.kind === 'ecr-public') {
-        const api = await publicEcr(registry.host);
-        return { kind: 'ecr-public', api, region: registry.region, login: await api.login() };
-    }
-    const host = registry?.kind === 'ecr' ? registry : undefined;
-    const region = inputs.region ?? host?.region ?? defaultRegion(inputs);
-    const api = await privateEcr(region, host);
-    return { kind: 'ecr', api, region, login: await api.login() };
-}
-function missingRepositoryFix(auth, inputs) {
-    if (auth.api && auth.kind === 'ecr') {
-        return name => `set "create-repository: true", or create it with "aws ecr create-repository --repository-name ${name} --region ${auth.region}".`;
-    }
-    if (auth.api && auth.kind === 'ecr-public') {
-        return name => `set "create-repository: true", or create it with "aws ecr-public create-repository --repository-name ${name} --region us-east-1".`;
-    }
-    return () => `create it in the registry first, or check "namespace" (now "${inputs.namespace}").`;
-}
-/** What to check when the registry refuses a push, for the error message. */
-function pushPermissionFix(auth) {
-    if (auth.api && auth.kind === 'ecr') {
-        return "check that the job's role may push there (ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchGetImage).";
-    }
-    if (auth.api && auth.kind === 'ecr-public') {
-        return "check that the job's role may push there (ecr-public:BatchCheckLayerAvailability, ecr-public:InitiateLayerUpload, ecr-public:UploadLayerPart, ecr-public:CompleteLayerUpload, ecr-public:PutImage).";
-    }
-    return 'check that "username" may push to this repository.';
-}
-/**
- * Seeds the job-private registry config with an empty entry for the host. A config with no
- * auth entry lets Helm (every version) hand the password to a docker-credential-* helper it
- * finds on PATH, i.e. into the runner user's keyring where it outlives the job; with an entry,
- * Helm writes the login into this file, which the post step deletes.
- */
-async function seedRegistryConfig(file, host) {
-    await promises_.writeFile(file, JSON.stringify({ auths: { [host]: {} } }, null, 2), { mode: 0o600 });
-}
-async function loginWithRetry(helm, login) {
-    // Helm stores base64(user:password) in the config file; mask that form too.
-    core_setSecret(Buffer.from(`${login.username}:${login.password}`).toString('base64'));
-    try {
-        await pRetry(() => helm.registryLogin(login.host, login.username, login.password), {
-            retries: 2,
-            minTimeout: 1000,
-            shouldRetry: ({ error }) => error instanceof HelmCommandError && error.kind === 'transient'
-        });
-    }
-    catch (error) {
-        if (error instanceof HelmCommandError) {
-            const reason = error.message.replace(/^helm registry login failed: /, '');
-            if (error.kind === 'auth') {
-                throw new UserError(`Registry ${login.host} rejected the login (${reason}): check the credentials ("username"/"password", or the AWS role's ecr:GetAuthorizationToken permission and the registry host).`);
-            }
-            throw new UserError(`Could not log in to registry ${login.host} (${reason}): check "registry", the runner's network, and for private registries "plain-http", "ca-file" or "insecure-skip-tls-verify".`);
-        }
-        throw error;
-    }
-}
-/** Makes the job-private directory that holds the registry login; post deletes it. */
-async function privateDirectory() {
-    const base = process.env.RUNNER_TEMP || external_node_os_.tmpdir();
-    await promises_.mkdir(base, { recursive: true });
-    const root = await promises_.mkdtemp(external_node_path_.join(base, 'helm-ecr-publish-'));
-    await promises_.chmod(root, 0o700);
-    const registryConfig = external_node_path_.join(root, 'registry', 'config.json');
-    const dockerConfig = external_node_path_.join(root, 'docker');
-    await promises_.mkdir(external_node_path_.dirname(registryConfig), { recursive: true, mode: 0o700 });
-    await promises_.mkdir(dockerConfig, { recursive: true, mode: 0o700 });
-    return { root, registryConfig, dockerConfig };
-}
-/** Looks up whether a chart version is already published: ECR's API, else `helm pull`. */
-function existingLookup(auth, helm, target, workDir) {
-    const api = auth.api;
-    if (api)
-        return job => api.findTag(job.repositoryName, job.tag);
-    return async (job) => helm.remoteDigest(ociRepository(target), job.meta.name, job.version, await promises_.mkdtemp(external_node_path_.join(workDir, 'exists-')));
-}
-/**
- * Checks every chart up front (one lookup per repository: one chart per repository per run).
- * A lookup that fails is that chart's error, not the run's.
- */
-async function findExisting(jobs, lookup) {
-    const existing = new Map();
-    const errors = new Map();
-    await Promise.all(jobs.map(async (job, i) => {
-        try {
-            const digest = await lookup(job);
-            if (digest)
-                existing.set(i, digest);
-        }
-        catch (error) {
-            errors.set(i, errorMessage(error));
-        }
-    }));
-    return { existing, errors };
-}
-/**
- * create-repository: one CreateRepository per distinct repository, started at once. Returns the
- * promise of each repository; a failure belongs to the charts of that repository only.
- */
-function createRepositories(api, jobs, mutability) {
-    const names = [...new Set(jobs.map(j => j.repositoryName))];
-    return new Map(names.map(name => {
-        const created = api.createRepository(name, mutability).then(isNew => {
-            info(isNew ? `Created repository ${name} (${mutability})` : `Repository ${name} exists`);
-        });
-        created.catch(() => undefined); // observed by the charts that need it
-        return [name, created];
-    }));
-}
-
-;// CONCATENATED MODULE: ./src/state.ts
-
-
-function state_saveState(state) {
-    if (state.registryConfigDir)
-        saveState(constants_State.RegistryConfigDir, state.registryConfigDir);
-    if (state.helmPath)
-        saveState(constants_State.HelmPath, state.helmPath);
-    saveState(constants_State.LoggedInHosts, JSON.stringify(state.loggedInHosts));
-}
-function readState() {
-    let hosts = [];
-    try {
-        const parsed = JSON.parse(core.getState(State.LoggedInHosts) || '[]');
-        if (Array.isArray(parsed))
-            hosts = parsed.filter((h) => typeof h === 'string');
-    }
-    catch {
-        hosts = [];
-    }
-    return {
-        registryConfigDir: core.getState(State.RegistryConfigDir) || undefined,
-        helmPath: core.getState(State.HelmPath) || undefined,
-        loggedInHosts: hosts
-    };
+    await loggedIn;
+    return publishing;
 }
 
 ;// CONCATENATED MODULE: ./src/summary.ts
@@ -40875,8 +41032,64 @@ async function writeSummary(results, helmVersion) {
 
 
 
-
-function reportFailures(results) {
+/** The story of one invocation: inputs, install, authenticate, plan, publish, report. */
+async function run() {
+    try {
+        const inputs = readInputs();
+        const registry = registryKind(inputs);
+        info(describeRun(inputs));
+        const { helm, login, charts, dir } = await installAndAuthenticate(inputs, registry);
+        const target = registry.target(login.host);
+        const jobs = await planJobs(helm, charts, inputs, target);
+        const results = await publish(helm, jobs, { kind: registry, login, target, dir }, inputs);
+        await main_report(results, helm.version);
+    }
+    catch (error) {
+        if (!(error instanceof UserError) && error instanceof Error && error.stack) {
+            core_debug(error.stack);
+        }
+        setFailed(errors_errorMessage(error));
+    }
+}
+function describeRun(inputs) {
+    const where = inputs.registry
+        ? `oci://${inputs.registry.host}`
+        : 'the default Amazon ECR registry';
+    const namespace = inputs.namespace ? ` (namespace ${inputs.namespace})` : '';
+    return `Publishing ${inputs.charts.join(', ')} to ${where}${namespace}`;
+}
+/** Installs Helm, reads the charts and gets the registry credentials, all at once. */
+async function installAndAuthenticate(inputs, registry) {
+    const dir = await makePrivateDir();
+    const [installed, charts, login] = await Promise.all([
+        installHelm(inputs.helmVersion, inputs.helmDownloadUrl),
+        readCharts(inputs.charts, process.env.GITHUB_WORKSPACE || process.cwd()),
+        registry.authenticate()
+    ]);
+    info(`Helm ${installed.version} ${installed.fromCache ? 'from the tool cache' : 'installed'}; registry ${login.host}; ${charts.length} chart(s)`);
+    addPath(external_node_path_.dirname(installed.path));
+    exportVariable('HELM_REGISTRY_CONFIG', dir.registryConfig);
+    const helm = new Helm({
+        path: installed.path,
+        version: installed.version,
+        env: {
+            ...process.env,
+            HELM_REGISTRY_CONFIG: dir.registryConfig,
+            DOCKER_CONFIG: dir.dockerConfig
+        },
+        tls: inputs.tls,
+        log: line => core_debug(line)
+    });
+    const unsupported = helm.unsupportedTlsInputs();
+    if (unsupported.length > 0) {
+        warning(`Helm ${installed.version} cannot apply ${unsupported.join(', ')}; set "helm-version" to a newer Helm.`);
+    }
+    return { helm, login, charts, dir };
+}
+/** Outputs, the job summary, and the step's failure when any chart failed. */
+async function main_report(results, helmVersion) {
+    setOutputs(results, helmVersion);
+    await writeSummary(results, helmVersion);
     const failed = results.filter(r => r.error);
     if (failed.length === 0)
         return;
@@ -40888,90 +41101,6 @@ function reportFailures(results) {
         error(`Chart ${r.chart} ${r.version}: ${r.error}`);
     const pushed = results.filter(r => r.pushed).length;
     setFailed(`${failed.length} of ${results.length} charts failed (${failed.map(r => r.chart).join(', ')}); ${pushed} pushed: see the errors above for each chart's reason.`);
-}
-async function run() {
-    try {
-        const inputs = readInputs();
-        info(`Publishing ${inputs.charts.join(', ')} to ${inputs.registry ? `oci://${inputs.registry.host}` : 'the default Amazon ECR registry'}${inputs.namespace ? ` (namespace ${inputs.namespace})` : ''}`);
-        const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
-        const dirs = await privateDirectory();
-        state_saveState({ registryConfigDir: dirs.root, loggedInHosts: [] });
-        // Independent work overlaps: the Helm download, reading charts and fetching the ECR token.
-        const [installed, charts, auth] = await Promise.all([
-            installHelm(inputs.helmVersion, inputs.helmDownloadUrl),
-            readCharts(inputs.charts, workspace),
-            authenticate(inputs)
-        ]);
-        info(`Helm ${installed.version} ${installed.fromCache ? 'from the tool cache' : 'installed'}; registry ${auth.login.host}; ${charts.length} chart(s)`);
-        addPath(external_node_path_.dirname(installed.path));
-        exportVariable('HELM_REGISTRY_CONFIG', dirs.registryConfig);
-        const helm = new Helm(installed.path, installed.version, {
-            ...process.env,
-            HELM_REGISTRY_CONFIG: dirs.registryConfig,
-            DOCKER_CONFIG: dirs.dockerConfig
-        }, inputs.tls, line => core_debug(line));
-        const unsupported = helm.unsupportedTlsInputs();
-        if (unsupported.length > 0) {
-            warning(`Helm ${installed.version} cannot apply ${unsupported.join(', ')}; set "helm-version" to a newer Helm.`);
-        }
-        const target = makeTarget(auth.login.host, inputs.namespace, auth.kind === 'ecr-public');
-        const jobs = await buildJobs(helm, charts, inputs, target);
-        // The login and the repository work (create, skip-existing lookups) run side by side.
-        const loggedIn = (async () => {
-            await seedRegistryConfig(dirs.registryConfig, auth.login.host);
-            await loginWithRetry(helm, auth.login);
-            state_saveState({
-                registryConfigDir: dirs.root,
-                helmPath: installed.path,
-                loggedInHosts: [auth.login.host]
-            });
-            info(`Logged in to ${auth.login.host}`);
-        })();
-        loggedIn.catch(() => undefined); // awaited below; the failure is the step's one error
-        const repositories = inputs.createRepository && auth.api
-            ? createRepositories(auth.api, jobs, inputs.imageTagMutability)
-            : new Map();
-        const repositoryReady = (job) => repositories.get(job.repositoryName) ?? Promise.resolve();
-        const lookupTag = existingLookup(auth, helm, target, dirs.root);
-        // skip-existing must know what exists before packaging; otherwise charts package meanwhile.
-        let existing = new Map();
-        let preflightErrors = new Map();
-        if (inputs.skipExisting) {
-            if (!auth.api)
-                await loggedIn // helm pull needs the login
-                ;
-            ({ existing, errors: preflightErrors } = await findExisting(jobs, async (job) => {
-                await repositoryReady(job);
-                return lookupTag(job);
-            }));
-        }
-        const publishing = publishCharts(helm, jobs, {
-            target,
-            appVersion: inputs.appVersion,
-            versionOverride: inputs.version !== undefined,
-            existing,
-            preflightErrors,
-            skipExisting: inputs.skipExisting,
-            lookupTag,
-            maxParallel: inputs.maxParallel,
-            workDir: dirs.root,
-            missingRepositoryFix: missingRepositoryFix(auth, inputs),
-            pushPermissionFix: pushPermissionFix(auth),
-            retry: { retries: 3, minTimeoutMs: 1000 },
-            loginReady: loggedIn,
-            repositoryReady
-        });
-        await loggedIn;
-        const results = await publishing;
-        setOutputs(results, installed.version);
-        await writeSummary(results, installed.version);
-        reportFailures(results);
-    }
-    catch (error) {
-        if (!(error instanceof UserError) && error instanceof Error && error.stack)
-            core_debug(error.stack);
-        setFailed(errorMessage(error));
-    }
 }
 
 

@@ -1,42 +1,47 @@
 import * as core from '@actions/core'
 import * as fs from 'node:fs/promises'
+import * as os from 'node:os'
 import * as path from 'node:path'
+import { PRIVATE_DIR_PREFIX } from './constants.js'
 import { errorMessage } from './errors.js'
-import { Helm } from './helm.js'
 import { readState } from './state.js'
 
+/** The parent of job-private directories: RUNNER_TEMP, else the system temp directory. */
+export function privateDirParent(): string {
+  return process.env.RUNNER_TEMP || os.tmpdir()
+}
+
 /**
- * The post step: log out and delete the job-private registry login. It only warns, so a
- * cleanup problem never fails a green job.
+ * True when `dir` is a directory main could have made: a direct child of RUNNER_TEMP named
+ * helm-ecr-publish-*. State files can be edited by later steps; nothing else is ever deleted.
+ */
+export function isPrivateDir(dir: string): boolean {
+  const resolved = path.resolve(dir)
+  return (
+    path.dirname(resolved) === path.resolve(privateDirParent()) &&
+    path.basename(resolved).startsWith(PRIVATE_DIR_PREFIX) &&
+    path.basename(resolved).length > PRIVATE_DIR_PREFIX.length
+  )
+}
+
+/**
+ * The post step: deletes the job-private directory, which holds the registry login (Helm's
+ * config file) and scratch space. It starts no process and only warns, so a cleanup problem
+ * never fails a green job.
  */
 export async function cleanup(): Promise<void> {
-  const state = readState()
-  if (!state.registryConfigDir) return
-  const registryConfig = path.join(state.registryConfigDir, 'registry', 'config.json')
-  if (state.helmPath) {
-    // Logout takes no version-dependent flags, so the version does not matter here.
-    const helm = new Helm(state.helmPath, 'v0.0.0', {
-      ...(process.env as Record<string, string>),
-      HELM_REGISTRY_CONFIG: registryConfig,
-      DOCKER_CONFIG: path.join(state.registryConfigDir, 'docker')
-    })
-    for (const host of state.loggedInHosts) {
-      try {
-        const result = await helm.registryLogout(host)
-        if (result.exitCode !== 0)
-          core.warning(`helm registry logout ${host} failed; the login file is deleted anyway.`)
-        else core.info(`Logged out of ${host}`)
-      } catch (error) {
-        core.warning(
-          `helm registry logout ${host} failed (${errorMessage(error)}); the login file is deleted anyway.`
-        )
-      }
-    }
+  const { privateDir } = readState()
+  if (!privateDir) return
+  if (!isPrivateDir(privateDir)) {
+    core.warning(
+      `Not removing ${privateDir}: it is not a ${PRIVATE_DIR_PREFIX}* directory directly under RUNNER_TEMP (${privateDirParent()}).`
+    )
+    return
   }
   try {
-    await fs.rm(state.registryConfigDir, { recursive: true, force: true })
-    core.info(`Removed the job's registry login (${state.registryConfigDir})`)
+    await fs.rm(privateDir, { recursive: true, force: true })
+    core.info(`Removed the job's registry login (${privateDir})`)
   } catch (error) {
-    core.warning(`Could not remove ${state.registryConfigDir}: ${errorMessage(error)}`)
+    core.warning(`Could not remove ${privateDir}: ${errorMessage(error)}`)
   }
 }

@@ -33,14 +33,12 @@ export const Output = {
 } as const
 
 export enum State {
-  RegistryConfigDir = 'registryConfigDir',
-  HelmPath = 'helmPath',
-  LoggedInHosts = 'loggedInHosts'
+  /** The job-private directory (registry login, scratch space) that the post step deletes. */
+  PrivateDir = 'registryConfigDir'
 }
 
 export const TOOL_NAME = 'helm'
 export const ACTION_NAME = 'helm-ecr-publish'
 export const USER_AGENT = `${ACTION_NAME}/0.1`
-
-/** The user name ECR registries expect with a GetAuthorizationToken password. */
-export const ECR_USERNAME = 'AWS'
+/** Prefix of the job-private directory under RUNNER_TEMP; the post step deletes only such a directory. */
+export const PRIVATE_DIR_PREFIX = `${ACTION_NAME}-`

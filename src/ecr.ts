@@ -8,7 +8,6 @@ export interface RegistryLogin {
   host: string
   username: string
   password: string
-  expiresAt?: Date
 }
 
 export type Mutability = 'MUTABLE' | 'IMMUTABLE'
@@ -150,8 +149,7 @@ export async function privateEcr(region: string, host?: EcrHost): Promise<EcrApi
       // A token is valid for every registry the principal may reach; an explicit host wins.
       return {
         host: host?.host ?? hostFromProxyEndpoint(data.proxyEndpoint),
-        ...decodeAuthorizationToken(data.authorizationToken),
-        expiresAt: data.expiresAt
+        ...decodeAuthorizationToken(data.authorizationToken)
       }
     },
     createRepository: (repositoryName, imageTagMutability) =>
@@ -187,11 +185,7 @@ export async function publicEcr(host: string): Promise<EcrApi> {
       )
       const token = out.authorizationData?.authorizationToken
       if (!token) throw new Error('ecr-public:GetAuthorizationToken returned no authorization data')
-      return {
-        host,
-        ...decodeAuthorizationToken(token),
-        expiresAt: out.authorizationData?.expiresAt
-      }
+      return { host, ...decodeAuthorizationToken(token) }
     },
     createRepository: repositoryName =>
       createRepositoryOnce(

@@ -116,12 +116,17 @@ export function withoutActionInputs(env: Record<string, string>): Record<string,
 }
 
 export class HelmCommandError extends Error {
+  /** What Helm said went wrong, without the "helm COMMAND failed:" prefix of the message. */
+  readonly reason: string
+
   constructor(
     readonly command: string,
     readonly result: HelmResult
   ) {
-    super(`helm ${command} failed: ${helmErrorLine(result)}`)
+    const reason = helmErrorLine(result)
+    super(`helm ${command} failed: ${reason}`)
     this.name = 'HelmCommandError'
+    this.reason = reason
   }
 
   get kind(): HelmErrorKind {
@@ -129,23 +134,36 @@ export class HelmCommandError extends Error {
   }
 }
 
+export interface HelmOptions {
+  /** Absolute path of the helm executable. */
+  path: string
+  /** As `helm version` prints it, e.g. v3.18.0: decides which flags exist. */
+  version: string
+  /** The environment of every Helm process (the runner's INPUT_* variables are left out). */
+  env: Record<string, string>
+  /** The registry TLS inputs; none by default. */
+  tls?: TlsOptions
+  /** Receives each command line (for debug logs). */
+  log?: (line: string) => void
+}
+
 /** The Helm CLI: one method per command, exact argv, secrets only on stdin. */
 export class Helm {
+  readonly path: string
+  readonly version: string
   /** Semver of the binary, without the v. */
   readonly semver: string
+  private readonly env: Record<string, string>
+  private readonly tls: TlsOptions
+  private readonly log: (line: string) => void
 
-  constructor(
-    readonly path: string,
-    readonly version: string,
-    private readonly env: Record<string, string>,
-    private readonly tls: TlsOptions = { plainHttp: false, insecureSkipTlsVerify: false },
-    private readonly log: (line: string) => void = () => {}
-  ) {
-    this.semver = version.replace(/^v/, '')
-  }
-
-  get major(): number {
-    return semver.major(this.semver)
+  constructor(options: HelmOptions) {
+    this.path = options.path
+    this.version = options.version
+    this.semver = options.version.replace(/^v/, '')
+    this.env = options.env
+    this.tls = options.tls ?? { plainHttp: false, insecureSkipTlsVerify: false }
+    this.log = options.log ?? (() => {})
   }
 
   private supports(command: Command, flag: keyof (typeof FLAG_SINCE)['login']): boolean {
@@ -214,10 +232,6 @@ export class Helm {
   /** The password goes on standard input only, never in argv. */
   async registryLogin(host: string, username: string, password: string): Promise<void> {
     await this.runOrThrow('registry login', this.loginArgs(host, username), password)
-  }
-
-  async registryLogout(host: string): Promise<HelmResult> {
-    return this.run(['registry', 'logout', host])
   }
 
   async dependencyBuild(chartDir: string, hasLock: boolean): Promise<void> {

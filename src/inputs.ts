@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import semver from 'semver'
 import { Input } from './constants.js'
 import { UserError } from './errors.js'
-import { ECR_PUBLIC_HOST, parseRegistryHost, type RegistryHost } from './registry-host.js'
+import { parseRegistryHost, REGION, type RegistryHost } from './registry-host.js'
 import type { Mutability } from './ecr.js'
 import { isSemVer2, REPOSITORY_SEGMENT } from './chart.js'
 
@@ -20,7 +20,8 @@ export interface Inputs {
   helmVersion: HelmVersionSpec
   helmDownloadUrl: string
   createRepository: boolean
-  imageTagMutability: Mutability
+  /** Undefined when the input is empty (private ECR then creates MUTABLE repositories). */
+  imageTagMutability?: Mutability
   skipExisting: boolean
   maxParallel: number
   username?: string
@@ -34,14 +35,13 @@ export interface TlsOptions {
   caFile?: string
 }
 
-/** Reads one input; `read` is injectable so validation stays pure and testable. */
+/** Reads one input; `read` is injectable so tests need no runner environment. */
 export type InputReader = (name: string) => string
 
 // A password is taken exactly as given; every other input is trimmed.
 const defaultReader: InputReader = name =>
   core.getInput(name, { trimWhitespace: name !== Input.Password })
 
-const REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d+$/
 const MIN_HELM = '3.8.0'
 
 export function parseBoolean(name: string, value: string): boolean {
@@ -116,8 +116,9 @@ function parseMaxParallel(value: string): number {
   return n
 }
 
-function parseMutability(value: string): Mutability {
-  const v = value.trim().toUpperCase() || 'MUTABLE'
+function parseMutability(value: string): Mutability | undefined {
+  const v = value.trim().toUpperCase()
+  if (v === '') return undefined
   if (v !== 'MUTABLE' && v !== 'IMMUTABLE') {
     throw new UserError(
       `Input "image-tag-mutability" must be "MUTABLE" or "IMMUTABLE" (got "${value}").`
@@ -147,7 +148,10 @@ function parseAppVersion(value: string): string | undefined {
   return value.trim()
 }
 
-/** Reads and validates every input; cross-input rules live here too. */
+/**
+ * Reads and validates every input, and checks that "ca-file" exists. Rules that depend on the
+ * registry kind live in that kind's class (src/kinds/).
+ */
 export function readInputs(read: InputReader = defaultReader): Inputs {
   const registryText = read(Input.Registry).trim()
   const registry = registryText === '' ? undefined : parseRegistryHost(registryText)
@@ -176,27 +180,7 @@ export function readInputs(read: InputReader = defaultReader): Inputs {
       'Inputs "username" and "password" need "registry": set the host of the OCI registry they log in to.'
     )
   }
-  if (registry?.kind === 'ecr' && regionText !== '' && regionText !== registry.region) {
-    throw new UserError(
-      `Input "region" (${regionText}) contradicts the region in "registry" (${registry.region}): remove "region" or make them match.`
-    )
-  }
-  if (registry?.kind === 'ecr-public' && namespace === '') {
-    throw new UserError(
-      `Input "namespace" is required for ${ECR_PUBLIC_HOST}: set it to your registry alias, e.g. "namespace: my-alias".`
-    )
-  }
-  if (registry?.kind === 'other' && !username) {
-    throw new UserError(
-      `Input "registry" (${registry.host}) is not an Amazon ECR host: set "username" and "password" for other OCI registries, or use ACCOUNT.dkr.ecr.REGION.amazonaws.com.`
-    )
-  }
   const createRepository = parseBoolean(Input.CreateRepository, read(Input.CreateRepository))
-  if (createRepository && username) {
-    throw new UserError(
-      'Input "create-repository" needs AWS credentials, not "username"/"password": remove one of them.'
-    )
-  }
   const caFile = read(Input.CaFile).trim() || undefined
   if (caFile && !fs.existsSync(caFile)) {
     throw new UserError(

@@ -5,10 +5,10 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import pRetry from 'p-retry'
 import { TOOL_NAME, USER_AGENT } from './constants.js'
 import { UserError, errorMessage } from './errors.js'
 import type { HelmVersionSpec } from './inputs.js'
+import { RETRY, retrying } from './retry.js'
 import { helmArchiveName, helmPlatform, type HelmPlatform } from './system.js'
 
 export interface InstalledHelm {
@@ -56,11 +56,11 @@ async function getTextOnce(url: string, what: string): Promise<string> {
 
 /** A small text file (version, checksum); network errors and 5xx are retried, as downloads are. */
 async function getText(url: string, what: string): Promise<string> {
-  return pRetry(() => getTextOnce(url, what), {
-    retries: 2,
-    minTimeout: 500,
-    shouldRetry: ({ error }) => error instanceof TransientDownloadError
-  })
+  return retrying(
+    () => getTextOnce(url, what),
+    RETRY.download,
+    error => error instanceof TransientDownloadError
+  )
 }
 
 /** Turns `latest`, `3` or `4` into an exact version using the mirror's *-latest-version files. */

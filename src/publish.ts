@@ -2,11 +2,15 @@ import * as core from '@actions/core'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import pLimit from 'p-limit'
-import pRetry from 'p-retry'
 import { hasChartLock } from './chart.js'
+import type { RegistryLogin } from './ecr.js'
 import { UserError, errorMessage } from './errors.js'
 import { Helm, HelmCommandError } from './helm.js'
+import type { Inputs } from './inputs.js'
+import type { RegistryKind } from './kinds/registry-kind.js'
+import { logIn, type PrivateDir } from './login.js'
 import { ociReference, ociRepository, type ChartJob, type Target } from './plan.js'
+import { RETRY, retrying, type RetryPolicy } from './retry.js'
 
 export interface ChartResult {
   chart: string
@@ -20,37 +24,28 @@ export interface ChartResult {
   error?: string
 }
 
-export interface PublishOptions {
+/** The registry side of publishing: its kind, where charts go, the login in flight. */
+export interface PublishRegistry {
+  kind: RegistryKind
   target: Target
-  appVersion?: string
-  /** Whether `version` came from the input (then `helm package --version` applies it). */
-  versionOverride: boolean
-  /** Digest of versions that already exist, by job index (skip-existing). */
-  existing: Map<number, string>
-  /** Charts that failed before publishing (their repository could not be created or checked). */
-  preflightErrors?: Map<number, string>
-  /** Whether skip-existing is set: a version another run published meanwhile is then a skip. */
-  skipExisting?: boolean
-  /**
-   * Looks a chart's tag up in the registry (its digest, or undefined). Used when a push is refused
-   * for an existing tag: after a lost race (skip-existing), or after an attempt of this run that
-   * failed late but had already tagged the version.
-   */
-  lookupTag?: (job: ChartJob) => Promise<string | undefined>
-  maxParallel: number
-  workDir: string
-  /** What to check when the registry refuses a push (ECR: the IAM actions), for the error message. */
-  pushPermissionFix: string
-  /** Describes how to create a missing repository, for the error message. */
-  missingRepositoryFix: (repositoryName: string) => string
-  retry: { retries: number; minTimeoutMs: number }
   /**
    * Settles once the registry login is done. Charts package while it is in flight; pushes, and
    * dependency builds that pull from an OCI registry, wait for it. Its failure is main's to report.
    */
-  loginReady?: Promise<unknown>
-  /** Settles once the chart's repository exists (create-repository); its failure fails that chart. */
-  repositoryReady?: (job: ChartJob) => Promise<unknown>
+  loggedIn: Promise<void>
+  /** Scratch space inside the job-private directory. */
+  workDir: string
+}
+
+/** How to publish, from the inputs. */
+export interface PublishSettings {
+  appVersion?: string
+  /** Whether `version` came from the input (then `helm package --version` applies it). */
+  versionOverride: boolean
+  /** A version already in the registry is skipped (also one another run published meanwhile). */
+  skipExisting: boolean
+  maxParallel: number
+  retry?: RetryPolicy
 }
 
 /** Thrown inside a chart's work when the shared registry preparation failed (main reports it). */
@@ -71,14 +66,15 @@ class ChartLog {
 function explainPushFailure(
   error: HelmCommandError,
   job: ChartJob,
-  target: Target,
-  options: PublishOptions
+  registry: PublishRegistry,
+  attempts: number
 ): Error {
-  const where = `${target.host}/${job.repositoryName}`
+  const host = registry.target.host
+  const where = `${host}/${job.repositoryName}`
   switch (error.kind) {
     case 'missing-repository':
       return new UserError(
-        `Repository "${job.repositoryName}" does not exist in ${target.host}: ${options.missingRepositoryFix(job.repositoryName)}`
+        `Repository "${job.repositoryName}" does not exist in ${host}: ${registry.kind.missingRepositoryFix(job.repositoryName)}`
       )
     case 'immutable':
       return new UserError(
@@ -86,15 +82,15 @@ function explainPushFailure(
       )
     case 'manifest-refused':
       return new UserError(
-        `Registry ${target.host} refused the manifest of chart ${job.meta.name} version ${job.version} (HTTP 400; this Helm does not show the registry's reason): in ECR it means the version already exists in an immutable repository, so set "skip-existing: true" or bump the chart version; Helm 3.18 or later shows the registry's own message.`
+        `Registry ${host} refused the manifest of chart ${job.meta.name} version ${job.version} (HTTP 400; this Helm does not show the registry's reason): in ECR it means the version already exists in an immutable repository, so set "skip-existing: true" or bump the chart version; Helm 3.18 or later shows the registry's own message.`
       )
     case 'transient':
       return new UserError(
-        `Registry ${target.host} kept failing the push of ${job.repositoryName} after ${options.retry.retries + 1} attempts (${error.message.replace(/^helm push failed: /, '')}): check the registry's status and the runner's network, then re-run.`
+        `Registry ${host} kept failing the push of ${job.repositoryName} after ${attempts} attempts (${error.reason}): check the registry's status and the runner's network, then re-run.`
       )
     case 'auth':
       return new UserError(
-        `Registry ${target.host} refused the push to ${job.repositoryName} (${error.message.replace(/^helm push failed: /, '')}): ${options.pushPermissionFix}`
+        `Registry ${host} refused the push to ${job.repositoryName} (${error.reason}): ${registry.kind.pushPermissionFix}`
       )
     default:
       return error
@@ -122,22 +118,14 @@ function isTagConflict(error: HelmCommandError): boolean {
 async function publishOne(
   helm: Helm,
   job: ChartJob,
-  index: number,
-  options: PublishOptions,
+  registry: PublishRegistry,
+  settings: PublishSettings,
   log: ChartLog
 ): Promise<ChartResult> {
-  const { target } = options
-  const base = resultBase(job, target)
-  const existing = options.existing.get(index)
-  if (existing) {
-    log.add(`${base.ref} already exists (${existing}); skipped because skip-existing is set`)
-    return { ...base, digest: existing, pushed: false }
-  }
+  const base = resultBase(job, registry.target)
   const registryReady = async (): Promise<void> => {
-    if (options.loginReady) {
-      await options.loginReady.catch(() => Promise.reject(new RegistryNotReady()))
-    }
-    await options.repositoryReady?.(job)
+    await registry.loggedIn
+    await registry.kind.ensureRepository(job)
   }
   let archive = job.source.path
   if (job.source.kind === 'dir') {
@@ -147,41 +135,38 @@ async function publishOne(
     if (job.meta.dependencies.length > 0) {
       await helm.dependencyBuild(job.source.path, await hasChartLock(job.source.path))
     }
-    const destination = await fs.mkdtemp(path.join(options.workDir, `${job.meta.name}-`))
+    const destination = await fs.mkdtemp(path.join(registry.workDir, `${job.meta.name}-`))
     archive = await helm.package(
       job.source.path,
       destination,
-      options.versionOverride ? job.version : undefined,
-      options.appVersion
+      settings.versionOverride ? job.version : undefined,
+      settings.appVersion
     )
     log.add(`Packaged ${archive}`)
   }
   await registryReady()
-  const remote = ociRepository(target)
-  let result
+  const policy = settings.retry ?? RETRY.push
+  const transient = (error: unknown) =>
+    error instanceof HelmCommandError && error.kind === 'transient'
   let failedLate = false // an attempt failed after it may already have tagged the version
+  let result
   try {
-    result = await pRetry(() => helm.push(archive, remote), {
-      retries: options.retry.retries,
-      minTimeout: options.retry.minTimeoutMs,
-      factor: 2,
-      shouldRetry: ({ error }) => error instanceof HelmCommandError && error.kind === 'transient',
-      onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-        if (error instanceof HelmCommandError && error.kind === 'transient' && retriesLeft > 0) {
-          failedLate = true
-          log.add(`Push attempt ${attemptNumber} failed (${errorMessage(error)}); retrying`)
-        }
+    result = await retrying(
+      () => helm.push(archive, ociRepository(registry.target)),
+      policy,
+      transient,
+      (error, attempt) => {
+        failedLate = true
+        log.add(`Push attempt ${attempt} failed (${errorMessage(error)}); retrying`)
       }
-    })
+    )
   } catch (error) {
-    if (
-      error instanceof HelmCommandError &&
-      isTagConflict(error) &&
-      options.lookupTag &&
-      (options.skipExisting || failedLate)
-    ) {
-      const digest = await options.lookupTag(job).catch(() => undefined)
-      if (digest && options.skipExisting) {
+    if (!(error instanceof HelmCommandError)) throw error
+    if (isTagConflict(error) && (settings.skipExisting || failedLate)) {
+      const digest = await registry.kind
+        .findTag(job, { helm, loggedIn: registry.loggedIn, workDir: registry.workDir })
+        .catch(() => undefined)
+      if (digest && settings.skipExisting) {
         log.add(
           `${base.ref} was published meanwhile (${digest}); skipped because skip-existing is set`
         )
@@ -193,62 +178,114 @@ async function publishOne(
         return { ...base, digest, pushed: true }
       }
     }
-    throw error instanceof HelmCommandError
-      ? explainPushFailure(error, job, target, options)
-      : error
+    throw explainPushFailure(error, job, registry, policy.retries + 1)
   }
   log.add(`Pushed ${base.ref} (${result.digest})`)
   return { ...base, digest: result.digest, pushed: true }
 }
 
+/** Prints a chart's collected lines as one group, titled with what happened and how long it took. */
+function printGroup(job: ChartJob, result: ChartResult, log: ChartLog, started: number): void {
+  const outcome = result.error ? 'failed' : result.pushed ? 'pushed' : 'skipped'
+  const seconds = ((Date.now() - started) / 1000).toFixed(1)
+  core.startGroup(
+    `${job.meta.name} ${job.version} (${job.source.display}) ${outcome} in ${seconds}s`
+  )
+  for (const line of log.lines) core.info(line)
+  core.endGroup()
+}
+
 /**
  * Publishes every chart: a chart starts once the charts it depends on are published, at most
- * `maxParallel` at a time. A failure fails that chart (and its dependants), never the others.
+ * `maxParallel` at a time. With skip-existing, every chart's version is looked up at once, before
+ * it is packaged. A failure fails that chart (and its dependants), never the others.
  */
 export async function publishCharts(
   helm: Helm,
   jobs: ChartJob[],
-  options: PublishOptions
+  registry: PublishRegistry,
+  settings: PublishSettings
 ): Promise<ChartResult[]> {
-  const limit = pLimit(options.maxParallel)
-  // Charts observe the login only when they reach it; its failure is handled (reported) by main.
-  options.loginReady?.catch(() => undefined)
+  const limit = pLimit(settings.maxParallel)
+  // Charts meet a failed login as RegistryNotReady; main reports the login failure itself, once.
+  const loggedIn = registry.loggedIn.catch(() => Promise.reject(new RegistryNotReady()))
+  loggedIn.catch(() => undefined)
+  const charts: PublishRegistry = { ...registry, loggedIn }
+  const lookup = (job: ChartJob): Promise<string | undefined> =>
+    registry.kind
+      .ensureRepository(job)
+      .then(() => registry.kind.findTag(job, { helm, loggedIn, workDir: registry.workDir }))
   const done = new Map<number, Promise<ChartResult>>()
   const start = (i: number): Promise<ChartResult> => {
     const known = done.get(i)
     if (known) return known
     const job = jobs[i]
-    const promise = (async () => {
+    const existing = settings.skipExisting ? lookup(job) : Promise.resolve(undefined)
+    existing.catch(() => undefined) // observed below, after the dependencies
+    const promise = (async (): Promise<ChartResult> => {
       const deps = await Promise.all(job.dependsOn.map(start))
-      const failedDep = deps.find(d => d.error)
-      const base = resultBase(job, options.target)
-      const preflightError = options.preflightErrors?.get(i)
-      if (preflightError) return { ...base, error: preflightError }
-      if (failedDep && !options.existing.has(i)) {
-        return { ...base, error: `not published because its dependency ${failedDep.chart} failed` }
-      }
-      return limit(async () => {
-        const log = new ChartLog()
-        const started = Date.now()
-        let result: ChartResult
-        try {
-          result = await publishOne(helm, job, i, options, log)
-        } catch (error) {
-          result = { ...base, error: errorMessage(error) }
-          // The login failed: main reports that once, so no group per chart.
-          if (error instanceof RegistryNotReady) return result
-          log.add(`Failed: ${result.error}`)
+      const base = resultBase(job, registry.target)
+      const log = new ChartLog()
+      const started = Date.now()
+      let result: ChartResult
+      try {
+        const digest = await existing
+        if (digest) {
+          log.add(`${base.ref} already exists (${digest}); skipped because skip-existing is set`)
+          result = { ...base, digest }
+        } else {
+          const failedDep = deps.find(d => d.error)
+          if (failedDep) {
+            return {
+              ...base,
+              error: `not published because its dependency ${failedDep.chart} failed`
+            }
+          }
+          result = await limit(() => publishOne(helm, job, charts, settings, log))
         }
-        core.startGroup(
-          `${job.meta.name} ${job.version} (${job.source.display}) ${result.error ? 'failed' : result.pushed ? 'pushed' : 'skipped'} in ${((Date.now() - started) / 1000).toFixed(1)}s`
-        )
-        for (const line of log.lines) core.info(line)
-        core.endGroup()
-        return result
-      })
+      } catch (error) {
+        result = { ...base, error: errorMessage(error) }
+        // The login failed: main reports that once, so no group per chart.
+        if (error instanceof RegistryNotReady) return result
+        log.add(`Failed: ${result.error}`)
+      }
+      printGroup(job, result, log, started)
+      return result
     })()
     done.set(i, promise)
     return promise
   }
   return Promise.all(jobs.map((_, i) => start(i)))
+}
+
+/**
+ * The publish step: logs in to the registry while the charts package, then pushes each chart
+ * once the login is done. A failed login is the step's one error.
+ */
+export async function publish(
+  helm: Helm,
+  jobs: ChartJob[],
+  registry: { kind: RegistryKind; login: RegistryLogin; target: Target; dir: PrivateDir },
+  inputs: Inputs
+): Promise<ChartResult[]> {
+  const loggedIn = logIn(helm, registry.login, registry.dir)
+  loggedIn.catch(() => undefined) // awaited below
+  const publishing = publishCharts(
+    helm,
+    jobs,
+    {
+      kind: registry.kind,
+      target: registry.target,
+      loggedIn,
+      workDir: registry.dir.root
+    },
+    {
+      appVersion: inputs.appVersion,
+      versionOverride: inputs.version !== undefined,
+      skipExisting: inputs.skipExisting,
+      maxParallel: inputs.maxParallel
+    }
+  )
+  await loggedIn
+  return publishing
 }

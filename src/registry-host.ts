@@ -17,18 +17,24 @@ export interface EcrPublicHost {
   region: 'us-east-1'
 }
 
-export interface OtherHost {
-  kind: 'other'
+/** Any other OCI registry (username and password). */
+export interface OciHost {
+  kind: 'oci'
   host: string
 }
 
-export type RegistryHost = EcrHost | EcrPublicHost | OtherHost
+export type RegistryHost = EcrHost | EcrPublicHost | OciHost
 
 export const ECR_PUBLIC_HOST = 'public.ecr.aws'
 
+/** An AWS region name: eu-west-2, us-gov-west-1, us-isob-east-1. */
+const REGION_NAME = '[a-z]{2,4}(?:-[a-z]+)+-\\d+'
+export const REGION = new RegExp(`^${REGION_NAME}$`)
+
 // <account>.dkr.ecr[-fips].<region>.<suffix> and the dual-stack <account>.dkr-ecr[-fips].<region>.on.aws
-const ECR_HOST =
-  /^(\d{12})\.(dkr\.ecr|dkr\.ecr-fips|dkr-ecr|dkr-ecr-fips)\.([a-z]{2,4}(?:-[a-z]+)+-\d+)\.(amazonaws\.com|amazonaws\.com\.cn|on\.aws|amazonaws\.eu|c2s\.ic\.gov|sc2s\.sgov\.gov)$/
+const ECR_HOST = new RegExp(
+  `^(\\d{12})\\.(dkr\\.ecr|dkr\\.ecr-fips|dkr-ecr|dkr-ecr-fips)\\.(${REGION_NAME})\\.(amazonaws\\.com|amazonaws\\.com\\.cn|on\\.aws|amazonaws\\.eu|c2s\\.ic\\.gov|sc2s\\.sgov\\.gov)$`
+)
 
 const PARTITION_BY_SUFFIX: Record<string, string> = {
   'amazonaws.com': 'aws',
@@ -97,7 +103,7 @@ export function parseRegistryHost(input: string): RegistryHost {
       `Input "registry" looks like an Amazon ECR host but is not one (got "${input}"): use ACCOUNT.dkr.ecr.REGION.amazonaws.com with a 12-digit account id.`
     )
   }
-  return { kind: 'other', host }
+  return { kind: 'oci', host }
 }
 
 /** Strips the scheme from GetAuthorizationToken's proxyEndpoint, as amazon-ecr-login does. */

@@ -33,7 +33,7 @@ export function helmPlatform(
   const helmArch = ARCH[arch]
   if (!os || !helmArch) {
     throw new UserError(
-      `Helm publishes no build for ${platform}/${arch}: run this action on Linux, macOS or Windows (x64 or arm64).`
+      `Helm publishes no build for ${platform}/${arch}: run this action on Linux, macOS or Windows, on one of these architectures: ${Object.keys(ARCH).join(', ')}.`
     )
   }
   const windows = os === 'windows'

@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { HELM_VERSIONS } from './support/helm-binaries.js'
 import { sha256File } from './support/helm-mirror.js'
 import { helmBinary } from './support/helm-binaries.js'
+import { helmCli } from './support/helm-cli.js'
 import { makeTempDir } from './support/paths.js'
 import { errorLines, runAction, type RunActionResult } from './support/runner.js'
 import {
@@ -85,10 +86,17 @@ function singleError(result: RunActionResult): string {
 }
 
 /**
- * Requests one `helm registry login` of Helm 4.1.4 sends when refused: two probes of /v2/ (with and
- * without OAuth2), each answered by a challenge and retried with credentials (measured).
+ * How many registry requests one refused `helm registry login` of this Helm makes, measured by
+ * running that Helm by hand against the same registry: "one login attempt" in the tests below
+ * means exactly this many, whatever Helm's probing does inside.
  */
-const HELM4_LOGIN_REQUESTS = 4
+async function oneRefusedLogin(version: string): Promise<number> {
+  const helm = await helmCli(version, { caFile: stack.certs.caFile })
+  const mark = stack.ecr.registryRequests.length
+  const login = await helm.login(stack.ecr.registryHost, 'AWS', 'not-the-password')
+  expect(login.exitCode).not.toBe(0)
+  return stack.ecr.registryRequests.length - mark
+}
 
 const apiErrors = (from: number, code: string) =>
   stack.ecr.apiCalls.slice(from).filter(c => c.error === code).length
@@ -201,7 +209,7 @@ describe('credential faults: a clear message, no retry storm', () => {
     const requests = stack.ecr.registryRequests.slice(mark)
     expect(requests.every(r => r.path === '/v2/' && r.status === 401)).toBe(true)
     // One login attempt: the action does not retry a refused login.
-    expect(requests).toHaveLength(HELM4_LOGIN_REQUESTS)
+    expect(requests).toHaveLength(await oneRefusedLogin(HELM_VERSIONS.v4))
     expect(stack.ecr.apiCalls.slice(apiMark).map(c => c.op)).toEqual(['GetAuthorizationToken'])
   })
 
@@ -220,7 +228,7 @@ describe('credential faults: a clear message, no retry storm', () => {
     expect(line).toContain('"username"/"password"')
     const requests = stack.ecr.registryRequests.slice(mark)
     expect(requests.every(r => r.path === '/v2/' && r.status === 401)).toBe(true)
-    expect(requests).toHaveLength(HELM4_LOGIN_REQUESTS)
+    expect(requests).toHaveLength(await oneRefusedLogin(HELM_VERSIONS.v4))
   })
 
   it('a wrong AWS secret key: InvalidSignatureException named with the fix, not retried', async () => {

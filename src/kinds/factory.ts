@@ -1,0 +1,37 @@
+import { UserError } from '../errors.js'
+import type { Inputs } from '../inputs.js'
+import { OciRegistry } from './oci.js'
+import { PrivateEcr } from './private-ecr.js'
+import { PublicEcr } from './public-ecr.js'
+import type { RegistryKind } from './registry-kind.js'
+
+/**
+ * The registry kind of this run, picked once from the inputs. Each constructor refuses the
+ * inputs its kind cannot honour, before any network call.
+ */
+export function registryKind(inputs: Inputs): RegistryKind {
+  const host = inputs.registry
+  // Username and password log in to any host as a plain OCI registry (inputs.ts pairs them
+  // and requires "registry" with them).
+  if (host && inputs.username && inputs.password) {
+    return new OciRegistry(inputs, host, { username: inputs.username, password: inputs.password })
+  }
+  if (!host) return new PrivateEcr(inputs)
+  switch (host.kind) {
+    case 'ecr':
+      return new PrivateEcr(inputs, host)
+    case 'ecr-public':
+      return new PublicEcr(inputs, host)
+    case 'oci':
+      throw new UserError(
+        `Input "registry" (${host.host}) is not an Amazon ECR host: set "username" and "password" for other OCI registries, or use ACCOUNT.dkr.ecr.REGION.amazonaws.com.`
+      )
+    default:
+      return unknownHost(host)
+  }
+}
+
+/** Compile-time guard: a host kind the switch above does not handle is a type error here. */
+function unknownHost(host: never): never {
+  throw new Error(`unknown registry host kind in ${JSON.stringify(host)}`)
+}

@@ -1,0 +1,73 @@
+import * as core from '@actions/core'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import { PRIVATE_DIR_PREFIX } from './constants.js'
+import { privateDirParent } from './cleanup.js'
+import type { RegistryLogin } from './ecr.js'
+import { UserError } from './errors.js'
+import { Helm, HelmCommandError } from './helm.js'
+import { RETRY, retrying } from './retry.js'
+import { saveState } from './state.js'
+
+/* The job-private registry login: a directory under RUNNER_TEMP that only this job reads, Helm's
+   registry config inside it, and `helm registry login` into that config. Post deletes it. */
+
+export interface PrivateDir {
+  /** The directory itself (scratch space for packages and pulls lives here too). */
+  root: string
+  /** HELM_REGISTRY_CONFIG: where Helm stores the login. */
+  registryConfig: string
+  /** DOCKER_CONFIG for Helm: an empty directory, so no Docker credential store is found. */
+  dockerConfig: string
+}
+
+/** Makes the job-private directory and tells the post step to delete it. */
+export async function makePrivateDir(): Promise<PrivateDir> {
+  const base = privateDirParent()
+  await fs.mkdir(base, { recursive: true })
+  const root = await fs.mkdtemp(path.join(base, PRIVATE_DIR_PREFIX))
+  await fs.chmod(root, 0o700)
+  saveState({ privateDir: root })
+  const registryConfig = path.join(root, 'registry', 'config.json')
+  const dockerConfig = path.join(root, 'docker')
+  await fs.mkdir(path.dirname(registryConfig), { recursive: true, mode: 0o700 })
+  await fs.mkdir(dockerConfig, { recursive: true, mode: 0o700 })
+  return { root, registryConfig, dockerConfig }
+}
+
+/**
+ * Seeds the job-private registry config with an empty entry for the host. A config with no
+ * auth entry lets Helm (every version) hand the password to a docker-credential-* helper it
+ * finds on PATH, i.e. into the runner user's keyring where it outlives the job; with an entry,
+ * Helm writes the login into this file, which the post step deletes.
+ */
+export async function seedRegistryConfig(file: string, host: string): Promise<void> {
+  await fs.writeFile(file, JSON.stringify({ auths: { [host]: {} } }, null, 2), { mode: 0o600 })
+}
+
+/** `helm registry login` into the private config, retried while the registry is unreachable. */
+export async function logIn(helm: Helm, login: RegistryLogin, dir: PrivateDir): Promise<void> {
+  await seedRegistryConfig(dir.registryConfig, login.host)
+  // Helm stores base64(user:password) in the config file; mask that form too.
+  core.setSecret(Buffer.from(`${login.username}:${login.password}`).toString('base64'))
+  const transient = (error: unknown) =>
+    error instanceof HelmCommandError && error.kind === 'transient'
+  try {
+    await retrying(
+      () => helm.registryLogin(login.host, login.username, login.password),
+      RETRY.login,
+      transient
+    )
+  } catch (error) {
+    if (!(error instanceof HelmCommandError)) throw error
+    if (error.kind === 'auth') {
+      throw new UserError(
+        `Registry ${login.host} rejected the login (${error.reason}): check the credentials ("username"/"password", or the AWS role's ecr:GetAuthorizationToken permission and the registry host).`
+      )
+    }
+    throw new UserError(
+      `Could not log in to registry ${login.host} (${error.reason}): check "registry", the runner's network, and for private registries "plain-http", "ca-file" or "insecure-skip-tls-verify".`
+    )
+  }
+  core.info(`Logged in to ${login.host}`)
+}
