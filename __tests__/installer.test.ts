@@ -6,12 +6,20 @@ import type { AddressInfo } from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, test, vi } from 'vitest'
+import {
+  entriesFor,
+  tarGzArchive,
+  unzipTo,
+  zipArchive,
+  zipEntryNames
+} from '../__fixtures__/archives.js'
 import * as core from '../__fixtures__/core.js'
 import { rejection } from '../__fixtures__/rejection.js'
+import release from './fixtures/helm-release-archives.json' with { type: 'json' }
 
 vi.mock('@actions/core', () => import('../__fixtures__/core.js'))
 
-const { installHelm, parseChecksumFile, resolveHelmVersion, sha256File } =
+const { extractArchive, installHelm, parseChecksumFile, resolveHelmVersion, sha256File } =
   await import('../src/installer.js')
 const { UserError } = await import('../src/errors.js')
 const { helmArchiveName, helmPlatform } = await import('../src/system.js')
@@ -332,3 +340,150 @@ describe.runIf(supported)('installHelm', () => {
     expect(await listTree(path.join(process.env.RUNNER_TOOL_CACHE as string, 'helm'))).toEqual([])
   })
 })
+
+// The Windows and macOS install paths, run here on Linux: the platform is injected, the archives
+// are built from the recorded listings of Helm's v4.1.4 release (fixtures/helm-release-archives.json),
+// and the .zip is unpacked with yauzl where the runner would use PowerShell.
+describe('installHelm for another platform', () => {
+  const listings = release.archives as Record<string, string[]>
+  const toolCache = (): string => process.env.RUNNER_TOOL_CACHE as string
+
+  function serve(name: string, body: Buffer): string {
+    const sha = createHash('sha256').update(body).digest('hex')
+    routes.set(`/${name}`, { status: 200, body })
+    routes.set(`/${name}.sha256sum`, { status: 200, body: `${sha}  ${name}\n` })
+    return sha
+  }
+
+  function recordingUnzip() {
+    const calls: string[] = []
+    const extract = async (file: string, extension: 'zip' | 'tar.gz'): Promise<string> => {
+      calls.push(extension)
+      expect(extension).toBe('zip')
+      expect(await zipEntryNames(file)).toEqual(listings['helm-v4.1.4-windows-amd64.zip'])
+      return unzipTo(file, process.env.RUNNER_TEMP as string)
+    }
+    return { calls, extract }
+  }
+
+  it('Windows x64: helm-v4.1.4-windows-amd64.zip, verified, unzipped, helm.exe cached', async () => {
+    const name = 'helm-v4.1.4-windows-amd64.zip'
+    const zip = zipArchive(entriesFor(listings[name]))
+    const sha = serve(name, zip)
+    const unzip = recordingUnzip()
+    const options = { platform: helmPlatform('win32', 'x64'), extract: unzip.extract }
+
+    const first = await installHelm({ kind: 'exact', version: '4.1.4' }, baseUrl, options)
+    expect(requests.sort()).toEqual([`/${name}`, `/${name}.sha256sum`])
+    expect(core.info).toHaveBeenCalledWith(`Verified ${name} (sha256 ${sha})`)
+    expect(unzip.calls).toEqual(['zip'])
+    expect(first).toEqual({
+      path: path.join(toolCache(), 'helm', '4.1.4', 'x64', 'helm.exe'),
+      version: 'v4.1.4',
+      fromCache: false
+    })
+    expect(await fs.readFile(first.path, 'utf8')).toBe('fake helm.exe for windows-amd64/helm.exe\n')
+    expect((await fs.readdir(path.dirname(first.path))).sort()).toEqual([
+      'LICENSE',
+      'README.md',
+      'helm.exe'
+    ])
+
+    requests.length = 0
+    const second = await installHelm({ kind: 'exact', version: '4.1.4' }, baseUrl, options)
+    expect(second).toEqual({ ...first, fromCache: true })
+    expect(requests).toEqual([])
+    expect(unzip.calls).toEqual(['zip'])
+  })
+
+  it('Windows arm64 with "latest": the arm64 zip, cached under arm64', async () => {
+    const name = 'helm-v4.1.4-windows-arm64.zip'
+    serve(name, zipArchive(entriesFor(listings[name])))
+    const installed = await installHelm({ kind: 'latest' }, baseUrl, {
+      platform: helmPlatform('win32', 'arm64'),
+      extract: (file, extension) => {
+        expect(extension).toBe('zip')
+        return unzipTo(file, process.env.RUNNER_TEMP as string)
+      }
+    })
+    expect(requests.sort()).toEqual(['/helm-latest-version', `/${name}`, `/${name}.sha256sum`])
+    expect(installed.path).toBe(path.join(toolCache(), 'helm', '4.1.4', 'arm64', 'helm.exe'))
+  })
+
+  it('macOS arm64: helm-v4.1.4-darwin-arm64.tar.gz through the default extractor', async () => {
+    const name = 'helm-v4.1.4-darwin-arm64.tar.gz'
+    serve(name, await tarGzArchive(entriesFor(listings[name])))
+    const installed = await installHelm({ kind: 'major', major: 4 }, baseUrl, {
+      platform: helmPlatform('darwin', 'arm64'),
+      extract: extractArchive
+    })
+    expect(requests.sort()).toEqual(
+      [`/${name}`, `/${name}.sha256sum`, '/helm4-latest-version'].sort()
+    )
+    expect(installed).toEqual({
+      path: path.join(toolCache(), 'helm', '4.1.4', 'arm64', 'helm'),
+      version: 'v4.1.4',
+      fromCache: false
+    })
+    expect(await fs.readFile(installed.path, 'utf8')).toBe('fake helm for darwin-arm64/helm\n')
+    if (process.platform !== 'win32') {
+      expect((await fs.stat(installed.path)).mode & 0o111).not.toBe(0)
+    }
+  })
+
+  it('refuses a Windows zip that holds helm but no helm.exe', async () => {
+    const name = 'helm-v4.1.4-windows-amd64.zip'
+    const linuxLayout = listings[name].map(entry => entry.replace('helm.exe', 'helm'))
+    serve(name, zipArchive(entriesFor(linuxLayout)))
+    const error = await rejection(
+      installHelm({ kind: 'exact', version: '4.1.4' }, baseUrl, {
+        platform: helmPlatform('win32', 'x64'),
+        extract: file => unzipTo(file, process.env.RUNNER_TEMP as string)
+      })
+    )
+    expect(error).toBeInstanceOf(UserError)
+    expect(error.message).toBe(
+      `${name} has no windows-amd64/helm.exe: the mirror in "helm-download-url" must serve official Helm archives.`
+    )
+    expect(await listTree(path.join(toolCache(), 'helm'))).toEqual([])
+  })
+
+  it('never extracts a Windows zip whose checksum does not match', async () => {
+    const name = 'helm-v4.1.4-windows-amd64.zip'
+    const zip = zipArchive(entriesFor(listings[name]))
+    serve(name, zip)
+    routes.set(`/${name}`, { status: 200, body: Buffer.concat([zip, Buffer.from('x')]) })
+    const unzip = recordingUnzip()
+    await expect(
+      installHelm({ kind: 'exact', version: '4.1.4' }, baseUrl, {
+        platform: helmPlatform('win32', 'x64'),
+        extract: unzip.extract
+      })
+    ).rejects.toThrow(/failed checksum verification/)
+    expect(unzip.calls).toEqual([])
+  })
+
+  it.runIf(process.platform !== 'win32' && hasUnzip())(
+    "the zip built here is one tool-cache's extractZip unpacks (unzip on Linux)",
+    async () => {
+      const name = 'helm-v4.1.4-windows-amd64.zip'
+      const file = path.join(process.env.RUNNER_TEMP as string, name)
+      await fs.writeFile(file, zipArchive(entriesFor(listings[name])))
+      const dir = await extractArchive(file, 'zip')
+      expect((await fs.readdir(path.join(dir, 'windows-amd64'))).sort()).toEqual([
+        'LICENSE',
+        'README.md',
+        'helm.exe'
+      ])
+    }
+  )
+})
+
+function hasUnzip(): boolean {
+  try {
+    execFileSync('unzip', ['-v'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,6 +1,8 @@
 import { describe, expect, it, test } from 'vitest'
 import { UserError } from '../src/errors.js'
-import { helmArchiveName, helmPlatform } from '../src/system.js'
+import * as path from 'node:path'
+import { helmArchiveEntry, helmArchiveName, helmPlatform, isInside } from '../src/system.js'
+import release from './fixtures/helm-release-archives.json' with { type: 'json' }
 
 describe('helmPlatform', () => {
   test.each([
@@ -16,7 +18,13 @@ describe('helmPlatform', () => {
     ['win32', 'x64', 'windows', 'amd64', 'zip', 'helm.exe'],
     ['win32', 'arm64', 'windows', 'arm64', 'zip', 'helm.exe']
   ])('%s/%s -> %s-%s .%s %s', (platform, arch, os, helmArch, extension, executable) => {
-    expect(helmPlatform(platform, arch)).toEqual({ os, arch: helmArch, extension, executable })
+    expect(helmPlatform(platform, arch)).toEqual({
+      os,
+      arch: helmArch,
+      extension,
+      executable,
+      cacheArch: arch
+    })
   })
 
   test.each([
@@ -46,5 +54,85 @@ describe('helmArchiveName', () => {
     ['v4.1.4', 'win32', 'arm64', 'helm-v4.1.4-windows-arm64.zip']
   ])('%s on %s/%s -> %s', (version, platform, arch, name) => {
     expect(helmArchiveName(version, helmPlatform(platform, arch))).toBe(name)
+  })
+})
+
+// Recorded facts about Helm's release archives (see the fixture's "source"): every build this
+// action picks for a runner is one get.helm.sh serves, and holds the executable where we look.
+describe('Helm v4.1.4 release archives', () => {
+  const archives = release.archives as Record<string, string[]>
+  test.each([
+    ['linux', 'x64'],
+    ['linux', 'arm64'],
+    ['linux', 'arm'],
+    ['linux', 'ia32'],
+    ['linux', 'ppc64'],
+    ['linux', 's390x'],
+    ['linux', 'riscv64'],
+    ['linux', 'loong64'],
+    ['darwin', 'x64'],
+    ['darwin', 'arm64'],
+    ['win32', 'x64'],
+    ['win32', 'arm64']
+  ])('%s/%s: served, with the executable inside', (platform, arch) => {
+    const p = helmPlatform(platform, arch)
+    const name = helmArchiveName(release.version, p)
+    expect(release.served).toContain(name)
+    expect(release.served).toContain(`${name}.sha256sum`)
+    expect(archives[name]).toContain(helmArchiveEntry(p))
+  })
+
+  it('covers every archive Helm publishes', () => {
+    const ours = new Set(
+      [
+        ['linux', 'x64'],
+        ['linux', 'arm64'],
+        ['linux', 'arm'],
+        ['linux', 'ia32'],
+        ['linux', 'ppc64'],
+        ['linux', 's390x'],
+        ['linux', 'riscv64'],
+        ['linux', 'loong64'],
+        ['darwin', 'x64'],
+        ['darwin', 'arm64'],
+        ['win32', 'x64'],
+        ['win32', 'arm64']
+      ].map(([platform, arch]) => helmArchiveName(release.version, helmPlatform(platform, arch)))
+    )
+    expect(Object.keys(archives).sort()).toEqual([...ours].sort())
+  })
+
+  test.each([
+    ['win32', 'x64', 'windows-amd64/helm.exe'],
+    ['win32', 'arm64', 'windows-arm64/helm.exe'],
+    ['darwin', 'arm64', 'darwin-arm64/helm'],
+    ['linux', 'x64', 'linux-amd64/helm']
+  ])('%s/%s: the executable is %s in the archive', (platform, arch, entry) => {
+    expect(helmArchiveEntry(helmPlatform(platform, arch))).toBe(entry)
+  })
+})
+
+describe('isInside', () => {
+  test.each([
+    ['/home/runner/work/repo', '/home/runner/work/repo', true],
+    ['/home/runner/work/repo', '/home/runner/work/repo/charts/el-testo', true],
+    ['/home/runner/work/repo', '/home/runner/work/repo/..charts', true],
+    ['/home/runner/work/repo', '/home/runner/work/repo2/charts', false],
+    ['/home/runner/work/repo', '/home/runner/work', false],
+    ['/home/runner/work/repo', '/etc/passwd', false]
+  ])('posix: %s contains %s: %s', (root, target, inside) => {
+    expect(isInside(root, target, path.posix)).toBe(inside)
+  })
+
+  // GitHub's Windows runners check out to D:\a\<repo>\<repo>; paths there use \ and drive letters.
+  test.each([
+    ['D:\\a\\repo\\repo', 'D:\\a\\repo\\repo\\charts\\el-testo', true],
+    ['D:\\a\\repo\\repo', 'd:\\A\\REPO\\repo\\charts', true],
+    ['D:\\a\\repo\\repo', 'D:\\a\\repo\\repo\\..charts', true],
+    ['D:\\a\\repo\\repo', 'D:\\a\\repo\\other', false],
+    ['D:\\a\\repo\\repo', 'C:\\a\\repo\\repo\\charts', false],
+    ['D:\\a\\repo\\repo', '\\\\server\\share\\charts', false]
+  ])('win32: %s contains %s: %s', (root, target, inside) => {
+    expect(isInside(root, target, path.win32)).toBe(inside)
   })
 })

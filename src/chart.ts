@@ -4,6 +4,7 @@ import semver from 'semver'
 import { glob, isDynamicPattern } from 'tinyglobby'
 import { parse as parseYaml } from 'yaml'
 import { UserError } from './errors.js'
+import { isInside } from './system.js'
 
 /** Where a chart comes from: a directory with Chart.yaml, or an already packaged archive. */
 export interface ChartSource {
@@ -37,8 +38,7 @@ async function statOrUndefined(p: string) {
 async function insideWorkspace(p: string, workspace: string, display: string): Promise<string> {
   const real = await fs.realpath(p)
   const root = await fs.realpath(workspace)
-  const rel = path.relative(root, real)
-  if (rel.startsWith('..') || path.isAbsolute(rel)) {
+  if (!isInside(root, real)) {
     throw new UserError(
       `Input "charts" entry "${display}" is outside the workspace (${root}): check out the chart into the workspace and use a relative path.`
     )

@@ -9,7 +9,24 @@ import { TOOL_NAME, USER_AGENT } from './constants.js'
 import { UserError, errorMessage } from './errors.js'
 import type { HelmVersionSpec } from './inputs.js'
 import { RETRY, retrying } from './retry.js'
-import { helmArchiveName, helmPlatform, type HelmPlatform } from './system.js'
+import { helmArchiveEntry, helmArchiveName, helmPlatform, type HelmPlatform } from './system.js'
+
+/**
+ * Unpacks an archive into a new directory and returns it. The default, `extractArchive`, is
+ * @actions/tool-cache's: `tar` for .tar.gz; for .zip PowerShell (or 7-Zip) on Windows and
+ * `unzip` elsewhere.
+ */
+export type Extract = (archive: string, extension: HelmPlatform['extension']) => Promise<string>
+
+export const extractArchive: Extract = (archive, extension) =>
+  extension === 'zip' ? tc.extractZip(archive) : tc.extractTar(archive)
+
+export interface InstallOptions {
+  /** Which Helm build to install; default: this runner's (`helmPlatform()`). */
+  platform?: HelmPlatform
+  /** Default: `extractArchive`. */
+  extract?: Extract
+}
 
 export interface InstalledHelm {
   /** Absolute path of the helm executable. */
@@ -118,7 +135,8 @@ async function download(url: string, version: string): Promise<string> {
 async function downloadVerifyExtract(
   version: string,
   baseUrl: string,
-  platform: HelmPlatform
+  platform: HelmPlatform,
+  extract: Extract
 ): Promise<string> {
   const archive = helmArchiveName(version, platform)
   const url = `${baseUrl}/${archive}`
@@ -141,25 +159,29 @@ async function downloadVerifyExtract(
     )
   }
   core.info(`Verified ${archive} (sha256 ${actual})`)
-  const extracted =
-    platform.extension === 'zip' ? await tc.extractZip(file) : await tc.extractTar(file)
+  const extracted = await extract(file, platform.extension)
   await fs.rm(file, { force: true })
   const binDir = path.join(extracted, `${platform.os}-${platform.arch}`)
   try {
     await fs.access(path.join(binDir, platform.executable))
   } catch {
     throw new UserError(
-      `${archive} has no ${platform.os}-${platform.arch}/${platform.executable}: the mirror in "helm-download-url" must serve official Helm archives.`
+      `${archive} has no ${helmArchiveEntry(platform)}: the mirror in "helm-download-url" must serve official Helm archives.`
     )
   }
-  return tc.cacheDir(binDir, TOOL_NAME, version.replace(/^v/, ''))
+  return tc.cacheDir(binDir, TOOL_NAME, version.replace(/^v/, ''), platform.cacheArch)
 }
 
 /** Finds Helm in the tool cache, or downloads, verifies, extracts and caches it. */
-export async function installHelm(spec: HelmVersionSpec, baseUrl: string): Promise<InstalledHelm> {
-  const platform = helmPlatform()
+export async function installHelm(
+  spec: HelmVersionSpec,
+  baseUrl: string,
+  options: InstallOptions = {}
+): Promise<InstalledHelm> {
+  const platform = options.platform ?? helmPlatform()
+  const extract = options.extract ?? extractArchive
   if (spec.kind === 'exact') {
-    const cached = tc.find(TOOL_NAME, spec.version)
+    const cached = tc.find(TOOL_NAME, spec.version, platform.cacheArch)
     if (cached) {
       return {
         path: path.join(cached, platform.executable),
@@ -170,11 +192,11 @@ export async function installHelm(spec: HelmVersionSpec, baseUrl: string): Promi
   }
   const version = await resolveHelmVersion(spec, baseUrl)
   if (spec.kind !== 'exact') {
-    const cached = tc.find(TOOL_NAME, version.replace(/^v/, ''))
+    const cached = tc.find(TOOL_NAME, version.replace(/^v/, ''), platform.cacheArch)
     if (cached) {
       return { path: path.join(cached, platform.executable), version, fromCache: true }
     }
   }
-  const dir = await downloadVerifyExtract(version, baseUrl, platform)
+  const dir = await downloadVerifyExtract(version, baseUrl, platform, extract)
   return { path: path.join(dir, platform.executable), version, fromCache: false }
 }

@@ -1,11 +1,17 @@
+import * as path from 'node:path'
 import { UserError } from './errors.js'
 
-/** Helm's archive naming for a platform: `helm-vX.Y.Z-<os>-<arch>.<ext>`. */
+/**
+ * Helm's archive naming for a platform: `helm-vX.Y.Z-<os>-<arch>.<ext>`, holding
+ * `<os>-<arch>/<executable>` (helm/helm's Makefile: build-cross and dist).
+ */
 export interface HelmPlatform {
   os: 'linux' | 'darwin' | 'windows'
   arch: string
   extension: 'tar.gz' | 'zip'
   executable: 'helm' | 'helm.exe'
+  /** The architecture the runner's tool cache files Helm under: Node's name (`x64`, `arm64`). */
+  cacheArch: string
 }
 
 const OS: Record<string, HelmPlatform['os']> = {
@@ -41,10 +47,25 @@ export function helmPlatform(
     os,
     arch: helmArch,
     extension: windows ? 'zip' : 'tar.gz',
-    executable: windows ? 'helm.exe' : 'helm'
+    executable: windows ? 'helm.exe' : 'helm',
+    cacheArch: arch
   }
 }
 
 export function helmArchiveName(version: string, p: HelmPlatform): string {
   return `helm-${version}-${p.os}-${p.arch}.${p.extension}`
+}
+
+/** Where the executable sits inside the archive (always `/`, as in tar and zip entry names). */
+export function helmArchiveEntry(p: HelmPlatform): string {
+  return `${p.os}-${p.arch}/${p.executable}`
+}
+
+/**
+ * True when `target` is `root` or inside it. `p` is the path flavour: the runner's own by default;
+ * tests pass `path.win32` to check Windows paths (other drive, UNC share, `..\\`) on Linux.
+ */
+export function isInside(root: string, target: string, p: path.PlatformPath = path): boolean {
+  const rel = p.relative(root, target)
+  return !p.isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${p.sep}`)
 }
