@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process'
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 interface LocalRegistry {
   host: string
@@ -40,8 +40,9 @@ function report(host: string, pid: number, hostFile: string | undefined): void {
 }
 
 async function serve(hostFile: string | undefined): Promise<void> {
-  // Loaded by path at run time (tsx resolves the .ts source), so this script has no build step.
-  const { startLocalRegistry } = (await import(MODULE)) as {
+  // Loaded at run time (tsx compiles the .ts source), so this script needs no build step; a file
+  // URL, because import() of a bare Windows path (D:\\...) fails.
+  const { startLocalRegistry } = (await import(pathToFileURL(MODULE).href)) as {
     startLocalRegistry: StartLocalRegistry
   }
   const registry = await startLocalRegistry()
