@@ -41,7 +41,7 @@ function report(host: string, pid: number, hostFile: string | undefined): void {
 
 async function serve(hostFile: string | undefined): Promise<void> {
   // Loaded at run time (tsx compiles the .ts source), so this script needs no build step; a file
-  // URL, because import() of a bare Windows path (D:\\...) fails.
+  // URL, because import() of a bare Windows path (D:\...) fails.
   const { startLocalRegistry } = (await import(pathToFileURL(MODULE).href)) as {
     startLocalRegistry: StartLocalRegistry
   }
