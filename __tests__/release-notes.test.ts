@@ -227,8 +227,26 @@ describe('nextVersion and dryRun', () => {
       version: '1.1.1',
       tag: 'v1.1.1',
       major: 'v1',
-      notes: '### Fixed\n\n- A fix.'
+      notes: '### Fixed\n\n- A fix.',
+      pending: true
     })
+  })
+
+  it('checks the newest version when Unreleased is empty (after prepare, or a dependency bump)', () => {
+    const prepared = prepareRelease(changelog, '1.2.0', '2026-12-24')
+    expect(dryRun(prepared, '2026-12-25')).toEqual({
+      version: '1.2.0',
+      tag: 'v1.2.0',
+      major: 'v1',
+      notes: '### Fixed\n\n- A fix.',
+      pending: false
+    })
+  })
+
+  it('fails when there is nothing to release at all', () => {
+    expect(thrown(() => dryRun('## [Unreleased]\n', '2026-12-24')).message).toBe(
+      'CHANGELOG.md has nothing to release: add entries under "## [Unreleased]".'
+    )
   })
 
   it('pretends the first release is 1.0.0', () => {
@@ -271,7 +289,9 @@ describe('command line', () => {
     const file = await withChangelog(changelog)
     const dry = run(['dry-run'], file)
     expect(dry.status).toBe(0)
-    expect(dry.stdout).toMatch(/^Dry run: tagging v1\.1\.1 would publish these notes and move v1:/)
+    expect(dry.stdout).toMatch(
+      /^Dry run: releasing ## \[Unreleased\] as v1\.1\.1 \(the version is an example\) would publish these notes and move v1:/
+    )
     expect(await fs.readFile(file, 'utf8')).toBe(changelog)
     expect(run(['prepare', '1.2.0'], file).status).toBe(0)
     expect(await fs.readFile(file, 'utf8')).toMatch(/^## \[1\.2\.0\] - \d{4}-\d{2}-\d{2}$/m)

@@ -23,4 +23,4 @@ export declare function nextVersion(text: string): string
 export declare function dryRun(
   text: string,
   date: string
-): { version: string; tag: string; major: string; notes: string }
+): { version: string; tag: string; major: string; notes: string; pending: boolean }

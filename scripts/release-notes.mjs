@@ -192,14 +192,26 @@ export function nextVersion(text) {
   return `${major}.${minor}.${patch + 1}`
 }
 
-/** Everything the release workflow will compute, on a copy: no file is written, nothing is tagged. */
+/**
+ * Everything the release workflow will compute, on a copy: no file is written, nothing is tagged.
+ * With entries under `## [Unreleased]`, the next patch release is simulated (prepare, then notes);
+ * with none (right after `prepare`, or on a pull request that needs no entry, such as a
+ * dependency update), the newest version section is checked, as tagging it now would.
+ */
 export function dryRun(text, date) {
-  const version = nextVersion(text)
+  const changelog = parseChangelog(text)
+  const pending = sectionText(changelog.unreleased) !== ''
+  const latest = changelog.releases[0]?.name
+  if (!pending && !latest) {
+    throw new ReleaseError(
+      `${CHANGELOG} has nothing to release: add entries under "## [${UNRELEASED}]".`
+    )
+  }
+  const version = pending ? nextVersion(text) : latest
   const tag = `v${version}`
-  const prepared = prepareRelease(text, version, date)
-  const notes = releaseNotes(prepared, tag)
+  const notes = releaseNotes(pending ? prepareRelease(text, version, date) : text, tag)
   const { major } = parseReleaseTag(tag)
-  return { version, tag, major, notes }
+  return { version, tag, major, notes, pending }
 }
 
 function today() {
@@ -245,8 +257,11 @@ function main(argv) {
     }
     case 'dry-run': {
       const result = dryRun(readFileSync(file, 'utf8'), today())
+      const what = result.pending
+        ? `releasing ## [${UNRELEASED}] as ${result.tag} (the version is an example)`
+        : `tagging ${result.tag} (## [${UNRELEASED}] is empty)`
       process.stdout.write(
-        `Dry run: tagging ${result.tag} would publish these notes and move ${result.major}:\n\n${result.notes}\n`
+        `Dry run: ${what} would publish these notes and move ${result.major}:\n\n${result.notes}\n`
       )
       return
     }
