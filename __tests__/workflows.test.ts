@@ -104,6 +104,24 @@ describe('release.yml', () => {
   })
 })
 
+describe('ci.yml', () => {
+  it('runs the action (uses: ./) on Linux x64 and arm64, macOS and Windows', () => {
+    const job = workflow('ci.yml').jobs.integration as Job & {
+      strategy: { matrix: { include: { os: string }[] } }
+      'runs-on': string
+    }
+    expect(job.strategy.matrix.include.map(entry => entry.os).sort()).toEqual([
+      'macos-latest',
+      'ubuntu-24.04-arm',
+      'ubuntu-latest',
+      'windows-latest'
+    ])
+    expect(job['runs-on']).toBe('${{ matrix.os }}')
+    const action = (job.steps ?? []).find(step => step.uses === './')
+    expect(action?.with).toMatchObject({ 'plain-http': true, 'helm-version': '4' })
+  })
+})
+
 describe('dependabot.yml', () => {
   const config = parse(fs.readFileSync('.github/dependabot.yml', 'utf8')) as {
     updates: { 'package-ecosystem': string; cooldown?: { 'default-days': number } }[]
