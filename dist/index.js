@@ -38346,7 +38346,57 @@ function globSync(globInput, options) {
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/system.ts
+
+
+const OS = {
+    linux: 'linux',
+    darwin: 'darwin',
+    win32: 'windows'
+};
+const ARCH = {
+    x64: 'amd64',
+    arm64: 'arm64',
+    arm: 'arm',
+    ia32: '386',
+    ppc64: 'ppc64le',
+    s390x: 's390x',
+    riscv64: 'riscv64',
+    loong64: 'loong64'
+};
+function helmPlatform(platform = process.platform, arch = process.arch) {
+    const os = OS[platform];
+    const helmArch = ARCH[arch];
+    if (!os || !helmArch) {
+        throw new UserError(`Helm publishes no build for ${platform}/${arch}: run this action on Linux, macOS or Windows, on one of these architectures: ${Object.keys(ARCH).join(', ')}.`);
+    }
+    const windows = os === 'windows';
+    return {
+        os,
+        arch: helmArch,
+        extension: windows ? 'zip' : 'tar.gz',
+        executable: windows ? 'helm.exe' : 'helm',
+        cacheArch: arch
+    };
+}
+function helmArchiveName(version, p) {
+    return `helm-${version}-${p.os}-${p.arch}.${p.extension}`;
+}
+/** Where the executable sits inside the archive (always `/`, as in tar and zip entry names). */
+function helmArchiveEntry(p) {
+    return `${p.os}-${p.arch}/${p.executable}`;
+}
+/**
+ * True when `target` is `root` or inside it. `p` is the path flavour: the runner's own by default;
+ * tests pass `path.win32` to check Windows paths (other drive, UNC share, `..\\`) on Linux.
+ */
+function isInside(root, target, p = external_node_path_) {
+    const rel = p.relative(root, target);
+    return !p.isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${p.sep}`);
+}
+
 ;// CONCATENATED MODULE: ./src/chart.ts
+
 
 
 
@@ -38361,8 +38411,7 @@ async function statOrUndefined(p) {
 async function insideWorkspace(p, workspace, display) {
     const real = await promises_.realpath(p);
     const root = await promises_.realpath(workspace);
-    const rel = external_node_path_.relative(root, real);
-    if (rel.startsWith('..') || external_node_path_.isAbsolute(rel)) {
+    if (!isInside(root, real)) {
         throw new UserError(`Input "charts" entry "${display}" is outside the workspace (${root}): check out the chart into the workspace and use a relative path.`);
     }
     return real;
@@ -39747,41 +39796,6 @@ function retrying(fn, policy, isTransient, onRetry) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/system.ts
-
-const OS = {
-    linux: 'linux',
-    darwin: 'darwin',
-    win32: 'windows'
-};
-const ARCH = {
-    x64: 'amd64',
-    arm64: 'arm64',
-    arm: 'arm',
-    ia32: '386',
-    ppc64: 'ppc64le',
-    s390x: 's390x',
-    riscv64: 'riscv64',
-    loong64: 'loong64'
-};
-function helmPlatform(platform = process.platform, arch = process.arch) {
-    const os = OS[platform];
-    const helmArch = ARCH[arch];
-    if (!os || !helmArch) {
-        throw new UserError(`Helm publishes no build for ${platform}/${arch}: run this action on Linux, macOS or Windows, on one of these architectures: ${Object.keys(ARCH).join(', ')}.`);
-    }
-    const windows = os === 'windows';
-    return {
-        os,
-        arch: helmArch,
-        extension: windows ? 'zip' : 'tar.gz',
-        executable: windows ? 'helm.exe' : 'helm'
-    };
-}
-function helmArchiveName(version, p) {
-    return `helm-${version}-${p.os}-${p.arch}.${p.extension}`;
-}
-
 ;// CONCATENATED MODULE: ./src/installer.ts
 
 
@@ -39794,6 +39808,7 @@ function helmArchiveName(version, p) {
 
 
 
+const extractArchive = (archive, extension) => extension === 'zip' ? extractZip(archive) : extractTar(archive);
 const LATEST_FILE = {
     latest: 'helm-latest-version',
     '3': 'helm3-latest-version',
@@ -39865,7 +39880,7 @@ async function download(url, version) {
         throw new UserError(`Could not download ${url} (${errors_errorMessage(error)}): check "helm-download-url" and the runner's network.`);
     }
 }
-async function downloadVerifyExtract(version, baseUrl, platform) {
+async function downloadVerifyExtract(version, baseUrl, platform, extract) {
     const archive = helmArchiveName(version, platform);
     const url = `${baseUrl}/${archive}`;
     const [file, checksumText] = await Promise.all([
@@ -39883,22 +39898,23 @@ async function downloadVerifyExtract(version, baseUrl, platform) {
         throw new UserError(`Helm archive ${archive} failed checksum verification (expected sha256 ${expected}, got ${actual}); nothing was installed: the download was corrupted or tampered with, check "helm-download-url".`);
     }
     info(`Verified ${archive} (sha256 ${actual})`);
-    const extracted = platform.extension === 'zip' ? await extractZip(file) : await extractTar(file);
+    const extracted = await extract(file, platform.extension);
     await promises_.rm(file, { force: true });
     const binDir = external_node_path_.join(extracted, `${platform.os}-${platform.arch}`);
     try {
         await promises_.access(external_node_path_.join(binDir, platform.executable));
     }
     catch {
-        throw new UserError(`${archive} has no ${platform.os}-${platform.arch}/${platform.executable}: the mirror in "helm-download-url" must serve official Helm archives.`);
+        throw new UserError(`${archive} has no ${helmArchiveEntry(platform)}: the mirror in "helm-download-url" must serve official Helm archives.`);
     }
-    return cacheDir(binDir, TOOL_NAME, version.replace(/^v/, ''));
+    return cacheDir(binDir, TOOL_NAME, version.replace(/^v/, ''), platform.cacheArch);
 }
 /** Finds Helm in the tool cache, or downloads, verifies, extracts and caches it. */
-async function installHelm(spec, baseUrl) {
-    const platform = helmPlatform();
+async function installHelm(spec, baseUrl, options = {}) {
+    const platform = options.platform ?? helmPlatform();
+    const extract = options.extract ?? extractArchive;
     if (spec.kind === 'exact') {
-        const cached = find(TOOL_NAME, spec.version);
+        const cached = find(TOOL_NAME, spec.version, platform.cacheArch);
         if (cached) {
             return {
                 path: external_node_path_.join(cached, platform.executable),
@@ -39909,12 +39925,12 @@ async function installHelm(spec, baseUrl) {
     }
     const version = await resolveHelmVersion(spec, baseUrl);
     if (spec.kind !== 'exact') {
-        const cached = find(TOOL_NAME, version.replace(/^v/, ''));
+        const cached = find(TOOL_NAME, version.replace(/^v/, ''), platform.cacheArch);
         if (cached) {
             return { path: external_node_path_.join(cached, platform.executable), version, fromCache: true };
         }
     }
-    const dir = await downloadVerifyExtract(version, baseUrl, platform);
+    const dir = await downloadVerifyExtract(version, baseUrl, platform, extract);
     return { path: external_node_path_.join(dir, platform.executable), version, fromCache: false };
 }
 
