@@ -10,7 +10,12 @@ import type {
 import { Input } from './constants.js'
 import type { Mutability } from './ecr.js'
 import { UserError } from './errors.js'
-import type { PullPrincipals, RepositorySettings, ResourceTag } from './repository-settings.js'
+import {
+  hasPullPrincipals,
+  type PullPrincipals,
+  type RepositorySettings,
+  type ResourceTag
+} from './repository-settings.js'
 
 /* Pure builders: the AWS requests that create and configure a repository, and the one-line
    messages for a follow-up call that fails after the repository was created. */
@@ -108,7 +113,7 @@ export function privateRepositoryRequests(opts: {
   if (settings.lifecyclePolicy) {
     requests.lifecycle = { ...common, lifecyclePolicyText: settings.lifecyclePolicy.text }
   }
-  if (settings.pull.accounts.length + settings.pull.organizations.length > 0) {
+  if (hasPullPrincipals(settings.pull)) {
     requests.policy = { ...common, policyText: pullPolicyText(settings.pull, partition) }
   }
   return requests

@@ -47,14 +47,17 @@ export function repositorySettingInputs(settings: RepositorySettings): string[] 
   if (settings.scanOnPush) set.push(Input.ScanOnPush)
   if (settings.kmsKey) set.push(Input.KmsKey)
   if (settings.lifecyclePolicy) set.push(Input.LifecyclePolicy)
-  if (settings.pull.accounts.length + settings.pull.organizations.length > 0) {
-    set.push(Input.PullAccounts)
-  }
+  if (hasPullPrincipals(settings.pull)) set.push(Input.PullAccounts)
   return set
 }
 
 export function hasPullPrincipals(pull: PullPrincipals): boolean {
   return pull.accounts.length + pull.organizations.length > 0
+}
+
+/** `Input "a"` or `Inputs "a", "b"`: the start of a message about these inputs. */
+export function namedInputs(names: string[]): string {
+  return `Input${names.length > 1 ? 's' : ''} ${names.map(n => `"${n}"`).join(', ')}`
 }
 
 // ---------------------------------------------------------------- tags

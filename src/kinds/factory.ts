@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { UserError } from '../errors.js'
 import type { Inputs } from '../inputs.js'
-import { repositorySettingInputs } from '../repository-settings.js'
+import { namedInputs, repositorySettingInputs } from '../repository-settings.js'
 import { OciRegistry } from './oci.js'
 import { PrivateEcr } from './private-ecr.js'
 import { PublicEcr } from './public-ecr.js'
@@ -26,7 +26,7 @@ function warnUnusedSettings(inputs: Inputs): void {
   if (set.length === 0 || inputs.createRepository) return
   const many = set.length > 1
   core.warning(
-    `Input${many ? 's' : ''} ${set.map(n => `"${n}"`).join(', ')} only appl${many ? 'y' : 'ies'} to repositories this step creates, and "create-repository" is false: ${many ? 'they are' : 'it is'} ignored (see the README on changing existing repositories).`
+    `${namedInputs(set)} only appl${many ? 'y' : 'ies'} to repositories this step creates, and "create-repository" is false: ${many ? 'they are' : 'it is'} ignored (see the README on changing existing repositories).`
   )
 }
 

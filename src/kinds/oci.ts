@@ -5,7 +5,7 @@ import { UserError } from '../errors.js'
 import type { Inputs } from '../inputs.js'
 import { makeTarget, ociRepository, type ChartJob, type Target } from '../plan.js'
 import type { RegistryHost } from '../registry-host.js'
-import { repositorySettingInputs } from '../repository-settings.js'
+import { namedInputs, repositorySettingInputs } from '../repository-settings.js'
 import type { LookupContext, RegistryKind } from './registry-kind.js'
 
 /** Any OCI registry with a username and password; no API beyond the registry protocol. */
@@ -33,7 +33,7 @@ export class OciRegistry implements RegistryKind {
     if (settings.length > 0) {
       const many = settings.length > 1
       throw new UserError(
-        `Input${many ? 's' : ''} ${settings.map(n => `"${n}"`).join(', ')} set${many ? '' : 's'} up Amazon ECR repositories and cannot apply to an OCI registry with "username"/"password": remove ${many ? 'them' : 'it'}.`
+        `${namedInputs(settings)} set${many ? '' : 's'} up Amazon ECR repositories and cannot apply to an OCI registry with "username"/"password": remove ${many ? 'them' : 'it'}.`
       )
     }
     this.login = { host: host.host, ...credentials }

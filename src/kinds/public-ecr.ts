@@ -7,7 +7,7 @@ import type { Inputs } from '../inputs.js'
 import type { ChartJob } from '../plan.js'
 import type { EcrPublicHost } from '../registry-host.js'
 import { catalogFollowUp, publicRepositoryRequests } from '../repository-requests.js'
-import { repositorySettingInputs } from '../repository-settings.js'
+import { namedInputs, repositorySettingInputs } from '../repository-settings.js'
 import { EcrRegistry, runFollowUps } from './ecr-base.js'
 
 /** README.md next to Chart.yaml, for the "about" text; a packaged .tgz chart has none here. */
@@ -46,7 +46,7 @@ export class PublicEcr extends EcrRegistry<PublicEcrApi> {
     if (refused.length > 0) {
       const many = refused.length > 1
       throw new UserError(
-        `Input${many ? 's' : ''} ${refused.map(n => `"${n}"`).join(', ')} cannot apply to Amazon ECR Public, which has no KMS keys, scanning, lifecycle policies or pull policies (its repositories are public): remove ${many ? 'them' : 'it'}; "repository-tags" works there.`
+        `${namedInputs(refused)} cannot apply to Amazon ECR Public, which has no KMS keys, scanning, lifecycle policies or pull policies (its repositories are public): remove ${many ? 'them' : 'it'}; "repository-tags" works there.`
       )
     }
   }
