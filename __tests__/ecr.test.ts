@@ -4,9 +4,12 @@ import {
   ECRClient,
   GetAuthorizationTokenCommand,
   ImageNotFoundException,
+  InvalidParameterException,
   LimitExceededException,
+  PutLifecyclePolicyCommand,
   RepositoryAlreadyExistsException,
-  RepositoryNotFoundException
+  RepositoryNotFoundException,
+  SetRepositoryPolicyCommand
 } from '@aws-sdk/client-ecr'
 import {
   CreateRepositoryCommand as PublicCreateRepositoryCommand,
@@ -14,6 +17,7 @@ import {
   ECRPUBLICClient,
   GetAuthorizationTokenCommand as PublicGetAuthorizationTokenCommand,
   ImageNotFoundException as PublicImageNotFoundException,
+  PutRepositoryCatalogDataCommand,
   RepositoryAlreadyExistsException as PublicRepositoryAlreadyExistsException
 } from '@aws-sdk/client-ecr-public'
 import { mockClient } from 'aws-sdk-client-mock'
@@ -22,7 +26,7 @@ import * as core from '../__fixtures__/core.js'
 
 vi.mock('@actions/core', () => import('../__fixtures__/core.js'))
 
-const { decodeAuthorizationToken, describeAwsError, privateEcr, publicEcr } =
+const { decodeAuthorizationToken, describeAwsError, FollowUpError, privateEcr, publicEcr } =
   await import('../src/ecr.js')
 const { UserError } = await import('../src/errors.js')
 const { parseRegistryHost } = await import('../src/registry-host.js')
@@ -278,28 +282,26 @@ describe('privateEcr', () => {
   })
 
   describe('createRepository', () => {
-    it('creates the repository in the registry of the host, with the mutability', async () => {
+    it('sends the request as built', async () => {
       ecr.on(CreateRepositoryCommand).resolves({ repository: { repositoryName: 'charts/a' } })
       const api = await privateEcr('eu-west-2', ecrHost(HOST))
-      expect(await api.createRepository('charts/a', 'IMMUTABLE')).toBe(true)
-      expect(ecr.commandCalls(CreateRepositoryCommand)[0].args[0].input).toEqual({
+      const request = {
         repositoryName: 'charts/a',
         registryId: '123456789012',
-        imageTagMutability: 'IMMUTABLE'
-      })
-    })
-
-    it('leaves registryId out without a registry host', async () => {
-      ecr.on(CreateRepositoryCommand).resolves({})
-      await (await privateEcr('eu-west-2')).createRepository('a', 'MUTABLE')
-      expect(ecr.commandCalls(CreateRepositoryCommand)[0].args[0].input.registryId).toBeUndefined()
+        imageTagMutability: 'IMMUTABLE' as const,
+        tags: [{ Key: 'team', Value: 'platform' }]
+      }
+      expect(await api.createRepository(request)).toBe(true)
+      expect(ecr.commandCalls(CreateRepositoryCommand)[0].args[0].input).toEqual(request)
     })
 
     it('returns false when the repository already exists', async () => {
       ecr
         .on(CreateRepositoryCommand)
         .rejects(new RepositoryAlreadyExistsException({ message: 'exists', ...meta }))
-      expect(await (await privateEcr('eu-west-2')).createRepository('a', 'MUTABLE')).toBe(false)
+      expect(await (await privateEcr('eu-west-2')).createRepository({ repositoryName: 'a' })).toBe(
+        false
+      )
     })
 
     it('describes other failures', async () => {
@@ -307,10 +309,54 @@ describe('privateEcr', () => {
         .on(CreateRepositoryCommand)
         .rejects(new LimitExceededException({ message: 'limit reached', ...meta }))
       await expect(
-        (await privateEcr('eu-west-2')).createRepository('charts/a', 'MUTABLE')
+        (await privateEcr('eu-west-2')).createRepository({ repositoryName: 'charts/a' })
       ).rejects.toThrow(
         'ecr:CreateRepository for "charts/a" failed in eu-west-2: LimitExceededException: limit reached'
       )
+    })
+  })
+
+  describe('follow-up calls', () => {
+    it('sends PutLifecyclePolicy and SetRepositoryPolicy as built', async () => {
+      ecr.on(PutLifecyclePolicyCommand).resolves({})
+      ecr.on(SetRepositoryPolicyCommand).resolves({})
+      const api = await privateEcr('eu-west-2', ecrHost(HOST))
+      await api.putLifecyclePolicy({ repositoryName: 'a', lifecyclePolicyText: '{"rules":[]}' })
+      await api.setRepositoryPolicy({ repositoryName: 'a', policyText: '{}' })
+      expect(ecr.commandCalls(PutLifecyclePolicyCommand)[0].args[0].input).toEqual({
+        repositoryName: 'a',
+        lifecyclePolicyText: '{"rules":[]}'
+      })
+      expect(ecr.commandCalls(SetRepositoryPolicyCommand)[0].args[0].input).toEqual({
+        repositoryName: 'a',
+        policyText: '{}'
+      })
+    })
+
+    it('throws FollowUpError: denied for AccessDenied, with the reason', async () => {
+      ecr.on(PutLifecyclePolicyCommand).rejects(
+        Object.assign(new Error('not authorized to perform: ecr:PutLifecyclePolicy'), {
+          name: 'AccessDeniedException',
+          $metadata: { httpStatusCode: 400 }
+        })
+      )
+      ecr
+        .on(SetRepositoryPolicyCommand)
+        .rejects(new InvalidParameterException({ message: 'Invalid repository policy', ...meta }))
+      const api = await privateEcr('eu-west-2')
+      const denied = await api
+        .putLifecyclePolicy({ repositoryName: 'a', lifecyclePolicyText: '{}' })
+        .catch((e: unknown) => e)
+      expect(denied).toBeInstanceOf(FollowUpError)
+      expect(denied).toMatchObject({
+        action: 'ecr:PutLifecyclePolicy',
+        denied: true,
+        reason: 'AccessDeniedException: not authorized to perform: ecr:PutLifecyclePolicy'
+      })
+      const invalid = await api
+        .setRepositoryPolicy({ repositoryName: 'a', policyText: '{}' })
+        .catch((e: unknown) => e)
+      expect(invalid).toMatchObject({ action: 'ecr:SetRepositoryPolicy', denied: false })
     })
   })
 
@@ -394,11 +440,31 @@ describe('publicEcr', () => {
       .resolvesOnce({})
       .rejectsOnce(new PublicRepositoryAlreadyExistsException({ message: 'exists', ...meta }))
     const api = await publicEcr('public.ecr.aws')
-    expect(await api.createRepository('charts/a', 'IMMUTABLE')).toBe(true)
-    expect(await api.createRepository('charts/a', 'IMMUTABLE')).toBe(false)
-    // ECR Public has no tag mutability setting
-    expect(ecrPublic.commandCalls(PublicCreateRepositoryCommand)[0].args[0].input).toEqual({
-      repositoryName: 'charts/a'
+    const request = { repositoryName: 'charts/a', tags: [{ Key: 'team', Value: 'platform' }] }
+    expect(await api.createRepository(request)).toBe(true)
+    expect(await api.createRepository(request)).toBe(false)
+    expect(ecrPublic.commandCalls(PublicCreateRepositoryCommand)[0].args[0].input).toEqual(request)
+  })
+
+  it('puts catalog data; a denial is a FollowUpError', async () => {
+    ecrPublic
+      .on(PutRepositoryCatalogDataCommand)
+      .resolvesOnce({})
+      .rejectsOnce(
+        Object.assign(new Error('denied'), {
+          name: 'AccessDeniedException',
+          $metadata: { httpStatusCode: 403 }
+        })
+      )
+    const api = await publicEcr('public.ecr.aws')
+    const request = { repositoryName: 'charts/a', catalogData: { description: 'A chart' } }
+    await api.putRepositoryCatalogData(request)
+    expect(ecrPublic.commandCalls(PutRepositoryCatalogDataCommand)[0].args[0].input).toEqual(
+      request
+    )
+    await expect(api.putRepositoryCatalogData(request)).rejects.toMatchObject({
+      action: 'ecr-public:PutRepositoryCatalogData',
+      denied: true
     })
   })
 

@@ -49,6 +49,82 @@ fs.writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\n')
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
 beforeEach(() => core.resetCore())
 
+describe('repository settings', () => {
+  const LIFECYCLE = JSON.stringify({
+    rules: [
+      {
+        rulePriority: 1,
+        description: 'expire untagged manifests after 7 days',
+        selection: {
+          tagStatus: 'untagged',
+          countType: 'sinceImagePushed',
+          countUnit: 'days',
+          countNumber: 7
+        },
+        action: { type: 'expire' }
+      }
+    ]
+  })
+  fs.writeFileSync(path.join(tmp, 'lifecycle.json'), LIFECYCLE)
+  const all = {
+    'create-repository': 'true',
+    'repository-tags': 'team=platform\ncost-center=1234',
+    'scan-on-push': 'true',
+    'kms-key': 'alias/ecr-charts',
+    'lifecycle-policy': 'lifecycle.json',
+    'pull-accounts': '111122223333, o-a1b2c3d4e5'
+  }
+
+  it('reads every setting; the lifecycle file relative to the workspace, as given', () => {
+    expect(readInputs(reader(all), tmp).repositorySettings).toEqual({
+      tags: [
+        { Key: 'team', Value: 'platform' },
+        { Key: 'cost-center', Value: '1234' }
+      ],
+      scanOnPush: true,
+      kmsKey: 'alias/ecr-charts',
+      lifecyclePolicy: { display: 'lifecycle.json', text: LIFECYCLE },
+      pull: { accounts: ['111122223333'], organizations: ['o-a1b2c3d4e5'] }
+    })
+    expect(core.warning).not.toHaveBeenCalled()
+  })
+
+  it('fails kms-key without create-repository', () => {
+    expect(() => readInputs(reader({ 'kms-key': 'alias/ecr-charts' }), tmp)).toThrow(
+      'Input "kms-key" needs "create-repository: true"'
+    )
+  })
+
+  test.each([
+    ['repository-tags', 'team', 'Input "repository-tags" entry "team" is not key=value'],
+    ['scan-on-push', 'yes', 'Input "scan-on-push" must be "true" or "false"'],
+    ['kms-key', 'my-key', 'Input "kms-key" must be a KMS key ID'],
+    [
+      'lifecycle-policy',
+      'missing.json',
+      'Input "lifecycle-policy" names a file that does not exist (missing.json)'
+    ],
+    [
+      'lifecycle-policy',
+      '../outside.json',
+      'Input "lifecycle-policy" (../outside.json) is outside the workspace'
+    ],
+    [
+      'pull-accounts',
+      '1234-5678-9012',
+      'Input "pull-accounts" entry "1234-5678-9012" is not a 12-digit AWS account ID'
+    ],
+    ['pull-accounts', 'o-short', 'Input "pull-accounts" entry "o-short" is neither']
+  ])('%s %j fails with one line naming it', (name, value, message) => {
+    const error = errorOf(() =>
+      readInputs(reader({ 'create-repository': 'true', [name]: value }), tmp)
+    )
+    expect(error).toBeInstanceOf(UserError)
+    expect(error.message).toContain(message)
+    expect(error.message).not.toContain('\n')
+  })
+})
+
 describe('readInputs', () => {
   it('reads the action.yml defaults', () => {
     expect(readInputs(reader())).toEqual({
@@ -62,6 +138,11 @@ describe('readInputs', () => {
       helmDownloadUrl: 'https://get.helm.sh',
       createRepository: false,
       imageTagMutability: undefined,
+      repositorySettings: {
+        tags: [],
+        scanOnPush: false,
+        pull: { accounts: [], organizations: [] }
+      },
       skipExisting: false,
       maxParallel: 4,
       username: undefined,

@@ -25,6 +25,8 @@ export interface ChartMetadata {
   name: string
   version: string
   appVersion?: string
+  /** Chart.yaml description (ECR Public catalog data). */
+  description?: string
   dependencies: Dependency[]
 }
 
@@ -167,7 +169,11 @@ export function parseChartYaml(text: string, where: string): ChartMetadata {
       }
     }
   }
-  return { name, version, appVersion, dependencies }
+  const description =
+    typeof chart.description === 'string' && chart.description.trim() !== ''
+      ? chart.description.trim()
+      : undefined
+  return { name, version, appVersion, ...(description ? { description } : {}), dependencies }
 }
 
 export async function readChartDir(dir: string, display: string): Promise<ChartMetadata> {

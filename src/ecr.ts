@@ -1,4 +1,13 @@
 import * as core from '@actions/core'
+import type {
+  CreateRepositoryCommandInput,
+  PutLifecyclePolicyCommandInput,
+  SetRepositoryPolicyCommandInput
+} from '@aws-sdk/client-ecr'
+import type {
+  CreateRepositoryCommandInput as PublicCreateRepositoryCommandInput,
+  PutRepositoryCatalogDataCommandInput
+} from '@aws-sdk/client-ecr-public'
 import { USER_AGENT } from './constants.js'
 import { UserError } from './errors.js'
 import { hostFromProxyEndpoint, type EcrHost } from './registry-host.js'
@@ -15,10 +24,44 @@ export type Mutability = 'MUTABLE' | 'IMMUTABLE'
 /** What the action needs from an ECR flavour (private or public); one client per run. */
 export interface EcrApi {
   login(): Promise<RegistryLogin>
-  /** Creates the repository; false when it already existed. */
-  createRepository(name: string, mutability: Mutability): Promise<boolean>
   /** The digest of `tag` in `repository`, or undefined when the tag (or the repository) is absent. */
   findTag(repository: string, tag: string): Promise<string | undefined>
+}
+
+/** Private Amazon ECR. Follow-up calls (after a creation) throw FollowUpError. */
+export interface PrivateEcrApi extends EcrApi {
+  /** Creates the repository; false when it already existed. */
+  createRepository(request: CreateRepositoryCommandInput): Promise<boolean>
+  putLifecyclePolicy(request: PutLifecyclePolicyCommandInput): Promise<void>
+  setRepositoryPolicy(request: SetRepositoryPolicyCommandInput): Promise<void>
+}
+
+/** Amazon ECR Public. */
+export interface PublicEcrApi extends EcrApi {
+  createRepository(request: PublicCreateRepositoryCommandInput): Promise<boolean>
+  putRepositoryCatalogData(request: PutRepositoryCatalogDataCommandInput): Promise<void>
+}
+
+/** A call after CreateRepository failed: whether AWS denied it, and its reason (one line). */
+export class FollowUpError extends Error {
+  constructor(
+    readonly action: string,
+    readonly denied: boolean,
+    readonly reason: string
+  ) {
+    super(`${action} failed: ${reason}`)
+    this.name = 'FollowUpError'
+  }
+}
+
+async function followUp(action: string, send: () => Promise<unknown>): Promise<void> {
+  try {
+    await send()
+  } catch (error) {
+    const e = error as AwsError
+    const denied = e?.name === 'AccessDeniedException' || e?.$metadata?.httpStatusCode === 403
+    throw new FollowUpError(action, denied, `${e?.name ?? 'Error'}: ${e?.message ?? String(error)}`)
+  }
 }
 
 interface AwsError {
@@ -124,7 +167,7 @@ async function callAws<T>(action: string, region: string, fn: () => Promise<T>):
 }
 
 /** Private Amazon ECR through @aws-sdk/client-ecr, loaded only when needed. */
-export async function privateEcr(region: string, host?: EcrHost): Promise<EcrApi> {
+export async function privateEcr(region: string, host?: EcrHost): Promise<PrivateEcrApi> {
   const sdk = await import('@aws-sdk/client-ecr')
   const custom = endpointOverridden('ECR')
   const client = new sdk.ECRClient({
@@ -152,14 +195,19 @@ export async function privateEcr(region: string, host?: EcrHost): Promise<EcrApi
         ...decodeAuthorizationToken(data.authorizationToken)
       }
     },
-    createRepository: (repositoryName, imageTagMutability) =>
+    createRepository: request =>
       createRepositoryOnce(
-        () =>
-          client.send(
-            new sdk.CreateRepositoryCommand({ repositoryName, registryId, imageTagMutability })
-          ),
-        `ecr:CreateRepository for "${repositoryName}"`,
+        () => client.send(new sdk.CreateRepositoryCommand(request)),
+        `ecr:CreateRepository for "${request.repositoryName}"`,
         region
+      ),
+    putLifecyclePolicy: request =>
+      followUp('ecr:PutLifecyclePolicy', () =>
+        client.send(new sdk.PutLifecyclePolicyCommand(request))
+      ),
+    setRepositoryPolicy: request =>
+      followUp('ecr:SetRepositoryPolicy', () =>
+        client.send(new sdk.SetRepositoryPolicyCommand(request))
       ),
     findTag: (repositoryName, imageTag) =>
       digestOfTag(
@@ -174,7 +222,7 @@ export async function privateEcr(region: string, host?: EcrHost): Promise<EcrApi
 }
 
 /** Amazon ECR Public: its API answers only in us-east-1. */
-export async function publicEcr(host: string): Promise<EcrApi> {
+export async function publicEcr(host: string): Promise<PublicEcrApi> {
   const sdk = await import('@aws-sdk/client-ecr-public')
   const region = 'us-east-1'
   const client = new sdk.ECRPUBLICClient({ region, customUserAgent: USER_AGENT, maxAttempts: 5 })
@@ -187,11 +235,15 @@ export async function publicEcr(host: string): Promise<EcrApi> {
       if (!token) throw new Error('ecr-public:GetAuthorizationToken returned no authorization data')
       return { host, ...decodeAuthorizationToken(token) }
     },
-    createRepository: repositoryName =>
+    createRepository: request =>
       createRepositoryOnce(
-        () => client.send(new sdk.CreateRepositoryCommand({ repositoryName })),
-        `ecr-public:CreateRepository for "${repositoryName}"`,
+        () => client.send(new sdk.CreateRepositoryCommand(request)),
+        `ecr-public:CreateRepository for "${request.repositoryName}"`,
         region
+      ),
+    putRepositoryCatalogData: request =>
+      followUp('ecr-public:PutRepositoryCatalogData', () =>
+        client.send(new sdk.PutRepositoryCatalogDataCommand(request))
       ),
     findTag: (repositoryName, imageTag) =>
       digestOfTag(

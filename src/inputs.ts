@@ -6,6 +6,13 @@ import { UserError } from './errors.js'
 import { parseRegistryHost, REGION, type RegistryHost } from './registry-host.js'
 import type { Mutability } from './ecr.js'
 import { isSemVer2, REPOSITORY_SEGMENT } from './chart.js'
+import {
+  parseKmsKey,
+  parsePullAccounts,
+  parseRepositoryTags,
+  readLifecyclePolicyFile,
+  type RepositorySettings
+} from './repository-settings.js'
 
 export type HelmVersionSpec =
   { kind: 'latest' } | { kind: 'major'; major: 3 | 4 } | { kind: 'exact'; version: string }
@@ -22,6 +29,8 @@ export interface Inputs {
   createRepository: boolean
   /** Undefined when the input is empty (private ECR then creates MUTABLE repositories). */
   imageTagMutability?: Mutability
+  /** Tags, scanning, KMS, lifecycle and pull access for repositories this step creates. */
+  repositorySettings: RepositorySettings
   skipExisting: boolean
   maxParallel: number
   username?: string
@@ -149,10 +158,39 @@ function parseAppVersion(value: string): string | undefined {
 }
 
 /**
- * Reads and validates every input, and checks that "ca-file" exists. Rules that depend on the
- * registry kind live in that kind's class (src/kinds/).
+ * The repository settings. Which registry kinds take which settings is each kind's rule
+ * (src/kinds/); kms-key without create-repository fails here for every kind: encryption is fixed
+ * when a repository is created, so pushing into an existing one would silently miss it.
  */
-export function readInputs(read: InputReader = defaultReader): Inputs {
+function readRepositorySettings(
+  read: InputReader,
+  workspace: string,
+  createRepository: boolean
+): RepositorySettings {
+  const settings: RepositorySettings = {
+    tags: parseRepositoryTags(read(Input.RepositoryTags)),
+    scanOnPush: parseBoolean(Input.ScanOnPush, read(Input.ScanOnPush)),
+    kmsKey: parseKmsKey(read(Input.KmsKey)),
+    pull: parsePullAccounts(read(Input.PullAccounts)),
+    lifecyclePolicy: readLifecyclePolicyFile(read(Input.LifecyclePolicy), workspace)
+  }
+  if (settings.kmsKey && !createRepository) {
+    throw new UserError(
+      'Input "kms-key" needs "create-repository: true": encryption is fixed when a repository is created, so set create-repository, or remove kms-key and create the repository with the key yourself.'
+    )
+  }
+  return settings
+}
+
+/**
+ * Reads and validates every input, checks that "ca-file" exists and reads "lifecycle-policy"
+ * (relative to `workspace`). Rules that depend on the registry kind live in that kind's class
+ * (src/kinds/).
+ */
+export function readInputs(
+  read: InputReader = defaultReader,
+  workspace: string = process.env.GITHUB_WORKSPACE || process.cwd()
+): Inputs {
   const registryText = read(Input.Registry).trim()
   const registry = registryText === '' ? undefined : parseRegistryHost(registryText)
   const namespace = parseNamespace(read(Input.Namespace))
@@ -181,6 +219,7 @@ export function readInputs(read: InputReader = defaultReader): Inputs {
     )
   }
   const createRepository = parseBoolean(Input.CreateRepository, read(Input.CreateRepository))
+  const repositorySettings = readRepositorySettings(read, workspace, createRepository)
   const caFile = read(Input.CaFile).trim() || undefined
   if (caFile && !fs.existsSync(caFile)) {
     throw new UserError(
@@ -199,6 +238,7 @@ export function readInputs(read: InputReader = defaultReader): Inputs {
     helmDownloadUrl: parseDownloadUrl(read(Input.HelmDownloadUrl)),
     createRepository,
     imageTagMutability: parseMutability(read(Input.ImageTagMutability)),
+    repositorySettings,
     skipExisting: parseBoolean(Input.SkipExisting, read(Input.SkipExisting)),
     maxParallel: parseMaxParallel(read(Input.MaxParallel)),
     username,

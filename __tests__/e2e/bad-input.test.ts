@@ -369,6 +369,112 @@ export const BAD_INPUTS: BadInput[] = [
       'check the path'
     ]
   },
+  // ---- repository settings (issue 13)
+  {
+    what: 'repository-tags entry without "="',
+    inputs: { 'create-repository': 'true', 'repository-tags': 'team, owner=me' },
+    expected: ['Input "repository-tags" entry "team" is not key=value', 'team=platform']
+  },
+  {
+    what: 'repository-tags key in the reserved aws: prefix',
+    inputs: { 'create-repository': 'true', 'repository-tags': 'aws:owner=me' },
+    expected: ['Input "repository-tags" key "aws:owner" starts with "aws:"', 'choose another key']
+  },
+  {
+    what: 'repository-tags value with a character ECR refuses',
+    inputs: { 'create-repository': 'true', 'repository-tags': 'team=a;b' },
+    expected: ['Input "repository-tags" value "a;b" has a character ECR does not allow']
+  },
+  {
+    what: 'lifecycle-policy file that does not exist',
+    inputs: { 'create-repository': 'true', 'lifecycle-policy': 'ecr/lifecycle.json' },
+    expected: [
+      'Input "lifecycle-policy" names a file that does not exist (ecr/lifecycle.json)',
+      'check the path'
+    ]
+  },
+  {
+    what: 'lifecycle-policy file that is not JSON',
+    inputs: { 'create-repository': 'true', 'lifecycle-policy': 'lifecycle.json' },
+    files: { 'lifecycle.json': `rules:\n  - rulePriority: 1\n${'#'.repeat(100)}\n` },
+    expected: ['Input "lifecycle-policy" (lifecycle.json) is not valid JSON', 'fix the file']
+  },
+  {
+    what: 'lifecycle-policy rule without an action',
+    inputs: { 'create-repository': 'true', 'lifecycle-policy': 'lifecycle.json' },
+    files: {
+      'lifecycle.json': JSON.stringify({
+        rules: [
+          {
+            rulePriority: 1,
+            selection: { tagStatus: 'untagged', countType: 'imageCountMoreThan', countNumber: 5 }
+          }
+        ]
+      })
+    },
+    expected: ['Input "lifecycle-policy" (lifecycle.json) rule 1 (rulePriority 1) needs "action"']
+  },
+  {
+    what: 'pull-accounts with an 11-digit account id',
+    inputs: { 'create-repository': 'true', 'pull-accounts': '11112222333' },
+    expected: ['Input "pull-accounts" entry "11112222333" is not a 12-digit AWS account ID']
+  },
+  {
+    what: 'pull-accounts with a malformed organisation id',
+    inputs: { 'create-repository': 'true', 'pull-accounts': 'o-ABC' },
+    expected: ['Input "pull-accounts" entry "o-ABC" is neither', 'o-a1b2c3d4e5']
+  },
+  {
+    what: 'kms-key without create-repository',
+    inputs: { 'kms-key': 'alias/ecr-charts' },
+    expected: ['Input "kms-key" needs "create-repository: true"']
+  },
+  {
+    what: 'kms-key that is not a key, alias or ARN',
+    inputs: { 'create-repository': 'true', 'kms-key': 'my-key' },
+    expected: ['Input "kms-key" must be a KMS key ID', '(got "my-key")']
+  },
+  {
+    what: 'kms-key ARN in another partition than the registry',
+    inputs: {
+      'create-repository': 'true',
+      'kms-key': 'arn:aws-us-gov:kms:us-gov-west-1:123456789012:alias/charts'
+    },
+    expected: [
+      'Input "kms-key" is a key in aws-us-gov/us-gov-west-1, but the registry is in aws/eu-west-2'
+    ]
+  },
+  {
+    what: 'lifecycle-policy for ECR Public',
+    inputs: {
+      registry: 'public.ecr.aws',
+      namespace: 'my-alias',
+      'create-repository': 'true',
+      'lifecycle-policy': 'lifecycle.json'
+    },
+    files: {
+      'lifecycle.json': JSON.stringify({
+        rules: [
+          {
+            rulePriority: 1,
+            selection: { tagStatus: 'untagged', countType: 'imageCountMoreThan', countNumber: 5 },
+            action: { type: 'expire' }
+          }
+        ]
+      })
+    },
+    expected: ['Input "lifecycle-policy" cannot apply to Amazon ECR Public', 'remove it']
+  },
+  {
+    what: 'repository-tags for an OCI registry with username/password',
+    inputs: {
+      registry: 'registry.example.com',
+      username: 'robot',
+      password: 'hunter2-secret',
+      'repository-tags': 'team=platform'
+    },
+    expected: ['Input "repository-tags" sets up Amazon ECR repositories', 'remove it']
+  },
   {
     what: 'no AWS credentials at all',
     env: { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
@@ -424,6 +530,7 @@ describe('bad inputs', () => {
   test.each(BAD_INPUTS)('$what', async row => {
     const workspace = await workspaceFor(row)
     const puts = manifestPuts(stack)
+    const creates = stack.ecr.apiCalls.filter(c => /CreateRepository$/.test(c.op)).length
     const result = await runAction({
       workspace,
       toolCache,
@@ -452,6 +559,7 @@ describe('bad inputs', () => {
     expect(result.post?.exitCode ?? 0).toBe(0)
     expect(errorLines(result.post?.stdout ?? '')).toEqual([])
     expect(manifestPuts(stack)).toBe(puts)
+    expect(stack.ecr.apiCalls.filter(c => /CreateRepository$/.test(c.op))).toHaveLength(creates)
     expect(result.outputs.pushed).toBeUndefined()
   })
 })

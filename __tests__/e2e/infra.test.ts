@@ -39,8 +39,20 @@ import {
   DescribeImagesCommand,
   DescribeRepositoriesCommand,
   ECRClient,
-  GetAuthorizationTokenCommand
+  GetAuthorizationTokenCommand,
+  GetLifecyclePolicyCommand,
+  GetRepositoryPolicyCommand,
+  ListTagsForResourceCommand,
+  PutLifecyclePolicyCommand,
+  SetRepositoryPolicyCommand,
+  TagResourceCommand
 } from '@aws-sdk/client-ecr'
+import {
+  CreateRepositoryCommand as PublicCreateRepositoryCommand,
+  ECRPUBLICClient,
+  GetAuthorizationTokenCommand as PublicGetAuthorizationTokenCommand,
+  PutRepositoryCatalogDataCommand
+} from '@aws-sdk/client-ecr-public'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HELM_VERSIONS, helmBinary, helmVersionOf } from './support/helm-binaries.js'
 import { helmCli, type HelmCli, type HelmResult } from './support/helm-cli.js'
@@ -95,6 +107,44 @@ function ecrFromEnv<T>(fn: (client: ECRClient) => Promise<T>, env: Record<string
     }
   })
 }
+
+function ecrPublicFromEnv<T>(fn: (client: ECRPUBLICClient) => Promise<T>) {
+  return withEnv({ ...stack.ecr.env, AWS_REGION: 'us-east-1' }, async () => {
+    const client = new ECRPUBLICClient({ maxAttempts: 1 })
+    try {
+      return await fn(client)
+    } finally {
+      client.destroy()
+    }
+  })
+}
+
+const LIFECYCLE_TEXT = JSON.stringify({
+  rules: [
+    {
+      rulePriority: 1,
+      selection: {
+        tagStatus: 'untagged',
+        countType: 'sinceImagePushed',
+        countUnit: 'days',
+        countNumber: 7
+      },
+      action: { type: 'expire' }
+    }
+  ]
+})
+const pullPolicyFor = (partition: string) =>
+  JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'Pull',
+        Effect: 'Allow',
+        Principal: { AWS: [`arn:${partition}:iam::111122223333:root`] },
+        Action: ['ecr:BatchGetImage']
+      }
+    ]
+  })
 
 function normalize(text: string, hosts: string[]): string {
   let out = text
@@ -232,6 +282,241 @@ describe('ECR API emulator through the real AWS SDK (AWS_ENDPOINT_URL_ECR)', () 
       ecrFromEnv(c => c.send(new GetAuthorizationTokenCommand({})))
     ).rejects.toMatchObject({ name: 'ServerException' })
     stack.ecr.faults.clear()
+  })
+})
+
+describe('ECR emulator: repository settings through the real AWS SDK', () => {
+  it('stores CreateRepository scanning, encryption and tags, and answers with them', async () => {
+    const kmsKey = 'arn:aws:kms:eu-west-2:123456789012:alias/charts'
+    const out = await ecrFromEnv(c =>
+      c.send(
+        new CreateRepositoryCommand({
+          repositoryName: 'settings/a',
+          imageScanningConfiguration: { scanOnPush: true },
+          encryptionConfiguration: { encryptionType: 'KMS', kmsKey },
+          tags: [{ Key: 'team', Value: 'e2e' }]
+        })
+      )
+    )
+    expect(out.repository).toMatchObject({
+      repositoryArn: 'arn:aws:ecr:eu-west-2:123456789012:repository/settings/a',
+      imageScanningConfiguration: { scanOnPush: true },
+      encryptionConfiguration: { encryptionType: 'KMS', kmsKey }
+    })
+    expect(stack.ecr.requestsOf('CreateRepository').at(-1)).toMatchObject({
+      repositoryName: 'settings/a',
+      tags: [{ Key: 'team', Value: 'e2e' }]
+    })
+    await expect(
+      ecrFromEnv(c =>
+        c.send(
+          new CreateRepositoryCommand({
+            repositoryName: 'settings/b',
+            encryptionConfiguration: { encryptionType: 'AES256', kmsKey }
+          })
+        )
+      )
+    ).rejects.toMatchObject({ name: 'InvalidParameterException' })
+    await expect(
+      ecrFromEnv(c =>
+        c.send(
+          new CreateRepositoryCommand({
+            repositoryName: 'settings/b',
+            tags: [{ Key: 'aws:reserved', Value: 'x' }]
+          })
+        )
+      )
+    ).rejects.toMatchObject({ name: 'InvalidTagParameterException' })
+    await expect(
+      ecrFromEnv(c =>
+        c.send(
+          new CreateRepositoryCommand({
+            repositoryName: 'settings/b',
+            tags: Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: '' }))
+          })
+        )
+      )
+    ).rejects.toMatchObject({ name: 'TooManyTagsException' })
+  })
+
+  it('PutLifecyclePolicy, SetRepositoryPolicy and TagResource, with AWS error codes', async () => {
+    await ecrFromEnv(c =>
+      c.send(
+        new PutLifecyclePolicyCommand({
+          repositoryName: 'settings/a',
+          lifecyclePolicyText: LIFECYCLE_TEXT
+        })
+      )
+    )
+    const lifecycle = await ecrFromEnv(c =>
+      c.send(new GetLifecyclePolicyCommand({ repositoryName: 'settings/a' }))
+    )
+    expect(lifecycle.lifecyclePolicyText).toBe(LIFECYCLE_TEXT)
+    await expect(
+      ecrFromEnv(c =>
+        c.send(
+          new PutLifecyclePolicyCommand({ repositoryName: 'settings/a', lifecyclePolicyText: '{}' })
+        )
+      )
+    ).rejects.toMatchObject({ name: 'InvalidParameterException' })
+    await expect(
+      ecrFromEnv(c =>
+        c.send(
+          new PutLifecyclePolicyCommand({
+            repositoryName: 'nope/x',
+            lifecyclePolicyText: LIFECYCLE_TEXT
+          })
+        )
+      )
+    ).rejects.toMatchObject({ name: 'RepositoryNotFoundException' })
+
+    await ecrFromEnv(c =>
+      c.send(
+        new SetRepositoryPolicyCommand({
+          repositoryName: 'settings/a',
+          policyText: pullPolicyFor('aws')
+        })
+      )
+    )
+    const policy = await ecrFromEnv(c =>
+      c.send(new GetRepositoryPolicyCommand({ repositoryName: 'settings/a' }))
+    )
+    expect(policy.policyText).toBe(pullPolicyFor('aws'))
+    // A principal of another partition is not a principal here.
+    await expect(
+      ecrFromEnv(c =>
+        c.send(
+          new SetRepositoryPolicyCommand({
+            repositoryName: 'settings/a',
+            policyText: pullPolicyFor('aws-us-gov')
+          })
+        )
+      )
+    ).rejects.toMatchObject({
+      name: 'InvalidParameterException',
+      message:
+        "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'"
+    })
+
+    const resourceArn = 'arn:aws:ecr:eu-west-2:123456789012:repository/settings/a'
+    await ecrFromEnv(c =>
+      c.send(new TagResourceCommand({ resourceArn, tags: [{ Key: 'owner', Value: 'me' }] }))
+    )
+    const tags = await ecrFromEnv(c => c.send(new ListTagsForResourceCommand({ resourceArn })))
+    expect(tags.tags).toEqual([
+      { Key: 'team', Value: 'e2e' },
+      { Key: 'owner', Value: 'me' }
+    ])
+  })
+
+  it('signs GovCloud requests into the aws-us-gov partition', async () => {
+    const gov = { AWS_REGION: 'us-gov-west-1' }
+    const out = await ecrFromEnv(
+      c => c.send(new CreateRepositoryCommand({ repositoryName: 'settings/gov' })),
+      gov
+    )
+    expect(out.repository?.repositoryArn).toBe(
+      'arn:aws-us-gov:ecr:us-gov-west-1:123456789012:repository/settings/gov'
+    )
+    await ecrFromEnv(
+      c =>
+        c.send(
+          new SetRepositoryPolicyCommand({
+            repositoryName: 'settings/gov',
+            policyText: pullPolicyFor('aws-us-gov')
+          })
+        ),
+      gov
+    )
+    await expect(
+      ecrFromEnv(
+        c =>
+          c.send(
+            new SetRepositoryPolicyCommand({
+              repositoryName: 'settings/gov',
+              policyText: pullPolicyFor('aws')
+            })
+          ),
+        gov
+      )
+    ).rejects.toMatchObject({ name: 'InvalidParameterException' })
+  })
+
+  it('denies a chosen operation with AccessDeniedException until cleared', async () => {
+    stack.ecr.faults.accessDenied('PutLifecyclePolicy')
+    const send = () =>
+      ecrFromEnv(c =>
+        c.send(
+          new PutLifecyclePolicyCommand({
+            repositoryName: 'settings/a',
+            lifecyclePolicyText: LIFECYCLE_TEXT
+          })
+        )
+      )
+    await expect(send()).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringContaining(
+        'is not authorized to perform: ecr:PutLifecyclePolicy on resource: arn:aws:ecr:eu-west-2:123456789012:repository/settings/a'
+      )
+    })
+    await expect(send()).rejects.toMatchObject({ name: 'AccessDeniedException' })
+    stack.ecr.faults.clear()
+    await send()
+  })
+
+  it('ECR Public: token, CreateRepository with tags and catalog data', async () => {
+    const token = await ecrPublicFromEnv(c => c.send(new PublicGetAuthorizationTokenCommand({})))
+    expect(token.authorizationData?.authorizationToken).toBeTruthy()
+    await ecrPublicFromEnv(c =>
+      c.send(
+        new PublicCreateRepositoryCommand({
+          repositoryName: 'pub/a',
+          tags: [{ Key: 'team', Value: 'e2e' }]
+        })
+      )
+    )
+    await expect(
+      ecrPublicFromEnv(c => c.send(new PublicCreateRepositoryCommand({ repositoryName: 'pub/a' })))
+    ).rejects.toMatchObject({ name: 'RepositoryAlreadyExistsException' })
+    await ecrPublicFromEnv(c =>
+      c.send(
+        new PutRepositoryCatalogDataCommand({
+          repositoryName: 'pub/a',
+          catalogData: { description: 'd', aboutText: '# A' }
+        })
+      )
+    )
+    expect(stack.ecr.publicRepositories()['pub/a']).toMatchObject({
+      tags: [{ Key: 'team', Value: 'e2e' }],
+      catalogData: { description: 'd', aboutText: '# A' }
+    })
+    await expect(
+      ecrPublicFromEnv(c =>
+        c.send(
+          new PutRepositoryCatalogDataCommand({
+            repositoryName: 'pub/a',
+            catalogData: { description: 'd'.repeat(1025) }
+          })
+        )
+      )
+    ).rejects.toMatchObject({ name: 'InvalidParameterException' })
+    stack.ecr.faults.accessDenied('ecr-public:PutRepositoryCatalogData', 1)
+    await expect(
+      ecrPublicFromEnv(c =>
+        c.send(
+          new PutRepositoryCatalogDataCommand({
+            repositoryName: 'pub/a',
+            catalogData: { description: 'd' }
+          })
+        )
+      )
+    ).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringContaining(
+        'ecr-public:PutRepositoryCatalogData on resource: arn:aws:ecr-public::123456789012:repository/pub/a'
+      )
+    })
+    expect(stack.ecr.apiCallCounts()['ecr-public:CreateRepository']).toBe(2)
   })
 })
 

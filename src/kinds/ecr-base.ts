@@ -1,28 +1,55 @@
 import * as core from '@actions/core'
-import type { EcrApi, Mutability, RegistryLogin } from '../ecr.js'
+import { FollowUpError, type EcrApi, type RegistryLogin } from '../ecr.js'
+import { UserError } from '../errors.js'
 import type { Inputs } from '../inputs.js'
 import { makeTarget, type ChartJob, type Target } from '../plan.js'
+import { followUpFailure, type FollowUp } from '../repository-requests.js'
+import { repositorySettingInputs } from '../repository-settings.js'
 import type { RegistryKind, RegistryKindName } from './registry-kind.js'
+
+/** A call to make once CreateRepository succeeded, and how to make it by hand. */
+export interface FollowUpCall {
+  followUp: FollowUp
+  run: () => Promise<void>
+}
+
+/**
+ * Runs the follow-up calls side by side. Any that failed make one line: the IAM action, that
+ * the repository exists, and how to finish by hand.
+ */
+export async function runFollowUps(repositoryName: string, calls: FollowUpCall[]): Promise<void> {
+  const outcomes = await Promise.allSettled(calls.map(c => c.run()))
+  const failures = outcomes.flatMap((outcome, i) => {
+    if (outcome.status === 'fulfilled') return []
+    const error = outcome.reason as unknown
+    if (!(error instanceof FollowUpError)) throw error
+    return [{ followUp: calls[i].followUp, reason: error.reason, denied: error.denied }]
+  })
+  if (failures.length > 0) throw new UserError(followUpFailure(repositoryName, failures))
+}
 
 /**
  * What private ECR and ECR Public share: an AWS API client made once, the login it issues,
- * repositories created once each, tags looked up through the API (no login needed).
+ * repositories created once each (with this kind's settings; an existing one is left as it is),
+ * tags looked up through the API (no login needed).
  */
-export abstract class EcrRegistry implements RegistryKind {
+export abstract class EcrRegistry<Api extends EcrApi> implements RegistryKind {
   abstract readonly name: RegistryKindName
   abstract readonly pushPermissionFix: string
-  private api?: Promise<EcrApi>
+  private api?: Promise<Api>
   private readonly repositories = new Map<string, Promise<void>>()
 
   constructor(protected readonly inputs: Inputs) {}
 
   /** Loads the SDK and makes the client for this kind. */
-  protected abstract connect(): Promise<EcrApi>
-  /** Tag mutability of created repositories. */
-  protected abstract readonly mutability: Mutability
+  protected abstract connect(): Promise<Api>
+  /** Creates the job's repository with this kind's settings and follow-up calls; false when it existed. */
+  protected abstract createRepository(api: Api, job: ChartJob): Promise<boolean>
+  /** What a new repository got, for the log line. */
+  protected abstract describeCreated(): string
   abstract missingRepositoryFix(repositoryName: string): string
 
-  protected client(): Promise<EcrApi> {
+  protected client(): Promise<Api> {
     this.api ??= this.connect()
     return this.api
   }
@@ -45,13 +72,14 @@ export abstract class EcrRegistry implements RegistryKind {
     const name = job.repositoryName
     let ready = this.repositories.get(name)
     if (!ready) {
+      const settings = repositorySettingInputs(this.inputs.repositorySettings)
       ready = this.client()
-        .then(api => api.createRepository(name, this.mutability))
+        .then(api => this.createRepository(api, job))
         .then(created => {
           core.info(
             created
-              ? `Created repository ${name} (${this.mutability})`
-              : `Repository ${name} exists`
+              ? `Created repository ${name}${this.describeCreated()}`
+              : `Repository ${name} exists; left as it is${settings.length > 0 ? ` (${settings.join(', ')} apply only to repositories this step creates)` : ''}`
           )
         })
       this.repositories.set(name, ready)

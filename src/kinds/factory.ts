@@ -1,5 +1,7 @@
+import * as core from '@actions/core'
 import { UserError } from '../errors.js'
 import type { Inputs } from '../inputs.js'
+import { namedInputs, repositorySettingInputs } from '../repository-settings.js'
 import { OciRegistry } from './oci.js'
 import { PrivateEcr } from './private-ecr.js'
 import { PublicEcr } from './public-ecr.js'
@@ -10,6 +12,25 @@ import type { RegistryKind } from './registry-kind.js'
  * inputs its kind cannot honour, before any network call.
  */
 export function registryKind(inputs: Inputs): RegistryKind {
+  const kind = pickKind(inputs)
+  warnUnusedSettings(inputs)
+  return kind
+}
+
+/**
+ * Repository settings without create-repository do nothing (kms-key is refused in inputs.ts):
+ * one warning, once the kind has accepted them.
+ */
+function warnUnusedSettings(inputs: Inputs): void {
+  const set = repositorySettingInputs(inputs.repositorySettings)
+  if (set.length === 0 || inputs.createRepository) return
+  const many = set.length > 1
+  core.warning(
+    `${namedInputs(set)} only appl${many ? 'y' : 'ies'} to repositories this step creates, and "create-repository" is false: ${many ? 'they are' : 'it is'} ignored (see the README on changing existing repositories).`
+  )
+}
+
+function pickKind(inputs: Inputs): RegistryKind {
   const host = inputs.registry
   // Username and password log in to any host as a plain OCI registry (inputs.ts pairs them
   // and requires "registry" with them).

@@ -5,6 +5,7 @@ import { UserError } from '../errors.js'
 import type { Inputs } from '../inputs.js'
 import { makeTarget, ociRepository, type ChartJob, type Target } from '../plan.js'
 import type { RegistryHost } from '../registry-host.js'
+import { namedInputs, repositorySettingInputs } from '../repository-settings.js'
 import type { LookupContext, RegistryKind } from './registry-kind.js'
 
 /** Any OCI registry with a username and password; no API beyond the registry protocol. */
@@ -26,6 +27,13 @@ export class OciRegistry implements RegistryKind {
     if (inputs.imageTagMutability) {
       throw new UserError(
         'Input "image-tag-mutability" applies only to ECR repositories that "create-repository" makes: remove it when using "username"/"password".'
+      )
+    }
+    const settings = repositorySettingInputs(inputs.repositorySettings)
+    if (settings.length > 0) {
+      const many = settings.length > 1
+      throw new UserError(
+        `${namedInputs(settings)} set${many ? '' : 's'} up Amazon ECR repositories and cannot apply to an OCI registry with "username"/"password": remove ${many ? 'them' : 'it'}.`
       )
     }
     this.login = { host: host.host, ...credentials }

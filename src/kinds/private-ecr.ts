@@ -1,8 +1,15 @@
-import { privateEcr, type EcrApi, type Mutability } from '../ecr.js'
+import { privateEcr, type Mutability, type PrivateEcrApi } from '../ecr.js'
 import { UserError } from '../errors.js'
 import type { Inputs } from '../inputs.js'
-import type { EcrHost } from '../registry-host.js'
-import { EcrRegistry } from './ecr-base.js'
+import type { ChartJob } from '../plan.js'
+import { partitionOf, type EcrHost } from '../registry-host.js'
+import {
+  lifecycleFollowUp,
+  policyFollowUp,
+  privateRepositoryRequests
+} from '../repository-requests.js'
+import { checkKmsKeyPlacement, repositorySettingInputs } from '../repository-settings.js'
+import { EcrRegistry, runFollowUps, type FollowUpCall } from './ecr-base.js'
 
 /** The region of the ECR API: the input, the registry host, then the job's AWS environment. */
 function regionFor(inputs: Inputs, host: EcrHost | undefined): string {
@@ -21,13 +28,19 @@ function regionFor(inputs: Inputs, host: EcrHost | undefined): string {
   return region
 }
 
-/** A private Amazon ECR registry: the one named in "registry", or the account's own by default. */
-export class PrivateEcr extends EcrRegistry {
+/**
+ * A private Amazon ECR registry: the one named in "registry", or the account's own by default.
+ * Creates repositories with every setting: tags, scanning and encryption in CreateRepository,
+ * then the lifecycle policy and the pull policy.
+ */
+export class PrivateEcr extends EcrRegistry<PrivateEcrApi> {
   readonly name = 'ecr'
   readonly pushPermissionFix =
     "check that the job's role may push there (ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchGetImage)."
-  protected readonly mutability: Mutability
+  private readonly mutability: Mutability
   private readonly region: string
+  /** ARNs in policies use the registry's partition (aws, aws-us-gov, aws-cn, …). */
+  private readonly partition: string
 
   constructor(
     inputs: Inputs,
@@ -36,10 +49,46 @@ export class PrivateEcr extends EcrRegistry {
     super(inputs)
     this.region = regionFor(inputs, host)
     this.mutability = inputs.imageTagMutability ?? 'MUTABLE'
+    // The default registry (no host) is the region's own, so its partition is the region's.
+    this.partition = host?.partition ?? partitionOf(this.region)
+    const kmsKey = inputs.repositorySettings.kmsKey
+    if (kmsKey) checkKmsKeyPlacement(kmsKey, this.partition, this.region)
   }
 
-  protected connect(): Promise<EcrApi> {
+  protected connect(): Promise<PrivateEcrApi> {
     return privateEcr(this.region, this.host)
+  }
+
+  protected async createRepository(api: PrivateEcrApi, job: ChartJob): Promise<boolean> {
+    const settings = this.inputs.repositorySettings
+    const requests = privateRepositoryRequests({
+      repositoryName: job.repositoryName,
+      registryId: this.host?.accountId,
+      mutability: this.mutability,
+      settings,
+      partition: this.partition
+    })
+    if (!(await api.createRepository(requests.create))) return false
+    const calls: FollowUpCall[] = []
+    const { lifecycle, policy } = requests
+    if (lifecycle && settings.lifecyclePolicy) {
+      calls.push({
+        followUp: lifecycleFollowUp(lifecycle, this.region, settings.lifecyclePolicy.display),
+        run: () => api.putLifecyclePolicy(lifecycle)
+      })
+    }
+    if (policy) {
+      calls.push({
+        followUp: policyFollowUp(policy, this.region),
+        run: () => api.setRepositoryPolicy(policy)
+      })
+    }
+    await runFollowUps(job.repositoryName, calls)
+    return true
+  }
+
+  protected describeCreated(): string {
+    return ` (${[this.mutability, ...repositorySettingInputs(this.inputs.repositorySettings)].join(', ')})`
   }
 
   missingRepositoryFix(name: string): string {

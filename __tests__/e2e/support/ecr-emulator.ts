@@ -25,6 +25,8 @@ export const TEST_CREDENTIALS: TestCredentials = {
 }
 
 export const ECR_TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921'
+/** ECR Public's JSON 1.1 target prefix (signing name ecr-public); its operations are recorded as `ecr-public:<Op>`. */
+export const ECR_PUBLIC_TARGET_PREFIX = 'SpencerFrontendService'
 /** The ECR RepositoryName pattern (2–256 characters). */
 export const ECR_REPOSITORY_NAME_RE =
   /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/
@@ -44,14 +46,37 @@ export interface EmulatedRepository {
   name: string
   mutability: TagMutability
   createdAt: Date
-  /** Resource tags given to CreateRepository ({Key, Value}). */
+  /** Resource tags given to CreateRepository ({Key, Value}) or TagResource. */
   tags: { Key: string; Value: string }[]
   /** Image tags pushed through the gate (PUT manifests/<tag> that succeeded), in order. */
   imageTags: string[]
+  scanOnPush: boolean
+  encryption: { encryptionType: string; kmsKey?: string }
+  /** As PutLifecyclePolicy received it. */
+  lifecyclePolicyText?: string
+  /** As SetRepositoryPolicy received it. */
+  policyText?: string
+  /** The region CreateRepository was signed for, and its partition (ARNs). */
+  region: string
+  partition: string
+}
+
+/** An ECR Public repository (API only: the gate serves private ECR). */
+export interface EmulatedPublicRepository {
+  name: string
+  createdAt: Date
+  tags: { Key: string; Value: string }[]
+  /** As CreateRepository or PutRepositoryCatalogData set it. */
+  catalogData?: Record<string, unknown>
 }
 
 export interface ApiCall {
+  /** The operation: `CreateRepository` for private ECR, `ecr-public:CreateRepository` for ECR Public. */
   op: string
+  /** The region the request was signed for. */
+  region?: string
+  /** The request body (ECR requests carry no secrets). */
+  input?: Record<string, unknown>
   status: number
   /** AWS error code when status ≠ 200. */
   error?: string
@@ -71,6 +96,8 @@ export interface EcrFaults {
   apiThrottle(n: number, op?: string): void
   /** The next n API calls (optionally only of `op`) fail with 500 ServerException. */
   api5xx(n: number, op?: string): void
+  /** Calls of `op` (as ApiCall.op names it) answer 400 AccessDeniedException, as an IAM denial does; n times, or until clear(). */
+  accessDenied(op: string, n?: number): void
   /** The next n POST/PATCH/PUT requests under /v2/<repo>/blobs/uploads/ answer 503. */
   blobUpload503(n: number): void
   /**
@@ -109,6 +136,10 @@ export interface EcrEmulator {
   issueToken(): { username: 'AWS'; password: string; expiresAt: Date }
   /** Snapshot of the repositories, by name. */
   repositories(): Record<string, EmulatedRepository>
+  /** Snapshot of the ECR Public repositories, by name. */
+  publicRepositories(): Record<string, EmulatedPublicRepository>
+  /** The inputs of every successful call of `op`, in order. */
+  requestsOf(op: string): Record<string, unknown>[]
   /** Every API call so far, in order (live array). */
   readonly apiCalls: ApiCall[]
   /** Number of API calls per operation. */
@@ -143,6 +174,18 @@ interface Counter {
   op?: string
 }
 
+/** The partition of a region, as AWS names it in ARNs. */
+export function partitionOfRegion(region: string): string {
+  if (region.startsWith('us-gov-')) return 'aws-us-gov'
+  if (region.startsWith('cn-')) return 'aws-cn'
+  if (region.startsWith('us-isob-')) return 'aws-iso-b'
+  if (region.startsWith('us-iso-')) return 'aws-iso'
+  if (region.startsWith('eusc-')) return 'aws-eusc'
+  return 'aws'
+}
+
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u
+
 export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<EcrEmulator> {
   const { backend, certs } = opts
   if (backend.tls) throw new Error('startEcrEmulator needs a plain-HTTP backend registry')
@@ -152,6 +195,7 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
   const awsDir = await makeTempDir('aws-config')
 
   const repos = new Map<string, EmulatedRepository>()
+  const publicRepos = new Map<string, EmulatedPublicRepository>()
   const tokens = new Map<string, number>() // password -> expiresAt (ms)
   const apiCalls: ApiCall[] = []
   const registryRequests: RegistryRequest[] = []
@@ -160,6 +204,7 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
   const faultState = {
     throttle: [] as Counter[],
     fiveHundred: [] as Counter[],
+    denied: [] as Counter[],
     blob503: 0,
     tagStep: 0,
     expiredTokens: 0,
@@ -177,8 +222,8 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     })
     req.on('end', () => {
       void handleApi(req, Buffer.concat(chunks)).then(
-        ({ status, body, op, error }) => {
-          apiCalls.push({ op, status, error, at: new Date() })
+        ({ status, body, op, error, region: signedRegion, input }) => {
+          apiCalls.push({ op, region: signedRegion, input, status, error, at: new Date() })
           const headers: Record<string, string> = {
             'content-type': 'application/x-amz-json-1.1',
             'x-amzn-requestid': randomUUID()
@@ -206,63 +251,326 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
   async function handleApi(
     req: http.IncomingMessage,
     body: Buffer
-  ): Promise<{ status: number; body: unknown; op: string; error?: string }> {
+  ): Promise<{
+    status: number
+    body: unknown
+    op: string
+    error?: string
+    region?: string
+    input?: Record<string, unknown>
+  }> {
     const target = String(req.headers['x-amz-target'] ?? '')
+    const isPublic = target.startsWith(`${ECR_PUBLIC_TARGET_PREFIX}.`)
     const op = target.startsWith(`${ECR_TARGET_PREFIX}.`)
       ? target.slice(ECR_TARGET_PREFIX.length + 1)
-      : target || '(none)'
+      : isPublic
+        ? `ecr-public:${target.slice(ECR_PUBLIC_TARGET_PREFIX.length + 1)}`
+        : target || '(none)'
+    let signedRegion: string | undefined
+    let input: Record<string, unknown> | undefined
     try {
       if (req.method !== 'POST') throw new AwsError('UnknownOperationException', 'Use POST')
       const auth = await verifySigV4(
         { method: req.method, url: req.url ?? '/', headers: req.headers, body },
-        TEST_CREDENTIALS
+        TEST_CREDENTIALS,
+        isPublic ? 'ecr-public' : 'ecr'
       )
       if (!auth.ok)
         throw new AwsError(auth.code, auth.message, auth.code.startsWith('Missing') ? 403 : 400)
-      if (!target.startsWith(`${ECR_TARGET_PREFIX}.`)) {
+      signedRegion = auth.region
+      if (!target.startsWith(`${ECR_TARGET_PREFIX}.`) && !isPublic) {
         throw new AwsError('UnknownOperationException', `Unknown operation ${target}`)
+      }
+      try {
+        input = body.length ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {}
+      } catch {
+        throw new AwsError('SerializationException', 'Malformed JSON request body')
       }
       if (takeFault(faultState.throttle, op))
         throw new AwsError('ThrottlingException', 'Rate exceeded')
       if (takeFault(faultState.fiveHundred, op)) {
         throw new AwsError('ServerException', 'Internal service error (injected fault)', 500)
       }
-      let input: Record<string, unknown>
-      try {
-        input = body.length ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {}
-      } catch {
-        throw new AwsError('SerializationException', 'Malformed JSON request body')
+      if (takeFault(faultState.denied, op)) {
+        const action = op.includes(':') ? op : `ecr:${op}`
+        const name = typeof input.repositoryName === 'string' ? input.repositoryName : '*'
+        throw new AwsError(
+          'AccessDeniedException',
+          `User: arn:${partitionOfRegion(auth.region)}:sts::${accountId}:assumed-role/e2e-publisher/e2e is not authorized to perform: ${action} on resource: ${repositoryArn(auth.region, name, isPublic)} because no identity-based policy allows the ${action} action`
+        )
       }
-      const out = await dispatch(op, input)
-      return { status: 200, body: out, op }
+      const out = isPublic
+        ? dispatchPublic(op.slice('ecr-public:'.length), input)
+        : await dispatch(op, input, auth.region)
+      return { status: 200, body: out, op, region: signedRegion, input }
     } catch (error) {
       if (error instanceof AwsError) {
         return {
           status: error.status,
           body: { __type: error.code, message: error.message },
           op,
-          error: error.code
+          error: error.code,
+          region: signedRegion,
+          input
         }
       }
       return {
         status: 500,
         body: { __type: 'ServerException', message: String(error) },
         op,
-        error: 'ServerException'
+        error: 'ServerException',
+        region: signedRegion,
+        input
       }
     }
   }
 
+  function repositoryArn(signedRegion: string, name: string, isPublic = false): string {
+    return isPublic
+      ? `arn:aws:ecr-public::${accountId}:repository/${name}`
+      : `arn:${partitionOfRegion(signedRegion)}:ecr:${signedRegion}:${accountId}:repository/${name}`
+  }
+
   function repositoryJson(r: EmulatedRepository): Record<string, unknown> {
     return {
-      repositoryArn: `arn:aws:ecr:${region}:${accountId}:repository/${r.name}`,
+      repositoryArn: `arn:${r.partition}:ecr:${r.region}:${accountId}:repository/${r.name}`,
       registryId: accountId,
       repositoryName: r.name,
       repositoryUri: `${registryHost}/${r.name}`,
       createdAt: r.createdAt.getTime() / 1000,
       imageTagMutability: r.mutability,
-      imageScanningConfiguration: { scanOnPush: false },
-      encryptionConfiguration: { encryptionType: 'AES256' }
+      imageScanningConfiguration: { scanOnPush: r.scanOnPush },
+      encryptionConfiguration: { ...r.encryption }
+    }
+  }
+
+  function invalidParameter(field: string, constraint: string): AwsError {
+    return new AwsError(
+      'InvalidParameterException',
+      `Invalid parameter at '${field}' failed to satisfy constraint: '${constraint}'`
+    )
+  }
+
+  /** ECR's Tag rules (CreateRepository and TagResource): InvalidTagParameterException / TooManyTagsException. */
+  function validateTags(value: unknown, existing = 0): { Key: string; Value: string }[] {
+    if (value === undefined) return []
+    if (!Array.isArray(value)) throw invalidParameter('tags', 'Member must be a list')
+    const tags = value as { Key?: unknown; Value?: unknown }[]
+    for (const t of tags) {
+      const key = t?.Key
+      const val = t?.Value ?? ''
+      if (
+        typeof key !== 'string' ||
+        typeof val !== 'string' ||
+        [...key].length < 1 ||
+        [...key].length > 128 ||
+        [...val].length > 256 ||
+        !TAG_TEXT.test(key) ||
+        !TAG_TEXT.test(val) ||
+        key.toLowerCase().startsWith('aws:')
+      ) {
+        throw new AwsError(
+          'InvalidTagParameterException',
+          `Invalid tag: ${JSON.stringify(t)}. Tag keys must be 1-128 and values 0-256 characters from the allowed set, and keys may not start with 'aws:'.`
+        )
+      }
+    }
+    if (tags.length + existing > 50) {
+      throw new AwsError('TooManyTagsException', 'A repository can have at most 50 tags.')
+    }
+    return tags.map(t => ({ Key: t.Key as string, Value: (t.Value as string | undefined) ?? '' }))
+  }
+
+  function validateEncryption(value: unknown): { encryptionType: string; kmsKey?: string } {
+    if (value === undefined) return { encryptionType: 'AES256' }
+    const e = value as { encryptionType?: unknown; kmsKey?: unknown }
+    if (!['AES256', 'KMS', 'KMS_DSSE'].includes(String(e.encryptionType))) {
+      throw invalidParameter(
+        'encryptionConfiguration.encryptionType',
+        'Member must satisfy enum value set: [AES256, KMS, KMS_DSSE]'
+      )
+    }
+    if (e.kmsKey !== undefined) {
+      if (e.encryptionType === 'AES256') {
+        throw new AwsError(
+          'InvalidParameterException',
+          'Invalid parameter: kmsKey can only be specified when encryptionType is KMS or KMS_DSSE'
+        )
+      }
+      if (typeof e.kmsKey !== 'string' || e.kmsKey.length < 1 || e.kmsKey.length > 2048) {
+        throw invalidParameter(
+          'encryptionConfiguration.kmsKey',
+          'Member must have length between 1 and 2048'
+        )
+      }
+      return { encryptionType: String(e.encryptionType), kmsKey: e.kmsKey }
+    }
+    return { encryptionType: String(e.encryptionType) }
+  }
+
+  /**
+   * What ECR checks of a repository policy here: JSON, statements with ecr: actions, and
+   * principals that are `*` or IAM ARNs (or account IDs) of the repository's partition.
+   */
+  function validateRepositoryPolicy(text: unknown, partition: string): string {
+    const invalid = (): AwsError =>
+      invalidParameter('PolicyText', 'Invalid repository policy provided')
+    if (typeof text !== 'string' || text.length < 1 || text.length > 10240) {
+      throw invalidParameter('policyText', 'Member must have length between 0 and 10240')
+    }
+    let doc: { Statement?: unknown }
+    try {
+      doc = JSON.parse(text) as { Statement?: unknown }
+    } catch {
+      throw invalid()
+    }
+    const statements = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]
+    if (statements.length === 0 || statements.some(st => !st || typeof st !== 'object')) {
+      throw invalid()
+    }
+    for (const st of statements as Record<string, unknown>[]) {
+      if (st.Effect !== 'Allow' && st.Effect !== 'Deny') throw invalid()
+      const actions = ([] as unknown[]).concat(st.Action)
+      if (
+        actions.length === 0 ||
+        actions.some(a => typeof a !== 'string' || !/^ecr:\w+$/.test(a))
+      ) {
+        throw invalid()
+      }
+      const principal = st.Principal
+      if (principal === '*') continue
+      const aws = ([] as unknown[]).concat((principal as { AWS?: unknown } | undefined)?.AWS)
+      if (aws.length === 0) throw invalid()
+      for (const p of aws) {
+        if (typeof p !== 'string') throw invalid()
+        if (/^\d{12}$/.test(p) || p === '*') continue
+        const m = /^arn:([a-z-]+):iam::(\d{12}):(root|role\/.+|user\/.+)$/.exec(p)
+        // A principal in another partition does not exist for ECR: the policy is refused.
+        if (!m || m[1] !== partition) throw invalid()
+      }
+    }
+    return text
+  }
+
+  function validateLifecyclePolicy(text: unknown): string {
+    if (typeof text !== 'string' || text.length < 100 || text.length > 30720) {
+      throw invalidParameter('lifecyclePolicyText', 'Member must have length between 100 and 30720')
+    }
+    let doc: { rules?: unknown }
+    try {
+      doc = JSON.parse(text) as { rules?: unknown }
+    } catch {
+      throw new AwsError(
+        'InvalidParameterException',
+        'Invalid parameter at LifecyclePolicyText failed to satisfy constraint: Lifecycle policy validation failure: invalid JSON'
+      )
+    }
+    if (!Array.isArray(doc.rules) || doc.rules.length === 0) {
+      throw new AwsError(
+        'InvalidParameterException',
+        'Invalid parameter at LifecyclePolicyText failed to satisfy constraint: Lifecycle policy validation failure: object has missing required properties (["rules"])'
+      )
+    }
+    return text
+  }
+
+  function requirePublicRepository(name: unknown): EmulatedPublicRepository {
+    const repo = typeof name === 'string' ? publicRepos.get(name) : undefined
+    if (!repo) {
+      throw new AwsError(
+        'RepositoryNotFoundException',
+        `The repository with name '${String(name)}' does not exist in the registry with id '${accountId}'`
+      )
+    }
+    return repo
+  }
+
+  function publicRepositoryJson(r: EmulatedPublicRepository): Record<string, unknown> {
+    return {
+      repositoryArn: `arn:aws:ecr-public::${accountId}:repository/${r.name}`,
+      registryId: accountId,
+      repositoryName: r.name,
+      repositoryUri: `public.ecr.aws/e2e-alias/${r.name}`,
+      createdAt: r.createdAt.getTime() / 1000
+    }
+  }
+
+  function validateCatalogData(value: unknown): Record<string, unknown> {
+    const data = (value ?? {}) as Record<string, unknown>
+    for (const [field, max] of [
+      ['description', 1024],
+      ['aboutText', 25600],
+      ['usageText', 25600]
+    ] as const) {
+      const text = data[field]
+      if (text !== undefined && (typeof text !== 'string' || text.length > max)) {
+        throw invalidParameter(
+          `catalogData.${field}`,
+          `Member must have length less than or equal to ${max}`
+        )
+      }
+    }
+    return { ...data }
+  }
+
+  function dispatchPublic(op: string, input: Record<string, unknown>): unknown {
+    switch (op) {
+      case 'GetAuthorizationToken': {
+        const t = issueToken()
+        return {
+          authorizationData: {
+            authorizationToken: Buffer.from(`AWS:${t.password}`).toString('base64'),
+            expiresAt: t.expiresAt.getTime() / 1000
+          }
+        }
+      }
+      case 'CreateRepository': {
+        const name = validateName(input.repositoryName)
+        if (name.length > 205)
+          throw invalidParameter(
+            'repositoryName',
+            'Member must have length less than or equal to 205'
+          )
+        if (publicRepos.has(name)) {
+          throw new AwsError(
+            'RepositoryAlreadyExistsException',
+            `The repository with name '${name}' already exists in the registry with id '${accountId}'`
+          )
+        }
+        const repo: EmulatedPublicRepository = {
+          name,
+          createdAt: new Date(),
+          tags: validateTags(input.tags),
+          ...(input.catalogData ? { catalogData: validateCatalogData(input.catalogData) } : {})
+        }
+        publicRepos.set(name, repo)
+        return { repository: publicRepositoryJson(repo), catalogData: repo.catalogData ?? {} }
+      }
+      case 'PutRepositoryCatalogData': {
+        const repo = requirePublicRepository(input.repositoryName)
+        repo.catalogData = validateCatalogData(input.catalogData)
+        return { catalogData: repo.catalogData }
+      }
+      case 'DescribeRepositories': {
+        const names = input.repositoryNames
+        const list = Array.isArray(names)
+          ? names.map(n => requirePublicRepository(n))
+          : [...publicRepos.values()]
+        return { repositories: list.map(publicRepositoryJson) }
+      }
+      case 'DescribeImages': {
+        const repo = requirePublicRepository(input.repositoryName)
+        const id = (input.imageIds as { imageTag?: string }[] | undefined)?.[0]
+        throw new AwsError(
+          'ImageNotFoundException',
+          `The image with imageId {imageTag=${id?.imageTag ?? ''}} does not exist within the repository with name '${repo.name}' in the registry with id '${accountId}'`
+        )
+      }
+      default:
+        throw new AwsError(
+          'UnknownOperationException',
+          `Operation ecr-public:${op} is not supported by the emulator`
+        )
     }
   }
 
@@ -292,7 +600,11 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     return name
   }
 
-  async function dispatch(op: string, input: Record<string, unknown>): Promise<unknown> {
+  async function dispatch(
+    op: string,
+    input: Record<string, unknown>,
+    signedRegion: string
+  ): Promise<unknown> {
     switch (op) {
       case 'GetAuthorizationToken': {
         const t = issueToken()
@@ -326,18 +638,95 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
             `The repository with name '${name}' already exists in the registry with id '${accountId}'`
           )
         }
-        const tags = Array.isArray(input.tags)
-          ? (input.tags as { Key: string; Value: string }[])
-          : []
+        const tags = validateTags(input.tags)
+        const scanning = input.imageScanningConfiguration as { scanOnPush?: unknown } | undefined
+        if (scanning !== undefined && typeof scanning.scanOnPush !== 'boolean') {
+          throw invalidParameter(
+            'imageScanningConfiguration.scanOnPush',
+            'Member must be a boolean'
+          )
+        }
         const repo: EmulatedRepository = {
           name,
           mutability,
           createdAt: new Date(),
           tags,
-          imageTags: []
+          imageTags: [],
+          scanOnPush: scanning?.scanOnPush === true,
+          encryption: validateEncryption(input.encryptionConfiguration),
+          region: signedRegion,
+          partition: partitionOfRegion(signedRegion)
         }
         repos.set(name, repo)
         return { repository: repositoryJson(repo) }
+      }
+      case 'PutLifecyclePolicy': {
+        const repo = requireRepository(input.repositoryName)
+        repo.lifecyclePolicyText = validateLifecyclePolicy(input.lifecyclePolicyText)
+        return {
+          registryId: accountId,
+          repositoryName: repo.name,
+          lifecyclePolicyText: repo.lifecyclePolicyText
+        }
+      }
+      case 'GetLifecyclePolicy': {
+        const repo = requireRepository(input.repositoryName)
+        if (!repo.lifecyclePolicyText) {
+          throw new AwsError(
+            'LifecyclePolicyNotFoundException',
+            `Lifecycle policy does not exist for the repository with name '${repo.name}' in the registry with id '${accountId}'`
+          )
+        }
+        return {
+          registryId: accountId,
+          repositoryName: repo.name,
+          lifecyclePolicyText: repo.lifecyclePolicyText
+        }
+      }
+      case 'SetRepositoryPolicy': {
+        const repo = requireRepository(input.repositoryName)
+        repo.policyText = validateRepositoryPolicy(
+          input.policyText,
+          partitionOfRegion(signedRegion)
+        )
+        return { registryId: accountId, repositoryName: repo.name, policyText: repo.policyText }
+      }
+      case 'GetRepositoryPolicy': {
+        const repo = requireRepository(input.repositoryName)
+        if (!repo.policyText) {
+          throw new AwsError(
+            'RepositoryPolicyNotFoundException',
+            `Repository policy does not exist for the repository with name '${repo.name}' in the registry with id '${accountId}'`
+          )
+        }
+        return { registryId: accountId, repositoryName: repo.name, policyText: repo.policyText }
+      }
+      case 'TagResource': {
+        const arn = String(input.resourceArn ?? '')
+        const m = /^arn:([a-z-]+):ecr:([a-z0-9-]+):(\d{12}):repository\/(.+)$/.exec(arn)
+        if (
+          !m ||
+          m[1] !== partitionOfRegion(signedRegion) ||
+          m[2] !== signedRegion ||
+          m[3] !== accountId
+        ) {
+          throw new AwsError(
+            'InvalidParameterException',
+            `Invalid parameter at 'resourceArn': ${arn}`
+          )
+        }
+        const repo = requireRepository(m[4])
+        const tags = validateTags(input.tags)
+        const merged = new Map(repo.tags.map(t => [t.Key, t.Value]))
+        for (const t of tags) merged.set(t.Key, t.Value)
+        if (merged.size > 50)
+          throw new AwsError('TooManyTagsException', 'A repository can have at most 50 tags.')
+        repo.tags = [...merged].map(([Key, Value]) => ({ Key, Value }))
+        return {}
+      }
+      case 'ListTagsForResource': {
+        const name = /:repository\/(.+)$/.exec(String(input.resourceArn ?? ''))?.[1]
+        return { tags: requireRepository(name).tags }
       }
       case 'DescribeRepositories': {
         const names = input.repositoryNames
@@ -764,6 +1153,7 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
   const faults: EcrFaults = {
     apiThrottle: (n, op) => void faultState.throttle.push({ n, op }),
     api5xx: (n, op) => void faultState.fiveHundred.push({ n, op }),
+    accessDenied: (op, n = Number.POSITIVE_INFINITY) => void faultState.denied.push({ n, op }),
     blobUpload503: n => void (faultState.blob503 = n),
     tagStep: n => void (faultState.tagStep = n),
     expiredTokens: n => void (faultState.expiredTokens = n),
@@ -775,6 +1165,7 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     clear: () => {
       faultState.throttle = []
       faultState.fiveHundred = []
+      faultState.denied = []
       faultState.blob503 = 0
       faultState.tagStep = 0
       faultState.expiredTokens = 0
@@ -784,6 +1175,7 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
 
   const env: Record<string, string> = {
     AWS_ENDPOINT_URL_ECR: apiUrl,
+    AWS_ENDPOINT_URL_ECR_PUBLIC: apiUrl,
     AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
     AWS_REGION: region,
@@ -814,9 +1206,21 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
       Object.fromEntries(
         [...repos.values()].map(r => [
           r.name,
-          { ...r, tags: [...r.tags], imageTags: [...r.imageTags] }
+          { ...r, tags: [...r.tags], imageTags: [...r.imageTags], encryption: { ...r.encryption } }
         ])
       ),
+    publicRepositories: () =>
+      Object.fromEntries(
+        [...publicRepos.values()].map(r => [
+          r.name,
+          {
+            ...r,
+            tags: [...r.tags],
+            ...(r.catalogData ? { catalogData: { ...r.catalogData } } : {})
+          }
+        ])
+      ),
+    requestsOf: op => apiCalls.filter(c => c.op === op && c.status === 200).map(c => c.input ?? {}),
     apiCalls,
     apiCallCounts: () => {
       const counts: Record<string, number> = {}
@@ -827,6 +1231,7 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     reset: async () => {
       for (const name of repos.keys()) await removeBackendRepository(name)
       repos.clear()
+      publicRepos.clear()
       tokens.clear()
       pushedAt.clear()
       pushedDigest.clear()
