@@ -531,6 +531,19 @@ describe('publishCharts with a registry login in flight', () => {
     expect(order).toEqual(['package', 'login done', 'push'])
   })
 
+  it('makes repositories ready while the login runs, not after it', async () => {
+    const job = await chartJob('created')
+    let release: () => void = () => {}
+    const loginReady = new Promise<void>(resolve => (release = resolve))
+    // The login completes only once the repository is asked for: waiting for the login before
+    // creating repositories would never finish.
+    const [result] = await publish([job], {
+      loginReady,
+      repositoryReady: async () => release()
+    })
+    expect(result.pushed).toBe(true)
+  })
+
   it('pushes nothing and logs no chart group when the login fails', async () => {
     const job = await chartJob('never')
     const [result] = await publish([job], { loginReady: Promise.reject(new Error('login failed')) })

@@ -34117,7 +34117,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6008);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(760);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -34126,7 +34126,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6008:
+/***/ 760:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -37352,6 +37352,11 @@ const Input = {
     HelmDownloadUrl: 'helm-download-url',
     CreateRepository: 'create-repository',
     ImageTagMutability: 'image-tag-mutability',
+    RepositoryTags: 'repository-tags',
+    ScanOnPush: 'scan-on-push',
+    KmsKey: 'kms-key',
+    LifecyclePolicy: 'lifecycle-policy',
+    PullAccounts: 'pull-accounts',
     SkipExisting: 'skip-existing',
     MaxParallel: 'max-parallel',
     Username: 'username',
@@ -38520,7 +38525,10 @@ function parseChartYaml(text, where) {
             }
         }
     }
-    return { name, version, appVersion, dependencies };
+    const description = typeof chart.description === 'string' && chart.description.trim() !== ''
+        ? chart.description.trim()
+        : undefined;
+    return { name, version, appVersion, ...(description ? { description } : {}), dependencies };
 }
 async function readChartDir(dir, display) {
     const file = external_node_path_.join(dir, 'Chart.yaml');
@@ -38546,7 +38554,342 @@ function ociTag(version) {
     return version.replace(/\+/g, '_');
 }
 
+;// CONCATENATED MODULE: ./src/repository-settings.ts
+
+
+
+
+const NO_REPOSITORY_SETTINGS = {
+    tags: [],
+    scanOnPush: false,
+    pull: { accounts: [], organizations: [] }
+};
+/** Names of the inputs that are set (not at their defaults), in action.yml order. */
+function repositorySettingInputs(settings) {
+    const set = [];
+    if (settings.tags.length > 0)
+        set.push(Input.RepositoryTags);
+    if (settings.scanOnPush)
+        set.push(Input.ScanOnPush);
+    if (settings.kmsKey)
+        set.push(Input.KmsKey);
+    if (settings.lifecyclePolicy)
+        set.push(Input.LifecyclePolicy);
+    if (hasPullPrincipals(settings.pull))
+        set.push(Input.PullAccounts);
+    return set;
+}
+function hasPullPrincipals(pull) {
+    return pull.accounts.length + pull.organizations.length > 0;
+}
+/** `Input "a"` or `Inputs "a", "b"`: the start of a message about these inputs. */
+function namedInputs(names) {
+    return `Input${names.length > 1 ? 's' : ''} ${names.map(n => `"${n}"`).join(', ')}`;
+}
+// ---------------------------------------------------------------- tags
+/** ECR (and ECR Public) tag rules: TagResource/CreateRepository "Tag" shape. */
+const TAG_LIMITS = { maxTags: 50, maxKey: 128, maxValue: 256 };
+// Unicode letters, separators (spaces), numbers and _ . : / = + - @
+const TAG_CHARACTERS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+function splitItems(value) {
+    return value
+        .split(/[\n,]/)
+        .map(item => item.trim())
+        .filter(item => item !== '' && !item.startsWith('#'));
+}
+/** `team=platform, cost-center=1234` (or one per line) -> [{Key, Value}], checked against ECR's rules. */
+function parseRepositoryTags(value) {
+    const name = Input.RepositoryTags;
+    const tags = [];
+    const seen = new Set();
+    for (const item of splitItems(value)) {
+        const eq = item.indexOf('=');
+        if (eq < 0) {
+            throw new UserError(`Input "${name}" entry "${item}" is not key=value: write tags as "team=platform, cost-center=1234" (comma- or newline-separated).`);
+        }
+        const Key = item.slice(0, eq).trim();
+        const Value = item.slice(eq + 1).trim();
+        const length = [...Key].length;
+        if (length < 1 || length > TAG_LIMITS.maxKey) {
+            throw new UserError(`Input "${name}" key "${Key}" must be 1 to ${TAG_LIMITS.maxKey} characters long (it has ${length}): shorten it.`);
+        }
+        if ([...Value].length > TAG_LIMITS.maxValue) {
+            throw new UserError(`Input "${name}" value of "${Key}" must be at most ${TAG_LIMITS.maxValue} characters long: shorten it.`);
+        }
+        for (const [what, text] of [
+            ['key', Key],
+            ['value', Value]
+        ]) {
+            if (!TAG_CHARACTERS.test(text)) {
+                throw new UserError(`Input "${name}" ${what} "${text}" has a character ECR does not allow in tags: use letters, digits, spaces and _ . : / = + - @ only.`);
+            }
+        }
+        if (Key.toLowerCase().startsWith('aws:')) {
+            throw new UserError(`Input "${name}" key "${Key}" starts with "aws:", which AWS reserves for its own tags: choose another key.`);
+        }
+        if (seen.has(Key)) {
+            throw new UserError(`Input "${name}" sets key "${Key}" twice: keep one of them.`);
+        }
+        seen.add(Key);
+        tags.push({ Key, Value });
+    }
+    if (tags.length > TAG_LIMITS.maxTags) {
+        throw new UserError(`Input "${name}" has ${tags.length} tags; ECR allows at most ${TAG_LIMITS.maxTags} per repository: remove some.`);
+    }
+    return tags;
+}
+// ---------------------------------------------------------------- KMS key
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const KEY_ID = `(?:${UUID}|mrk-[0-9a-f]{32})`;
+const ALIAS_NAME = 'alias/[a-zA-Z0-9/_-]{1,250}';
+const PARTITION = 'aws(?:-[a-z]+(?:-[a-z])?)*';
+const repository_settings_REGION = '[a-z]{2,4}(?:-[a-z]+)+-\\d+';
+const KMS_KEY_ARN = new RegExp(`^arn:(${PARTITION}):kms:(${repository_settings_REGION}):(\\d{12}):(?:key/${KEY_ID}|${ALIAS_NAME})$`);
+/** A KMS key as ECR's encryptionConfiguration.kmsKey takes it: key ID, alias, key ARN or alias ARN. */
+function parseKmsKey(value) {
+    const key = value.trim();
+    if (key === '')
+        return undefined;
+    if (kmsKeyForm(key) === undefined) {
+        throw new UserError(`Input "${Input.KmsKey}" must be a KMS key ID (1234abcd-12ab-34cd-56ef-1234567890ab), an alias ("alias/ecr-charts"), or a key or alias ARN ("arn:aws:kms:eu-west-2:123456789012:key/…") (got "${key}").`);
+    }
+    return key;
+}
+function kmsKeyForm(key) {
+    if (new RegExp(`^${KEY_ID}$`).test(key))
+        return 'key-id';
+    if (new RegExp(`^${ALIAS_NAME}$`).test(key))
+        return 'alias';
+    const arn = KMS_KEY_ARN.exec(key);
+    if (arn)
+        return key.includes(':alias/') ? 'alias-arn' : 'key-arn';
+    return undefined;
+}
+/**
+ * A key ARN must be in the registry's partition and region (ECR: "the key must exist in the same
+ * Region as the repository"). Bare IDs and aliases resolve in the repository's region anyway.
+ */
+function checkKmsKeyPlacement(key, partition, region) {
+    const arn = KMS_KEY_ARN.exec(key);
+    if (!arn)
+        return;
+    const [, keyPartition, keyRegion] = arn;
+    if (keyPartition !== partition || keyRegion !== region) {
+        throw new UserError(`Input "${Input.KmsKey}" is a key in ${keyPartition}/${keyRegion}, but the registry is in ${partition}/${region}: ECR needs a key in the repository's own partition and region.`);
+    }
+}
+// ---------------------------------------------------------------- pull accounts
+const ACCOUNT_ID = /^\d{12}$/;
+const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+/** 12-digit account IDs and organisation IDs (`o-…`), comma- or newline-separated. */
+function parsePullAccounts(value) {
+    const accounts = [];
+    const organizations = [];
+    for (const item of splitItems(value)) {
+        if (ACCOUNT_ID.test(item)) {
+            if (!accounts.includes(item))
+                accounts.push(item);
+        }
+        else if (ORGANIZATION_ID.test(item)) {
+            if (!organizations.includes(item))
+                organizations.push(item);
+        }
+        else if (/^\d+$/.test(item.replace(/-/g, ''))) {
+            throw new UserError(`Input "${Input.PullAccounts}" entry "${item}" is not a 12-digit AWS account ID: write it as 123456789012 (no dashes).`);
+        }
+        else {
+            throw new UserError(`Input "${Input.PullAccounts}" entry "${item}" is neither a 12-digit AWS account ID nor an organisation ID: organisation IDs look like "o-a1b2c3d4e5" (o- then 10 to 32 lowercase letters or digits).`);
+        }
+    }
+    return { accounts, organizations };
+}
+// ---------------------------------------------------------------- lifecycle policy
+/** PutLifecyclePolicy's lifecyclePolicyText length limits. */
+const LIFECYCLE_TEXT_LIMITS = { min: 100, max: 30720 };
+const TAG_STATUS = ['tagged', 'untagged', 'any'];
+const COUNT_TYPES = [
+    'imageCountMoreThan',
+    'sinceImagePushed',
+    'sinceImagePulled',
+    'sinceImageTransitioned'
+];
+const ACTION_TYPES = ['expire', 'transition'];
+const STORAGE_CLASSES = ['standard', 'archive'];
+const MAX_WILDCARDS = 4;
+function isObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+function isStringList(value) {
+    return (Array.isArray(value) && value.length > 0 && value.every(v => typeof v === 'string' && v !== ''));
+}
+function oneOf(values) {
+    return values.map(v => `"${v}"`).join(', ');
+}
+/**
+ * Checks a lifecycle policy against ECR's rules (lifecycle policy properties in the ECR user
+ * guide): rules[] with a unique positive rulePriority, a selection and an action. `where` names
+ * the file. Returns the text unchanged: it is sent as given.
+ */
+function parseLifecyclePolicy(text, where) {
+    const fail = (problem) => {
+        throw new UserError(`Input "${Input.LifecyclePolicy}" (${where}) ${problem}`);
+    };
+    const length = text.length;
+    if (length < LIFECYCLE_TEXT_LIMITS.min || length > LIFECYCLE_TEXT_LIMITS.max) {
+        fail(`is ${length} characters long; ECR takes ${LIFECYCLE_TEXT_LIMITS.min} to ${LIFECYCLE_TEXT_LIMITS.max}: ${length < LIFECYCLE_TEXT_LIMITS.min ? 'it needs at least one complete rule' : 'shorten it'}.`);
+    }
+    let doc;
+    try {
+        doc = JSON.parse(text);
+    }
+    catch (error) {
+        fail(`is not valid JSON (${errors_errorMessage(error)}): fix the file.`);
+    }
+    if (!isObject(doc) || !Array.isArray(doc.rules) || doc.rules.length === 0) {
+        fail('needs a "rules" array with at least one rule: see "Lifecycle policy properties" in the ECR user guide.');
+    }
+    const rules = doc.rules;
+    const priorities = new Set();
+    let anyPriority;
+    let highest = 0;
+    rules.forEach((rule, i) => {
+        const at = `rule ${i + 1}`;
+        if (!isObject(rule))
+            return fail(`${at} is not an object.`);
+        const priority = rule.rulePriority;
+        if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < 1) {
+            return fail(`${at} needs "rulePriority", a whole number of 1 or more.`);
+        }
+        if (priorities.has(priority)) {
+            return fail(`${at} repeats rulePriority ${priority}: give every rule its own priority.`);
+        }
+        priorities.add(priority);
+        highest = Math.max(highest, priority);
+        const at2 = `rule ${i + 1} (rulePriority ${priority})`;
+        if (rule.description !== undefined && typeof rule.description !== 'string') {
+            fail(`${at2} "description" must be a string.`);
+        }
+        const selection = rule.selection;
+        if (!isObject(selection))
+            return fail(`${at2} needs a "selection" object.`);
+        const tagStatus = selection.tagStatus;
+        if (typeof tagStatus !== 'string' || !TAG_STATUS.includes(tagStatus)) {
+            return fail(`${at2} selection.tagStatus must be one of ${oneOf(TAG_STATUS)}.`);
+        }
+        const patterns = selection.tagPatternList;
+        const prefixes = selection.tagPrefixList;
+        if (tagStatus === 'tagged') {
+            if (patterns === undefined && prefixes === undefined) {
+                fail(`${at2} has tagStatus "tagged", so it needs "tagPatternList" or "tagPrefixList".`);
+            }
+            if (patterns !== undefined && prefixes !== undefined) {
+                fail(`${at2} has both "tagPatternList" and "tagPrefixList": use one of them.`);
+            }
+            if (patterns !== undefined) {
+                if (!isStringList(patterns))
+                    fail(`${at2} "tagPatternList" must be a list of non-empty strings.`);
+                const wild = patterns.find(p => (p.match(/\*/g) ?? []).length > MAX_WILDCARDS);
+                if (wild !== undefined) {
+                    fail(`${at2} tag pattern "${wild}" has more than ${MAX_WILDCARDS} wildcards (*), ECR's limit.`);
+                }
+            }
+            if (prefixes !== undefined && !isStringList(prefixes)) {
+                fail(`${at2} "tagPrefixList" must be a list of non-empty strings.`);
+            }
+        }
+        else if (patterns !== undefined || prefixes !== undefined) {
+            fail(`${at2} has tagStatus "${tagStatus}", which takes no "tagPatternList" or "tagPrefixList": remove them or use "tagged".`);
+        }
+        if (tagStatus === 'any') {
+            if (anyPriority !== undefined)
+                fail(`${at2} is a second rule with tagStatus "any": keep one.`);
+            anyPriority = priority;
+        }
+        const countType = selection.countType;
+        if (typeof countType !== 'string' || !COUNT_TYPES.includes(countType)) {
+            return fail(`${at2} selection.countType must be one of ${oneOf(COUNT_TYPES)}.`);
+        }
+        const countNumber = selection.countNumber;
+        if (typeof countNumber !== 'number' || !Number.isInteger(countNumber) || countNumber < 1) {
+            fail(`${at2} selection.countNumber must be a whole number of 1 or more.`);
+        }
+        if (countType === 'imageCountMoreThan') {
+            if (selection.countUnit !== undefined) {
+                fail(`${at2} has countType "imageCountMoreThan", which takes no "countUnit": remove it.`);
+            }
+        }
+        else if (selection.countUnit !== 'days') {
+            fail(`${at2} has countType "${countType}", so it needs "countUnit": "days".`);
+        }
+        const storageClass = selection.storageClass;
+        if (storageClass !== undefined &&
+            (typeof storageClass !== 'string' || !STORAGE_CLASSES.includes(storageClass))) {
+            fail(`${at2} selection.storageClass must be one of ${oneOf(STORAGE_CLASSES)}.`);
+        }
+        if (countType === 'sinceImageTransitioned' && storageClass !== 'archive') {
+            fail(`${at2} has countType "sinceImageTransitioned", so it needs "storageClass": "archive".`);
+        }
+        if (countType !== 'sinceImageTransitioned' && storageClass === 'archive') {
+            fail(`${at2} selects "storageClass": "archive", which only countType "sinceImageTransitioned" takes.`);
+        }
+        const action = rule.action;
+        if (!isObject(action) ||
+            typeof action.type !== 'string' ||
+            !ACTION_TYPES.includes(action.type)) {
+            return fail(`${at2} needs "action": {"type": "expire"} (or "transition").`);
+        }
+        if (action.type === 'transition' && action.targetStorageClass !== 'archive') {
+            fail(`${at2} has action "transition", so it needs "targetStorageClass": "archive".`);
+        }
+        if (action.type === 'expire' && action.targetStorageClass !== undefined) {
+            fail(`${at2} has action "expire", which takes no "targetStorageClass": remove it.`);
+        }
+    });
+    if (anyPriority !== undefined && anyPriority !== highest) {
+        fail(`has a rule with tagStatus "any" at rulePriority ${anyPriority}, but ECR evaluates it last: give it the highest rulePriority (above ${highest}).`);
+    }
+    return text;
+}
+/**
+ * Reads the lifecycle policy file (I/O, synchronous so that it fails with the other inputs,
+ * before anything runs) and validates it. The path is relative to the workspace and must stay
+ * inside it.
+ */
+function readLifecyclePolicyFile(value, workspace) {
+    const display = value.trim();
+    if (display === '')
+        return undefined;
+    const file = external_node_path_.resolve(workspace, display);
+    const outside = (p, root) => {
+        const rel = external_node_path_.relative(root, p);
+        return rel.startsWith('..') || external_node_path_.isAbsolute(rel);
+    };
+    let real = file;
+    try {
+        real = external_node_fs_.realpathSync(file);
+    }
+    catch {
+        // missing: reported below
+    }
+    const root = external_node_fs_.existsSync(workspace) ? external_node_fs_.realpathSync(workspace) : external_node_path_.resolve(workspace);
+    if (outside(file, external_node_path_.resolve(workspace)) || outside(real, root)) {
+        throw new UserError(`Input "${Input.LifecyclePolicy}" (${display}) is outside the workspace: put the policy file in the repository and give its path relative to it.`);
+    }
+    let text;
+    try {
+        text = external_node_fs_.readFileSync(file, 'utf8');
+    }
+    catch (error) {
+        const code = error.code;
+        throw new UserError(code === 'ENOENT'
+            ? `Input "${Input.LifecyclePolicy}" names a file that does not exist (${display}): check the path, relative to the workspace.`
+            : `Input "${Input.LifecyclePolicy}" (${display}) cannot be read (${code ?? errors_errorMessage(error)}): check the path, relative to the workspace.`);
+    }
+    return { display, text: parseLifecyclePolicy(text, display) };
+}
+
 ;// CONCATENATED MODULE: ./src/inputs.ts
+
 
 
 
@@ -38644,10 +38987,29 @@ function parseAppVersion(value) {
     return value.trim();
 }
 /**
- * Reads and validates every input, and checks that "ca-file" exists. Rules that depend on the
- * registry kind live in that kind's class (src/kinds/).
+ * The repository settings. Which registry kinds take which settings is each kind's rule
+ * (src/kinds/); kms-key without create-repository fails here for every kind: encryption is fixed
+ * when a repository is created, so pushing into an existing one would silently miss it.
  */
-function readInputs(read = defaultReader) {
+function readRepositorySettings(read, workspace, createRepository) {
+    const settings = {
+        tags: parseRepositoryTags(read(Input.RepositoryTags)),
+        scanOnPush: parseBoolean(Input.ScanOnPush, read(Input.ScanOnPush)),
+        kmsKey: parseKmsKey(read(Input.KmsKey)),
+        pull: parsePullAccounts(read(Input.PullAccounts)),
+        lifecyclePolicy: readLifecyclePolicyFile(read(Input.LifecyclePolicy), workspace)
+    };
+    if (settings.kmsKey && !createRepository) {
+        throw new UserError('Input "kms-key" needs "create-repository: true": encryption is fixed when a repository is created, so set create-repository, or remove kms-key and create the repository with the key yourself.');
+    }
+    return settings;
+}
+/**
+ * Reads and validates every input, checks that "ca-file" exists and reads "lifecycle-policy"
+ * (relative to `workspace`). Rules that depend on the registry kind live in that kind's class
+ * (src/kinds/).
+ */
+function readInputs(read = defaultReader, workspace = process.env.GITHUB_WORKSPACE || process.cwd()) {
     const registryText = read(Input.Registry).trim();
     const registry = registryText === '' ? undefined : parseRegistryHost(registryText);
     const namespace = parseNamespace(read(Input.Namespace));
@@ -38669,6 +39031,7 @@ function readInputs(read = defaultReader) {
         throw new UserError('Inputs "username" and "password" need "registry": set the host of the OCI registry they log in to.');
     }
     const createRepository = parseBoolean(Input.CreateRepository, read(Input.CreateRepository));
+    const repositorySettings = readRepositorySettings(read, workspace, createRepository);
     const caFile = read(Input.CaFile).trim() || undefined;
     if (caFile && !external_node_fs_.existsSync(caFile)) {
         throw new UserError(`Input "ca-file" names a file that does not exist (${caFile}): check the path.`);
@@ -38685,6 +39048,7 @@ function readInputs(read = defaultReader) {
         helmDownloadUrl: parseDownloadUrl(read(Input.HelmDownloadUrl)),
         createRepository,
         imageTagMutability: parseMutability(read(Input.ImageTagMutability)),
+        repositorySettings,
         skipExisting: parseBoolean(Input.SkipExisting, read(Input.SkipExisting)),
         maxParallel: parseMaxParallel(read(Input.MaxParallel)),
         username,
@@ -40084,6 +40448,7 @@ async function planJobs(helm, charts, inputs, target) {
 
 
 
+
 /** Any OCI registry with a username and password; no API beyond the registry protocol. */
 class OciRegistry {
     inputs;
@@ -40097,6 +40462,11 @@ class OciRegistry {
         }
         if (inputs.imageTagMutability) {
             throw new UserError('Input "image-tag-mutability" applies only to ECR repositories that "create-repository" makes: remove it when using "username"/"password".');
+        }
+        const settings = repositorySettingInputs(inputs.repositorySettings);
+        if (settings.length > 0) {
+            const many = settings.length > 1;
+            throw new UserError(`${namedInputs(settings)} set${many ? '' : 's'} up Amazon ECR repositories and cannot apply to an OCI registry with "username"/"password": remove ${many ? 'them' : 'it'}.`);
         }
         this.login = { host: host.host, ...credentials };
     }
@@ -40122,6 +40492,29 @@ class OciRegistry {
 
 
 
+/** A call after CreateRepository failed: whether AWS denied it, and its reason (one line). */
+class FollowUpError extends Error {
+    action;
+    denied;
+    reason;
+    constructor(action, denied, reason) {
+        super(`${action} failed: ${reason}`);
+        this.action = action;
+        this.denied = denied;
+        this.reason = reason;
+        this.name = 'FollowUpError';
+    }
+}
+async function followUp(action, send) {
+    try {
+        await send();
+    }
+    catch (error) {
+        const e = error;
+        const denied = e?.name === 'AccessDeniedException' || e?.$metadata?.httpStatusCode === 403;
+        throw new FollowUpError(action, denied, `${e?.name ?? 'Error'}: ${e?.message ?? String(error)}`);
+    }
+}
 /**
  * Decodes an ECR authorization token (base64 of `user:password`) and masks both
  * forms at once, before anything else can print them.
@@ -40225,7 +40618,9 @@ async function privateEcr(region, host) {
                 ...decodeAuthorizationToken(data.authorizationToken)
             };
         },
-        createRepository: (repositoryName, imageTagMutability) => createRepositoryOnce(() => client.send(new sdk.CreateRepositoryCommand({ repositoryName, registryId, imageTagMutability })), `ecr:CreateRepository for "${repositoryName}"`, region),
+        createRepository: request => createRepositoryOnce(() => client.send(new sdk.CreateRepositoryCommand(request)), `ecr:CreateRepository for "${request.repositoryName}"`, region),
+        putLifecyclePolicy: request => followUp('ecr:PutLifecyclePolicy', () => client.send(new sdk.PutLifecyclePolicyCommand(request))),
+        setRepositoryPolicy: request => followUp('ecr:SetRepositoryPolicy', () => client.send(new sdk.SetRepositoryPolicyCommand(request))),
         findTag: (repositoryName, imageTag) => digestOfTag(() => client.send(new sdk.DescribeImagesCommand({ repositoryName, registryId, imageIds: [{ imageTag }] })), `ecr:DescribeImages for "${repositoryName}"`, region)
     };
 }
@@ -40242,17 +40637,174 @@ async function publicEcr(host) {
                 throw new Error('ecr-public:GetAuthorizationToken returned no authorization data');
             return { host, ...decodeAuthorizationToken(token) };
         },
-        createRepository: repositoryName => createRepositoryOnce(() => client.send(new sdk.CreateRepositoryCommand({ repositoryName })), `ecr-public:CreateRepository for "${repositoryName}"`, region),
+        createRepository: request => createRepositoryOnce(() => client.send(new sdk.CreateRepositoryCommand(request)), `ecr-public:CreateRepository for "${request.repositoryName}"`, region),
+        putRepositoryCatalogData: request => followUp('ecr-public:PutRepositoryCatalogData', () => client.send(new sdk.PutRepositoryCatalogDataCommand(request))),
         findTag: (repositoryName, imageTag) => digestOfTag(() => client.send(new sdk.DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag }] })), `ecr-public:DescribeImages for "${repositoryName}"`, region)
     };
+}
+
+;// CONCATENATED MODULE: ./src/repository-requests.ts
+
+
+
+/* Pure builders: the AWS requests that create and configure a repository, and the one-line
+   messages for a follow-up call that fails after the repository was created. */
+/** What another account needs to pull a chart (helm pull / helm install / helm_release). */
+const PULL_ACTIONS = [
+    'ecr:BatchGetImage',
+    'ecr:GetDownloadUrlForLayer',
+    'ecr:BatchCheckLayerAvailability'
+];
+/** SetRepositoryPolicy's policyText limit. */
+const REPOSITORY_POLICY_MAX = 10240;
+/** ECR Public catalog data limits (RepositoryCatalogDataInput). */
+const CATALOG_LIMITS = { description: 1024, aboutText: 25600 };
+/** `arn:<partition>:iam::<account>:root`: the account as a principal (its IAM policies decide who). */
+function accountPrincipal(partition, account) {
+    return `arn:${partition}:iam::${account}:root`;
+}
+/** The repository policy that lets the given accounts and organisations pull. */
+function pullPolicy(pull, partition) {
+    const Statement = [];
+    if (pull.accounts.length > 0) {
+        Statement.push({
+            Sid: 'PullFromAccounts',
+            Effect: 'Allow',
+            Principal: { AWS: pull.accounts.map(a => accountPrincipal(partition, a)) },
+            Action: [...PULL_ACTIONS]
+        });
+    }
+    if (pull.organizations.length > 0) {
+        Statement.push({
+            Sid: 'PullFromOrganizations',
+            Effect: 'Allow',
+            Principal: '*',
+            Action: [...PULL_ACTIONS],
+            Condition: { StringEquals: { 'aws:PrincipalOrgID': [...pull.organizations] } }
+        });
+    }
+    return { Version: '2012-10-17', Statement };
+}
+/** The policy as SetRepositoryPolicy takes it; too long a policy is the input's error. */
+function pullPolicyText(pull, partition) {
+    const text = JSON.stringify(pullPolicy(pull, partition));
+    if (text.length > REPOSITORY_POLICY_MAX) {
+        throw new UserError(`Input "${Input.PullAccounts}" makes a repository policy of ${text.length} characters; ECR takes at most ${REPOSITORY_POLICY_MAX}: grant an organisation ID instead of many accounts.`);
+    }
+    return text;
+}
+/** CreateRepository with the settings in the call itself (tags too, for tag-on-create SCPs). */
+function privateRepositoryRequests(opts) {
+    const { repositoryName, registryId, mutability, settings, partition } = opts;
+    const common = { repositoryName, ...(registryId ? { registryId } : {}) };
+    const create = {
+        ...common,
+        imageTagMutability: mutability,
+        imageScanningConfiguration: { scanOnPush: settings.scanOnPush },
+        encryptionConfiguration: settings.kmsKey
+            ? { encryptionType: 'KMS', kmsKey: settings.kmsKey }
+            : { encryptionType: 'AES256' },
+        ...(settings.tags.length > 0 ? { tags: settings.tags.map(t => ({ ...t })) } : {})
+    };
+    const requests = { create };
+    if (settings.lifecyclePolicy) {
+        requests.lifecycle = { ...common, lifecyclePolicyText: settings.lifecyclePolicy.text };
+    }
+    if (hasPullPrincipals(settings.pull)) {
+        requests.policy = { ...common, policyText: pullPolicyText(settings.pull, partition) };
+    }
+    return requests;
+}
+function clip(text, max) {
+    const chars = [...text];
+    return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}
+/** ECR Public: CreateRepository with tags, then the catalog data from the chart (clipped to ECR Public's limits). */
+function publicRepositoryRequests(opts) {
+    const { repositoryName, tags, catalog } = opts;
+    const requests = {
+        create: {
+            repositoryName,
+            ...(tags.length > 0 ? { tags: tags.map(t => ({ ...t })) } : {})
+        }
+    };
+    const description = catalog.description?.trim();
+    const aboutText = catalog.readme?.trim();
+    if (description || aboutText) {
+        requests.catalog = {
+            repositoryName,
+            catalogData: {
+                ...(description ? { description: clip(description, CATALOG_LIMITS.description) } : {}),
+                ...(aboutText ? { aboutText: clip(aboutText, CATALOG_LIMITS.aboutText) } : {})
+            }
+        };
+    }
+    return requests;
+}
+function shellQuote(text) {
+    return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+function lifecycleFollowUp(request, region, file) {
+    return {
+        action: 'ecr:PutLifecyclePolicy',
+        missing: 'its lifecycle policy',
+        command: `aws ecr put-lifecycle-policy --repository-name ${request.repositoryName}${request.registryId ? ` --registry-id ${request.registryId}` : ''} --lifecycle-policy-text file://${file} --region ${region}`
+    };
+}
+function policyFollowUp(request, region) {
+    return {
+        action: 'ecr:SetRepositoryPolicy',
+        missing: 'its pull policy',
+        command: `aws ecr set-repository-policy --repository-name ${request.repositoryName}${request.registryId ? ` --registry-id ${request.registryId}` : ''} --policy-text ${shellQuote(request.policyText ?? '')} --region ${region}`
+    };
+}
+function catalogFollowUp(request) {
+    return {
+        action: 'ecr-public:PutRepositoryCatalogData',
+        missing: 'its catalog data',
+        command: `aws ecr-public put-repository-catalog-data --repository-name ${request.repositoryName} --catalog-data ${shellQuote(JSON.stringify(request.catalogData ?? {}))} --region us-east-1`
+    };
+}
+/**
+ * The one line for follow-up calls that failed after the repository was created: the IAM action,
+ * that the repository exists, and how to finish (by hand, or delete and re-run: a re-run leaves
+ * an existing repository as it is).
+ */
+function followUpFailure(repositoryName, failures) {
+    const parts = failures.map(({ followUp, reason, denied }) => denied
+        ? `AWS denied ${followUp.action} (${reason}), so it has no ${followUp.missing.replace(/^its /, '')}: grant ${followUp.action} to the job's role and run "${followUp.command}"`
+        : `${followUp.action} failed (${reason}), so it has no ${followUp.missing.replace(/^its /, '')}: run "${followUp.command}" once the cause is fixed`);
+    return `Repository ${repositoryName} was created, but ${parts.join('; and ')}; or delete the repository and re-run (a re-run leaves an existing repository as it is).`;
 }
 
 ;// CONCATENATED MODULE: ./src/kinds/ecr-base.ts
 
 
+
+
+
+
+/**
+ * Runs the follow-up calls side by side. Any that failed make one line: the IAM action, that
+ * the repository exists, and how to finish by hand.
+ */
+async function runFollowUps(repositoryName, calls) {
+    const outcomes = await Promise.allSettled(calls.map(c => c.run()));
+    const failures = outcomes.flatMap((outcome, i) => {
+        if (outcome.status === 'fulfilled')
+            return [];
+        const error = outcome.reason;
+        if (!(error instanceof FollowUpError))
+            throw error;
+        return [{ followUp: calls[i].followUp, reason: error.reason, denied: error.denied }];
+    });
+    if (failures.length > 0)
+        throw new UserError(followUpFailure(repositoryName, failures));
+}
 /**
  * What private ECR and ECR Public share: an AWS API client made once, the login it issues,
- * repositories created once each, tags looked up through the API (no login needed).
+ * repositories created once each (with this kind's settings; an existing one is left as it is),
+ * tags looked up through the API (no login needed).
  */
 class EcrRegistry {
     inputs;
@@ -40281,12 +40833,13 @@ class EcrRegistry {
         const name = job.repositoryName;
         let ready = this.repositories.get(name);
         if (!ready) {
+            const settings = repositorySettingInputs(this.inputs.repositorySettings);
             ready = this.client()
-                .then(api => api.createRepository(name, this.mutability))
+                .then(api => this.createRepository(api, job))
                 .then(created => {
                 info(created
-                    ? `Created repository ${name} (${this.mutability})`
-                    : `Repository ${name} exists`);
+                    ? `Created repository ${name}${this.describeCreated()}`
+                    : `Repository ${name} exists; left as it is${settings.length > 0 ? ` (${settings.join(', ')} apply only to repositories this step creates)` : ''}`);
             });
             this.repositories.set(name, ready);
         }
@@ -40301,6 +40854,9 @@ class EcrRegistry {
 
 
 
+
+
+
 /** The region of the ECR API: the input, the registry host, then the job's AWS environment. */
 function regionFor(inputs, host) {
     const region = inputs.region ?? host?.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
@@ -40312,21 +40868,63 @@ function regionFor(inputs, host) {
     }
     return region;
 }
-/** A private Amazon ECR registry: the one named in "registry", or the account's own by default. */
+/**
+ * A private Amazon ECR registry: the one named in "registry", or the account's own by default.
+ * Creates repositories with every setting: tags, scanning and encryption in CreateRepository,
+ * then the lifecycle policy and the pull policy.
+ */
 class PrivateEcr extends EcrRegistry {
     host;
     name = 'ecr';
     pushPermissionFix = "check that the job's role may push there (ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchGetImage).";
     mutability;
     region;
+    /** ARNs in policies use the registry's partition (aws, aws-us-gov, aws-cn, …). */
+    partition;
     constructor(inputs, host) {
         super(inputs);
         this.host = host;
         this.region = regionFor(inputs, host);
         this.mutability = inputs.imageTagMutability ?? 'MUTABLE';
+        // The default registry (no host) is the region's own, so its partition is the region's.
+        this.partition = host?.partition ?? partitionOf(this.region);
+        const kmsKey = inputs.repositorySettings.kmsKey;
+        if (kmsKey)
+            checkKmsKeyPlacement(kmsKey, this.partition, this.region);
     }
     connect() {
         return privateEcr(this.region, this.host);
+    }
+    async createRepository(api, job) {
+        const settings = this.inputs.repositorySettings;
+        const requests = privateRepositoryRequests({
+            repositoryName: job.repositoryName,
+            registryId: this.host?.accountId,
+            mutability: this.mutability,
+            settings,
+            partition: this.partition
+        });
+        if (!(await api.createRepository(requests.create)))
+            return false;
+        const calls = [];
+        const { lifecycle, policy } = requests;
+        if (lifecycle && settings.lifecyclePolicy) {
+            calls.push({
+                followUp: lifecycleFollowUp(lifecycle, this.region, settings.lifecyclePolicy.display),
+                run: () => api.putLifecyclePolicy(lifecycle)
+            });
+        }
+        if (policy) {
+            calls.push({
+                followUp: policyFollowUp(policy, this.region),
+                run: () => api.setRepositoryPolicy(policy)
+            });
+        }
+        await runFollowUps(job.repositoryName, calls);
+        return true;
+    }
+    describeCreated() {
+        return ` (${[this.mutability, ...repositorySettingInputs(this.inputs.repositorySettings)].join(', ')})`;
     }
     missingRepositoryFix(name) {
         return `set "create-repository: true", or create it with "aws ecr create-repository --repository-name ${name} --region ${this.region}".`;
@@ -40337,13 +40935,25 @@ class PrivateEcr extends EcrRegistry {
 
 
 
-/** Amazon ECR Public (public.ecr.aws): the namespace starts with the registry alias. */
+
+
+
+
+
+/** README.md next to Chart.yaml, for the "about" text; a packaged .tgz chart has none here. */
+async function chartReadme(job) {
+    if (job.source.kind !== 'dir')
+        return undefined;
+    return promises_.readFile(external_node_path_.join(job.source.path, 'README.md'), 'utf8').catch(() => undefined);
+}
+/**
+ * Amazon ECR Public (public.ecr.aws): the namespace starts with the registry alias. New
+ * repositories get the tags and the chart's catalog data (description, README).
+ */
 class PublicEcr extends EcrRegistry {
     host;
     name = 'ecr-public';
     pushPermissionFix = "check that the job's role may push there (ecr-public:BatchCheckLayerAvailability, ecr-public:InitiateLayerUpload, ecr-public:UploadLayerPart, ecr-public:CompleteLayerUpload, ecr-public:PutImage).";
-    // ECR Public repositories have no tag mutability setting.
-    mutability = 'MUTABLE';
     constructor(inputs, host) {
         super(inputs);
         this.host = host;
@@ -40353,9 +40963,34 @@ class PublicEcr extends EcrRegistry {
         if (inputs.imageTagMutability) {
             throw new UserError(`Input "image-tag-mutability" does not apply to ${host.host}: ECR Public repositories have no tag mutability setting, so remove the input.`);
         }
+        const refused = repositorySettingInputs(inputs.repositorySettings).filter(name => name !== Input.RepositoryTags);
+        if (refused.length > 0) {
+            const many = refused.length > 1;
+            throw new UserError(`${namedInputs(refused)} cannot apply to Amazon ECR Public, which has no KMS keys, scanning, lifecycle policies or pull policies (its repositories are public): remove ${many ? 'them' : 'it'}; "repository-tags" works there.`);
+        }
     }
     connect() {
         return publicEcr(this.host.host);
+    }
+    async createRepository(api, job) {
+        const requests = publicRepositoryRequests({
+            repositoryName: job.repositoryName,
+            tags: this.inputs.repositorySettings.tags,
+            catalog: { description: job.meta.description, readme: await chartReadme(job) }
+        });
+        if (!(await api.createRepository(requests.create)))
+            return false;
+        const { catalog } = requests;
+        if (catalog) {
+            await runFollowUps(job.repositoryName, [
+                { followUp: catalogFollowUp(catalog), run: () => api.putRepositoryCatalogData(catalog) }
+            ]);
+        }
+        return true;
+    }
+    describeCreated() {
+        const tags = this.inputs.repositorySettings.tags.length;
+        return tags > 0 ? ` (${tags} tag${tags > 1 ? 's' : ''})` : '';
     }
     /** The first namespace segment is the registry alias, not part of repository names. */
     repositoryPrefix() {
@@ -40371,11 +41006,29 @@ class PublicEcr extends EcrRegistry {
 
 
 
+
+
 /**
  * The registry kind of this run, picked once from the inputs. Each constructor refuses the
  * inputs its kind cannot honour, before any network call.
  */
 function registryKind(inputs) {
+    const kind = pickKind(inputs);
+    warnUnusedSettings(inputs);
+    return kind;
+}
+/**
+ * Repository settings without create-repository do nothing (kms-key is refused in inputs.ts):
+ * one warning, once the kind has accepted them.
+ */
+function warnUnusedSettings(inputs) {
+    const set = repositorySettingInputs(inputs.repositorySettings);
+    if (set.length === 0 || inputs.createRepository)
+        return;
+    const many = set.length > 1;
+    warning(`${namedInputs(set)} only appl${many ? 'y' : 'ies'} to repositories this step creates, and "create-repository" is false: ${many ? 'they are' : 'it is'} ignored (see the README on changing existing repositories).`);
+}
+function pickKind(inputs) {
     const host = inputs.registry;
     // Username and password log in to any host as a plain OCI registry (inputs.ts pairs them
     // and requires "registry" with them).
@@ -40889,6 +41542,8 @@ async function publishCharts(helm, jobs, registry, settings) {
         if (known)
             return known;
         const job = jobs[i];
+        // Repositories are made ready at once, beside the login (each kind makes each one once).
+        registry.kind.ensureRepository(job).catch(() => undefined); // a failure fails the chart below
         const existing = settings.skipExisting ? lookup(job) : Promise.resolve(undefined);
         existing.catch(() => undefined); // observed below, after the dependencies
         const promise = (async () => {

@@ -220,6 +220,8 @@ export async function publishCharts(
     const known = done.get(i)
     if (known) return known
     const job = jobs[i]
+    // Repositories are made ready at once, beside the login (each kind makes each one once).
+    registry.kind.ensureRepository(job).catch(() => undefined) // a failure fails the chart below
     const existing = settings.skipExisting ? lookup(job) : Promise.resolve(undefined)
     existing.catch(() => undefined) // observed below, after the dependencies
     const promise = (async (): Promise<ChartResult> => {
