@@ -11,7 +11,6 @@ import {
   helmErrorLine,
   parsePackageOutput,
   parsePushOutput,
-  withoutActionInputs,
   type HelmErrorKind
 } from '../src/helm.js'
 import type { TlsOptions } from '../src/inputs.js'
@@ -398,7 +397,7 @@ describe('Helm against a fake helm binary', () => {
     const helm = new Helm({
       path: fake.path,
       version: 'v4.1.4',
-      env: { ...fake.env, FAKE_HELM_STREAM: stream },
+      env: { ...fake.env, HELM_FAKE_STREAM: stream },
       tls: TLS.plain
     })
     expect(await helm.push(archive, `oci://${HOST}/charts`)).toEqual({
@@ -668,18 +667,37 @@ describe.runIf(recordings.length > 0)('recorded Helm outputs (e2e fixtures)', ()
   )
 })
 
-describe('withoutActionInputs', () => {
-  it("keeps Helm's environment but drops the INPUT_* variables (INPUT_PASSWORD is a secret)", () => {
-    expect(
-      withoutActionInputs({
-        PATH: '/usr/bin',
-        HELM_REGISTRY_CONFIG: '/tmp/c.json',
-        AWS_REGION: 'eu-west-2',
-        INPUT_PASSWORD: 'hunter2',
-        INPUT_USERNAME: 'robot',
-        'INPUT_HELM-VERSION': '4'
+describe('the environment of Helm', () => {
+  it('is the allow-listed one: no INPUT_*, AWS credentials or runner tokens', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'helm-env-'))
+    const script = path.join(dir, 'helm')
+    const out = path.join(dir, 'env.json')
+    await fs.writeFile(
+      script,
+      `#!/usr/bin/env node\nrequire('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.env))\n`,
+      { mode: 0o755 }
+    )
+    try {
+      const helm = new Helm({
+        path: script,
+        version: 'v3.18.0',
+        env: {
+          PATH: process.env.PATH ?? '',
+          HELM_REGISTRY_CONFIG: '/tmp/c.json',
+          AWS_SECRET_ACCESS_KEY: 'secret',
+          GITHUB_TOKEN: 'ghs',
+          INPUT_PASSWORD: 'hunter2'
+        }
       })
-    ).toEqual({ PATH: '/usr/bin', HELM_REGISTRY_CONFIG: '/tmp/c.json', AWS_REGION: 'eu-west-2' })
+      expect((await helm.run(['version'])).exitCode).toBe(0)
+      const seen = JSON.parse(await fs.readFile(out, 'utf8')) as Record<string, string>
+      expect(seen.HELM_REGISTRY_CONFIG).toBe('/tmp/c.json')
+      for (const name of ['AWS_SECRET_ACCESS_KEY', 'GITHUB_TOKEN', 'INPUT_PASSWORD']) {
+        expect(seen[name], name).toBeUndefined()
+      }
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true })
+    }
   })
 })
 

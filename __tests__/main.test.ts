@@ -50,7 +50,7 @@ const ENV = [
   'AWS_DEFAULT_REGION',
   'AWS_ENDPOINT_URL',
   'AWS_ENDPOINT_URL_ECR',
-  'FAKE_HELM_DIR'
+  'HELM_FAKE_DIR'
 ]
 const savedEnv = Object.fromEntries(ENV.map(name => [name, process.env[name]]))
 
@@ -105,7 +105,7 @@ beforeEach(async () => {
   for (const name of ENV) delete process.env[name]
   process.env.GITHUB_WORKSPACE = ws
   process.env.RUNNER_TEMP = runnerTemp
-  process.env.FAKE_HELM_DIR = fake.dir
+  process.env.HELM_FAKE_DIR = fake.dir
   ecr.on(GetAuthorizationTokenCommand).resolves({
     authorizationData: [{ authorizationToken: TOKEN, proxyEndpoint: `https://${HOST}` }]
   })

@@ -43,7 +43,7 @@ beforeEach(async () => {
   const dir = path.join(tmp, `run-${n++}`)
   ws = path.join(dir, 'ws')
   await fs.mkdir(path.join(dir, 'work'), { recursive: true })
-  fake = await FakeHelm.create(path.join(dir, 'fake'), { FAKE_HELM_PUSH_SLEEP: '0.05' })
+  fake = await FakeHelm.create(path.join(dir, 'fake'), { HELM_FAKE_PUSH_SLEEP: '0.05' })
   helm = new Helm({ path: fake.path, version: 'v3.18.0', env: fake.env })
 })
 
@@ -265,7 +265,7 @@ describe('publishCharts', () => {
 
   it('runs independent charts in parallel, never more than maxParallel', async () => {
     const jobs = await Promise.all(['c1', 'c2', 'c3', 'c4', 'c5'].map(name => chartJob(name)))
-    fake.env.FAKE_HELM_PUSH_SLEEP = '0.15'
+    fake.env.HELM_FAKE_PUSH_SLEEP = '0.15'
     const results = await publish(jobs, { maxParallel: 2 })
     expect(results.every(r => r.pushed)).toBe(true)
     expect(maxConcurrent(await fake.log())).toBe(2)

@@ -1,5 +1,6 @@
 import * as exec from '@actions/exec'
 import semver from 'semver'
+import { childEnv } from './child-env.js'
 import { oneLine } from './errors.js'
 import type { TlsOptions } from './inputs.js'
 
@@ -107,14 +108,6 @@ export function helmErrorLine(result: HelmResult): string {
   )
 }
 
-/**
- * The environment for Helm and whatever it starts (downloader plugins, credential helpers): the
- * runner's INPUT_* variables are left out, since INPUT_PASSWORD holds the registry password.
- */
-export function withoutActionInputs(env: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('INPUT_')))
-}
-
 export class HelmCommandError extends Error {
   /** What Helm said went wrong, without the "helm COMMAND failed:" prefix of the message. */
   readonly reason: string
@@ -205,7 +198,7 @@ export class Helm {
     const result = await exec.getExecOutput(this.path, args, {
       ignoreReturnCode: true,
       silent: true,
-      env: withoutActionInputs(this.env),
+      env: childEnv(this.env),
       input: input === undefined ? undefined : Buffer.from(input)
     })
     return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr }
