@@ -1,12 +1,14 @@
 import * as core from '@actions/core'
 import { HttpClient } from '@actions/http-client'
 import * as tc from '@actions/tool-cache'
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import * as fs from 'node:fs/promises'
+import * as os from 'node:os'
 import * as path from 'node:path'
 import { TOOL_NAME, USER_AGENT } from './constants.js'
 import { UserError, errorMessage } from './errors.js'
+import { extractTarGzMember, extractZipMember } from './helm-archive.js'
 import type { HelmVersionSpec } from './inputs.js'
 import { RETRY, retrying } from './retry.js'
 import { helmArchiveName, helmPlatform, type HelmPlatform } from './system.js'
@@ -141,18 +143,30 @@ async function downloadVerifyExtract(
     )
   }
   core.info(`Verified ${archive} (sha256 ${actual})`)
-  const extracted =
-    platform.extension === 'zip' ? await tc.extractZip(file) : await tc.extractTar(file)
-  await fs.rm(file, { force: true })
-  const binDir = path.join(extracted, `${platform.os}-${platform.arch}`)
+  // Only the executable is taken out, in process for .tar.gz: no tar or gzip child sees the
+  // runner's environment (see helm-archive.ts).
+  const member = `${platform.os}-${platform.arch}/${platform.executable}`
+  const extracted = path.join(process.env.RUNNER_TEMP || os.tmpdir(), `helm-${randomUUID()}`)
   try {
-    await fs.access(path.join(binDir, platform.executable))
-  } catch {
-    throw new UserError(
-      `${archive} has no ${platform.os}-${platform.arch}/${platform.executable}: the mirror in "helm-download-url" must serve official Helm archives.`
-    )
+    const written = await (platform.extension === 'zip' ? extractZipMember : extractTarGzMember)(
+      file,
+      extracted,
+      member
+    ).catch((error: unknown) => {
+      throw new UserError(
+        `Could not unpack ${archive} (${errorMessage(error)}): the mirror in "helm-download-url" must serve official Helm archives.`
+      )
+    })
+    if (!written) {
+      throw new UserError(
+        `${archive} has no ${member}: the mirror in "helm-download-url" must serve official Helm archives.`
+      )
+    }
+    return await tc.cacheDir(path.dirname(written), TOOL_NAME, version.replace(/^v/, ''))
+  } finally {
+    await fs.rm(file, { force: true })
+    await fs.rm(extracted, { recursive: true, force: true })
   }
-  return tc.cacheDir(binDir, TOOL_NAME, version.replace(/^v/, ''))
 }
 
 /** Finds Helm in the tool cache, or downloads, verifies, extracts and caches it. */
