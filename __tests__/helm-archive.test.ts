@@ -4,7 +4,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { buffer } from 'node:stream/consumers'
 import { gzipSync } from 'node:zlib'
-import { pack, type Headers } from 'tar-stream'
+import { pack, type Header } from 'tar-stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { extractTarGzMember, extractZipMember } from '../src/helm-archive.js'
 
@@ -22,7 +22,9 @@ afterEach(async () => {
 })
 
 /** A .tar.gz of the given entries, built in memory (names are taken as given, hostile ones too). */
-async function archiveOf(entries: (Headers & { body?: string })[]): Promise<string> {
+async function archiveOf(
+  entries: (Partial<Header> & { name: string; body?: string })[]
+): Promise<string> {
   const p = pack()
   for (const { body, ...header } of entries) p.entry(header, body ?? '')
   p.finalize()
