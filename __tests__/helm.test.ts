@@ -9,6 +9,8 @@ import {
   HelmCommandError,
   classifyHelmError,
   helmErrorLine,
+  loginSecrets,
+  passwordFromStdin,
   parsePackageOutput,
   parsePushOutput,
   type HelmErrorKind
@@ -721,5 +723,27 @@ describe('classifyHelmError ignores names inside URLs and quotes', () => {
     ]
   ])('%s -> %s', (output, kind) => {
     expect(classifyHelmError(output)).toBe(kind)
+  })
+})
+
+describe('what helm registry login --password-stdin stores', () => {
+  test.each([
+    ['pw', 'pw'],
+    ['pw\n', 'pw'],
+    ['pw\r\n', 'pw'],
+    ['pw\r', 'pw'],
+    ['pw\n\n', 'pw\n'],
+    ['pw\n\r', 'pw\n'],
+    [' pw ', ' pw ']
+  ])('%j is kept as %j', (input, kept) => {
+    expect(passwordFromStdin(input)).toBe(kept)
+  })
+
+  it('masks the password as given and as kept, and both auth values', () => {
+    const b64 = (s: string) => Buffer.from(s).toString('base64')
+    expect(loginSecrets('ci', 'pw\r\n').sort()).toEqual(
+      ['pw\r\n', 'pw', b64('ci:pw'), b64('ci:pw\r\n')].sort()
+    )
+    expect(loginSecrets('AWS', 'tok')).toEqual(['tok', b64('AWS:tok')])
   })
 })

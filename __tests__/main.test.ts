@@ -232,6 +232,27 @@ describe('run', () => {
     expect(outputs().ref).toBe('oci://localhost:5000/ns/demo:1.0.0')
   })
 
+  it.each([
+    ['pw', 'pw'],
+    ['pw\n', 'pw'],
+    ['pw\r\n', 'pw'],
+    ['pw\n\n', 'pw\n']
+  ])(
+    'masks the registry auth Helm stores for password %j: base64(user:%j)',
+    async (password, kept) => {
+      await chart('chart', 'demo')
+      inputs({ charts: 'chart', registry: 'localhost:5000', username: 'ci', password })
+      await run()
+      expect(core.setFailed).not.toHaveBeenCalled()
+      // ECR is not involved: this mask can only come from the login.
+      const stored = Buffer.from(`ci:${kept}`).toString('base64')
+      expect(core.setSecret).toHaveBeenCalledWith(stored)
+      expect(core.setSecret).toHaveBeenCalledWith(password)
+      const [login] = await helmCalls('registry login')
+      expect(login.stdin).toBe(password)
+    }
+  )
+
   it('explains a missing repository with the create-repository fix', async () => {
     await chart('chart', 'demo')
     await fake.failPush(

@@ -108,6 +108,25 @@ export function helmErrorLine(result: HelmResult): string {
   )
 }
 
+/**
+ * The password as `helm registry login --password-stdin` keeps it: Helm reads all of stdin, then
+ * trims one trailing "\n" and then one trailing "\r" (shared/notes/helm-ecr-facts.md 1.1).
+ */
+export function passwordFromStdin(input: string): string {
+  return input.replace(/\n$/, '').replace(/\r$/, '')
+}
+
+/**
+ * Every form of a login's secret that can reach a log: the password as given and as Helm keeps
+ * it, and the `auth` value Helm writes to the registry config, base64(user:password) of the
+ * password as Helm keeps it (and of the password as given, in case a Helm ever stops trimming).
+ */
+export function loginSecrets(username: string, password: string): string[] {
+  const kept = passwordFromStdin(password)
+  const auth = (p: string) => Buffer.from(`${username}:${p}`).toString('base64')
+  return [...new Set([password, kept, auth(kept), auth(password)])].filter(s => s !== '')
+}
+
 export class HelmCommandError extends Error {
   /** What Helm said went wrong, without the "helm COMMAND failed:" prefix of the message. */
   readonly reason: string
