@@ -9,6 +9,7 @@ import {
   HelmCommandError,
   classifyHelmError,
   helmErrorLine,
+  helmWarnings,
   loginSecrets,
   passwordFromStdin,
   parsePackageOutput,
@@ -745,5 +746,64 @@ describe('what helm registry login --password-stdin stores', () => {
       ['pw\r\n', 'pw', b64('ci:pw'), b64('ci:pw\r\n')].sort()
     )
     expect(loginSecrets('AWS', 'tok')).toEqual(['tok', b64('AWS:tok')])
+  })
+})
+
+describe('helmWarnings', () => {
+  test.each([
+    [
+      // Helm 3.9.4 and 3.18.0 (log.Lshortfile), recorded from helm package of a chart with a link.
+      'walk.go:74: found symbolic link in path: /ws/c/templates/NOTES.txt resolves to /ws/shared/NOTES.txt. Contents of linked file included and used\n',
+      [
+        'found symbolic link in path: /ws/c/templates/NOTES.txt resolves to /ws/shared/NOTES.txt. Contents of linked file included and used'
+      ]
+    ],
+    [
+      // Helm 4.1.4 logs links at INFO.
+      'level=INFO msg="found symbolic link in path. Contents of linked file included and used" path=/ws/c/templates/NOTES.txt resolved=/ws/shared/NOTES.txt\n',
+      [
+        'found symbolic link in path. Contents of linked file included and used (path=/ws/c/templates/NOTES.txt resolved=/ws/shared/NOTES.txt)'
+      ]
+    ],
+    [
+      'time=2026-01-01T00:00:00Z level=WARN msg="registry login currently only supports registry hostname, not a repository path"\n',
+      ['registry login currently only supports registry hostname, not a repository path']
+    ],
+    [
+      'WARNING: Kubernetes configuration file is group-readable. This is insecure. Location: /root/.kube/config\n',
+      [
+        'Kubernetes configuration file is group-readable. This is insecure. Location: /root/.kube/config'
+      ]
+    ],
+    ['level=INFO msg="pulled" ref=x\nLogin Succeeded\nError: boom\n', []],
+    ['level=DEBUG msg=resolving\n', []]
+  ])('%j -> %j', (output, warnings) => {
+    expect(helmWarnings(output)).toEqual(warnings)
+  })
+
+  it('Helm passes each warning to warn once per instance', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'helm-warn-'))
+    const script = path.join(dir, 'helm')
+    await fs.writeFile(
+      script,
+      '#!/bin/sh\necho "WARNING: twice" >&2\necho "WARNING: twice" >&2\n',
+      {
+        mode: 0o755
+      }
+    )
+    try {
+      const warnings: string[] = []
+      const helm = new Helm({
+        path: script,
+        version: 'v3.18.0',
+        env: { PATH: process.env.PATH ?? '' },
+        warn: w => warnings.push(w)
+      })
+      await helm.run(['version'])
+      await helm.run(['version'])
+      expect(warnings).toEqual(['twice'])
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -18,6 +18,11 @@ import { UserError } from './errors.js'
  * where our reading and Helm's differ. An ignored link to outside the workspace therefore fails too.
  */
 
+/** The workspace: what the runner checked out, where charts are and nothing may leave. */
+export function workspaceDir(): string {
+  return process.env.GITHUB_WORKSPACE || process.cwd()
+}
+
 /** True when `child` is `parent` or below it (both absolute, symlinks resolved). */
 export function isWithin(child: string, parent: string): boolean {
   const rel = path.relative(parent, child)
