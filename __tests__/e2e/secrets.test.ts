@@ -141,6 +141,16 @@ async function expectCleanRun({ result, calls, helpers }: RecordedRun): Promise<
   expect(result.exitCode).toBe(0)
   expect(result.post?.exitCode).toBe(0)
   expect(annotations(result.post?.stdout ?? '', 'warning')).toEqual([])
+  // Helm gets the allow-listed environment: no AWS credentials or settings, no runner tokens,
+  // no inputs (the runs carry AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_ENDPOINT_URL_ECR).
+  expect(calls.length).toBeGreaterThan(0)
+  for (const call of calls) {
+    expect(
+      Object.keys(call.env).filter(
+        name => /^(AWS_|ACTIONS_|INPUT_|GITHUB_|RUNNER_)/i.test(name) && name !== 'AWS_CA_BUNDLE'
+      )
+    ).toEqual([])
+  }
   // The login went over stdin; post starts no Helm (it deletes the login with its directory).
   const login = calls.find(c => c.argv[0] === 'registry' && c.argv[1] === 'login')
   expect(login?.argv).toContain('--password-stdin')
