@@ -9,9 +9,11 @@ import {
   HelmCommandError,
   classifyHelmError,
   helmErrorLine,
+  helmWarnings,
+  loginSecrets,
+  passwordFromStdin,
   parsePackageOutput,
   parsePushOutput,
-  withoutActionInputs,
   type HelmErrorKind
 } from '../src/helm.js'
 import type { TlsOptions } from '../src/inputs.js'
@@ -398,7 +400,7 @@ describe('Helm against a fake helm binary', () => {
     const helm = new Helm({
       path: fake.path,
       version: 'v4.1.4',
-      env: { ...fake.env, FAKE_HELM_STREAM: stream },
+      env: { ...fake.env, HELM_FAKE_STREAM: stream },
       tls: TLS.plain
     })
     expect(await helm.push(archive, `oci://${HOST}/charts`)).toEqual({
@@ -668,18 +670,37 @@ describe.runIf(recordings.length > 0)('recorded Helm outputs (e2e fixtures)', ()
   )
 })
 
-describe('withoutActionInputs', () => {
-  it("keeps Helm's environment but drops the INPUT_* variables (INPUT_PASSWORD is a secret)", () => {
-    expect(
-      withoutActionInputs({
-        PATH: '/usr/bin',
-        HELM_REGISTRY_CONFIG: '/tmp/c.json',
-        AWS_REGION: 'eu-west-2',
-        INPUT_PASSWORD: 'hunter2',
-        INPUT_USERNAME: 'robot',
-        'INPUT_HELM-VERSION': '4'
+describe('the environment of Helm', () => {
+  it('is the allow-listed one: no INPUT_*, AWS credentials or runner tokens', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'helm-env-'))
+    const script = path.join(dir, 'helm')
+    const out = path.join(dir, 'env.json')
+    await fs.writeFile(
+      script,
+      `#!/usr/bin/env node\nrequire('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.env))\n`,
+      { mode: 0o755 }
+    )
+    try {
+      const helm = new Helm({
+        path: script,
+        version: 'v3.18.0',
+        env: {
+          PATH: process.env.PATH ?? '',
+          HELM_REGISTRY_CONFIG: '/tmp/c.json',
+          AWS_SECRET_ACCESS_KEY: 'secret',
+          GITHUB_TOKEN: 'ghs',
+          INPUT_PASSWORD: 'hunter2'
+        }
       })
-    ).toEqual({ PATH: '/usr/bin', HELM_REGISTRY_CONFIG: '/tmp/c.json', AWS_REGION: 'eu-west-2' })
+      expect((await helm.run(['version'])).exitCode).toBe(0)
+      const seen = JSON.parse(await fs.readFile(out, 'utf8')) as Record<string, string>
+      expect(seen.HELM_REGISTRY_CONFIG).toBe('/tmp/c.json')
+      for (const name of ['AWS_SECRET_ACCESS_KEY', 'GITHUB_TOKEN', 'INPUT_PASSWORD']) {
+        expect(seen[name], name).toBeUndefined()
+      }
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true })
+    }
   })
 })
 
@@ -703,5 +724,86 @@ describe('classifyHelmError ignores names inside URLs and quotes', () => {
     ]
   ])('%s -> %s', (output, kind) => {
     expect(classifyHelmError(output)).toBe(kind)
+  })
+})
+
+describe('what helm registry login --password-stdin stores', () => {
+  test.each([
+    ['pw', 'pw'],
+    ['pw\n', 'pw'],
+    ['pw\r\n', 'pw'],
+    ['pw\r', 'pw'],
+    ['pw\n\n', 'pw\n'],
+    ['pw\n\r', 'pw\n'],
+    [' pw ', ' pw ']
+  ])('%j is kept as %j', (input, kept) => {
+    expect(passwordFromStdin(input)).toBe(kept)
+  })
+
+  it('masks the password as given and as kept, and both auth values', () => {
+    const b64 = (s: string) => Buffer.from(s).toString('base64')
+    expect(loginSecrets('ci', 'pw\r\n').sort()).toEqual(
+      ['pw\r\n', 'pw', b64('ci:pw'), b64('ci:pw\r\n')].sort()
+    )
+    expect(loginSecrets('AWS', 'tok')).toEqual(['tok', b64('AWS:tok')])
+  })
+})
+
+describe('helmWarnings', () => {
+  test.each([
+    [
+      // Helm 3.9.4 and 3.18.0 (log.Lshortfile), recorded from helm package of a chart with a link.
+      'walk.go:74: found symbolic link in path: /ws/c/templates/NOTES.txt resolves to /ws/shared/NOTES.txt. Contents of linked file included and used\n',
+      [
+        'found symbolic link in path: /ws/c/templates/NOTES.txt resolves to /ws/shared/NOTES.txt. Contents of linked file included and used'
+      ]
+    ],
+    [
+      // Helm 4.1.4 logs links at INFO.
+      'level=INFO msg="found symbolic link in path. Contents of linked file included and used" path=/ws/c/templates/NOTES.txt resolved=/ws/shared/NOTES.txt\n',
+      [
+        'found symbolic link in path. Contents of linked file included and used (path=/ws/c/templates/NOTES.txt resolved=/ws/shared/NOTES.txt)'
+      ]
+    ],
+    [
+      'time=2026-01-01T00:00:00Z level=WARN msg="registry login currently only supports registry hostname, not a repository path"\n',
+      ['registry login currently only supports registry hostname, not a repository path']
+    ],
+    [
+      'WARNING: Kubernetes configuration file is group-readable. This is insecure. Location: /root/.kube/config\n',
+      [
+        'Kubernetes configuration file is group-readable. This is insecure. Location: /root/.kube/config'
+      ]
+    ],
+    ['level=INFO msg="pulled" ref=x\nLogin Succeeded\nError: boom\n', []],
+    ['level=DEBUG msg=resolving\n', []]
+  ])('%j -> %j', (output, warnings) => {
+    expect(helmWarnings(output)).toEqual(warnings)
+  })
+
+  it('Helm passes each warning to warn once per instance', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'helm-warn-'))
+    const script = path.join(dir, 'helm')
+    await fs.writeFile(
+      script,
+      '#!/bin/sh\necho "WARNING: twice" >&2\necho "WARNING: twice" >&2\n',
+      {
+        mode: 0o755
+      }
+    )
+    try {
+      const warnings: string[] = []
+      const helm = new Helm({
+        path: script,
+        version: 'v3.18.0',
+        env: { PATH: process.env.PATH ?? '' },
+        warn: w => warnings.push(w)
+      })
+      await helm.run(['version'])
+      await helm.run(['version'])
+      expect(warnings).toEqual(['twice'])
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -161,6 +161,25 @@ describe('readInputs', () => {
     expect(core.getInput).toHaveBeenCalledWith('password', { trimWhitespace: false })
   })
 
+  it('removes the password from process.env once it is read (the real core.getInput reads INPUT_PASSWORD)', () => {
+    process.env.INPUT_PASSWORD = ' hunter2\n'
+    const real = vi.mocked(core.getInput).getMockImplementation()
+    core.getInput.mockImplementation(name => process.env[`INPUT_${name.toUpperCase()}`] ?? '')
+    try {
+      process.env.INPUT_REGISTRY = 'registry.example.com'
+      process.env.INPUT_USERNAME = 'robot'
+      const inputs = readInputs()
+      expect(inputs.password).toBe(' hunter2\n')
+      expect(process.env.INPUT_PASSWORD).toBeUndefined()
+      expect(core.setSecret).toHaveBeenCalledWith(' hunter2\n')
+    } finally {
+      core.getInput.mockImplementation(real!)
+      delete process.env.INPUT_PASSWORD
+      delete process.env.INPUT_REGISTRY
+      delete process.env.INPUT_USERNAME
+    }
+  })
+
   it('reads a full ECR configuration', () => {
     const inputs = readInputs(
       reader({

@@ -13,13 +13,14 @@ import {
   zipArchive,
   zipEntryNames
 } from '../__fixtures__/archives.js'
+import * as tc from '@actions/tool-cache'
 import * as core from '../__fixtures__/core.js'
 import { rejection } from '../__fixtures__/rejection.js'
 import release from './fixtures/helm-release-archives.json' with { type: 'json' }
 
 vi.mock('@actions/core', () => import('../__fixtures__/core.js'))
 
-const { extractArchive, installHelm, parseChecksumFile, resolveHelmVersion, sha256File } =
+const { extractHelmExecutable, installHelm, parseChecksumFile, resolveHelmVersion, sha256File } =
   await import('../src/installer.js')
 const { UserError } = await import('../src/errors.js')
 const { helmArchiveName, helmPlatform } = await import('../src/system.js')
@@ -355,13 +356,31 @@ describe('installHelm for another platform', () => {
     return sha
   }
 
+  /** Stands in for Windows' tar.exe: yauzl unzips the whole archive, the member is returned. */
+  async function unzipAll(
+    file: string,
+    extension: 'zip' | 'tar.gz',
+    member: string,
+    destination: string
+  ): Promise<string | undefined> {
+    expect(extension).toBe('zip')
+    await fs.mkdir(destination, { recursive: true })
+    const target = path.join(await unzipTo(file, destination), ...member.split('/'))
+    return (await fs.stat(target).catch(() => undefined)) ? target : undefined
+  }
+
   function recordingUnzip() {
     const calls: string[] = []
-    const extract = async (file: string, extension: 'zip' | 'tar.gz'): Promise<string> => {
+    const extract = async (
+      file: string,
+      extension: 'zip' | 'tar.gz',
+      member: string,
+      destination: string
+    ): Promise<string | undefined> => {
       calls.push(extension)
-      expect(extension).toBe('zip')
+      expect(member).toBe('windows-amd64/helm.exe')
       expect(await zipEntryNames(file)).toEqual(listings['helm-v4.1.4-windows-amd64.zip'])
-      return unzipTo(file, process.env.RUNNER_TEMP as string)
+      return unzipAll(file, extension, member, destination)
     }
     return { calls, extract }
   }
@@ -401,10 +420,7 @@ describe('installHelm for another platform', () => {
     serve(name, zipArchive(entriesFor(listings[name])))
     const installed = await installHelm({ kind: 'latest' }, baseUrl, {
       platform: helmPlatform('win32', 'arm64'),
-      extract: (file, extension) => {
-        expect(extension).toBe('zip')
-        return unzipTo(file, process.env.RUNNER_TEMP as string)
-      }
+      extract: unzipAll
     })
     expect(requests.sort()).toEqual(['/helm-latest-version', `/${name}`, `/${name}.sha256sum`])
     expect(installed.path).toBe(path.join(toolCache(), 'helm', '4.1.4', 'arm64', 'helm.exe'))
@@ -415,7 +431,7 @@ describe('installHelm for another platform', () => {
     serve(name, await tarGzArchive(entriesFor(listings[name])))
     const installed = await installHelm({ kind: 'major', major: 4 }, baseUrl, {
       platform: helmPlatform('darwin', 'arm64'),
-      extract: extractArchive
+      extract: extractHelmExecutable
     })
     expect(requests.sort()).toEqual(
       [`/${name}`, `/${name}.sha256sum`, '/helm4-latest-version'].sort()
@@ -438,7 +454,7 @@ describe('installHelm for another platform', () => {
     const error = await rejection(
       installHelm({ kind: 'exact', version: '4.1.4' }, baseUrl, {
         platform: helmPlatform('win32', 'x64'),
-        extract: file => unzipTo(file, process.env.RUNNER_TEMP as string)
+        extract: unzipAll
       })
     )
     expect(error).toBeInstanceOf(UserError)
@@ -469,7 +485,7 @@ describe('installHelm for another platform', () => {
       const name = 'helm-v4.1.4-windows-amd64.zip'
       const file = path.join(process.env.RUNNER_TEMP as string, name)
       await fs.writeFile(file, zipArchive(entriesFor(listings[name])))
-      const dir = await extractArchive(file, 'zip')
+      const dir = await tc.extractZip(file)
       expect((await fs.readdir(path.join(dir, 'windows-amd64'))).sort()).toEqual([
         'LICENSE',
         'README.md',

@@ -50,7 +50,7 @@ const ENV = [
   'AWS_DEFAULT_REGION',
   'AWS_ENDPOINT_URL',
   'AWS_ENDPOINT_URL_ECR',
-  'FAKE_HELM_DIR'
+  'HELM_FAKE_DIR'
 ]
 const savedEnv = Object.fromEntries(ENV.map(name => [name, process.env[name]]))
 
@@ -105,7 +105,7 @@ beforeEach(async () => {
   for (const name of ENV) delete process.env[name]
   process.env.GITHUB_WORKSPACE = ws
   process.env.RUNNER_TEMP = runnerTemp
-  process.env.FAKE_HELM_DIR = fake.dir
+  process.env.HELM_FAKE_DIR = fake.dir
   ecr.on(GetAuthorizationTokenCommand).resolves({
     authorizationData: [{ authorizationToken: TOKEN, proxyEndpoint: `https://${HOST}` }]
   })
@@ -231,6 +231,27 @@ describe('run', () => {
     )
     expect(outputs().ref).toBe('oci://localhost:5000/ns/demo:1.0.0')
   })
+
+  it.each([
+    ['pw', 'pw'],
+    ['pw\n', 'pw'],
+    ['pw\r\n', 'pw'],
+    ['pw\n\n', 'pw\n']
+  ])(
+    'masks the registry auth Helm stores for password %j: base64(user:%j)',
+    async (password, kept) => {
+      await chart('chart', 'demo')
+      inputs({ charts: 'chart', registry: 'localhost:5000', username: 'ci', password })
+      await run()
+      expect(core.setFailed).not.toHaveBeenCalled()
+      // ECR is not involved: this mask can only come from the login.
+      const stored = Buffer.from(`ci:${kept}`).toString('base64')
+      expect(core.setSecret).toHaveBeenCalledWith(stored)
+      expect(core.setSecret).toHaveBeenCalledWith(password)
+      const [login] = await helmCalls('registry login')
+      expect(login.stdin).toBe(password)
+    }
+  )
 
   it('explains a missing repository with the create-repository fix', async () => {
     await chart('chart', 'demo')

@@ -43,7 +43,7 @@ beforeEach(async () => {
   const dir = path.join(tmp, `run-${n++}`)
   ws = path.join(dir, 'ws')
   await fs.mkdir(path.join(dir, 'work'), { recursive: true })
-  fake = await FakeHelm.create(path.join(dir, 'fake'), { FAKE_HELM_PUSH_SLEEP: '0.05' })
+  fake = await FakeHelm.create(path.join(dir, 'fake'), { HELM_FAKE_PUSH_SLEEP: '0.05' })
   helm = new Helm({ path: fake.path, version: 'v3.18.0', env: fake.env })
 })
 
@@ -126,7 +126,8 @@ function publish(jobs: ChartJob[], s: Scenario = {}) {
       appVersion: s.appVersion,
       skipExisting: scenario.skipExisting,
       maxParallel: s.maxParallel ?? 4,
-      retry: s.retry ?? { retries: 3, minTimeoutMs: 5, factor: 2 }
+      retry: s.retry ?? { retries: 3, minTimeoutMs: 5, factor: 2 },
+      workspace: ws
     }
   )
 }
@@ -265,7 +266,7 @@ describe('publishCharts', () => {
 
   it('runs independent charts in parallel, never more than maxParallel', async () => {
     const jobs = await Promise.all(['c1', 'c2', 'c3', 'c4', 'c5'].map(name => chartJob(name)))
-    fake.env.FAKE_HELM_PUSH_SLEEP = '0.15'
+    fake.env.HELM_FAKE_PUSH_SLEEP = '0.15'
     const results = await publish(jobs, { maxParallel: 2 })
     expect(results.every(r => r.pushed)).toBe(true)
     expect(maxConcurrent(await fake.log())).toBe(2)
@@ -408,6 +409,31 @@ describe('publishCharts', () => {
     ])
     const log = await fake.log()
     expect(log.some(line => / (app|top)$/.test(line))).toBe(false)
+  })
+
+  it('fails a chart with a link out of the workspace before Helm or the registry meets it; the others publish', async () => {
+    const jobs = [await chartJob('leaky'), await chartJob('clean')]
+    const outside = path.join(tmp, 'credentials')
+    await fs.writeFile(outside, 'aws_secret_access_key = x\n')
+    await fs.symlink(outside, path.join(ws, 'charts', 'leaky', 'NOTES.txt'))
+    const ensured: string[] = []
+    const results = await publish(jobs, {
+      skipExisting: true,
+      repositoryReady: async job => {
+        ensured.push(job.meta.name)
+      }
+    })
+    expect(results.map(r => [r.chart, r.pushed, r.error])).toEqual([
+      [
+        'leaky',
+        false,
+        `Chart "charts/leaky" file NOTES.txt is a symbolic link to ${await fs.realpath(outside)}, outside the workspace (${await fs.realpath(ws)}): nothing outside the workspace is published; copy the file into the workspace or remove the link.`
+      ],
+      ['clean', true, undefined]
+    ])
+    expect((await fake.log()).filter(line => line.endsWith(' leaky'))).toEqual([])
+    // No repository was created or looked up for it.
+    expect(ensured).not.toContain('leaky')
   })
 
   it('skips versions that already exist (skip-existing), reporting their digest', async () => {

@@ -1,5 +1,6 @@
 import * as exec from '@actions/exec'
 import semver from 'semver'
+import { childEnv } from './child-env.js'
 import { oneLine } from './errors.js'
 import type { TlsOptions } from './inputs.js'
 
@@ -108,11 +109,47 @@ export function helmErrorLine(result: HelmResult): string {
 }
 
 /**
- * The environment for Helm and whatever it starts (downloader plugins, credential helpers): the
- * runner's INPUT_* variables are left out, since INPUT_PASSWORD holds the registry password.
+ * Helm's own warnings in its output, one line each, as a person should read them: Helm 3's
+ * `WARNING: …` and log lines (`walk.go:74: found symbolic link in path: …`), and Helm 4's slog
+ * lines at level WARN (`level=WARN msg="…" key=value`) or about symbolic links (Helm 4 logs those
+ * at INFO, but they say that a file's content comes from elsewhere).
  */
-export function withoutActionInputs(env: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('INPUT_')))
+export function helmWarnings(output: string): string[] {
+  const warnings: string[] = []
+  for (const raw of output.split(/\r?\n/)) {
+    const line = raw.trim()
+    const slog = /^(?:time=\S+ )?level=(\w+) msg=("(?:[^"\\]|\\.)*"|\S+)\s*(.*)$/.exec(line)
+    if (slog) {
+      const [, level, msg, rest] = slog
+      if (level !== 'WARN' && !/symbolic link/.test(msg)) continue
+      const text = msg.startsWith('"') ? (JSON.parse(msg) as string) : msg
+      warnings.push(oneLine(`${text}${rest ? ` (${rest})` : ''}`))
+    } else if (/^WARNING:/i.test(line)) {
+      warnings.push(oneLine(line.replace(/^WARNING:\s*/i, '')))
+    } else if (/found symbolic link/.test(line)) {
+      warnings.push(oneLine(line.replace(/^(\S+\.go:\d+:\s*)/, '')))
+    }
+  }
+  return [...new Set(warnings)]
+}
+
+/**
+ * The password as `helm registry login --password-stdin` keeps it: Helm reads all of stdin, then
+ * trims one trailing "\n" and then one trailing "\r" (shared/notes/helm-ecr-facts.md 1.1).
+ */
+export function passwordFromStdin(input: string): string {
+  return input.replace(/\n$/, '').replace(/\r$/, '')
+}
+
+/**
+ * Every form of a login's secret that can reach a log: the password as given and as Helm keeps
+ * it, and the `auth` value Helm writes to the registry config, base64(user:password) of the
+ * password as Helm keeps it (and of the password as given, in case a Helm ever stops trimming).
+ */
+export function loginSecrets(username: string, password: string): string[] {
+  const kept = passwordFromStdin(password)
+  const auth = (p: string) => Buffer.from(`${username}:${p}`).toString('base64')
+  return [...new Set([password, kept, auth(kept), auth(password)])].filter(s => s !== '')
 }
 
 export class HelmCommandError extends Error {
@@ -139,12 +176,14 @@ export interface HelmOptions {
   path: string
   /** As `helm version` prints it, e.g. v3.18.0: decides which flags exist. */
   version: string
-  /** The environment of every Helm process (the runner's INPUT_* variables are left out). */
+  /** The environment of every Helm process; only its allow-listed part is passed (child-env.ts). */
   env: Record<string, string>
   /** The registry TLS inputs; none by default. */
   tls?: TlsOptions
   /** Receives each command line (for debug logs). */
   log?: (line: string) => void
+  /** Receives each of Helm's own warnings, once (see helmWarnings). */
+  warn?: (line: string) => void
 }
 
 /** The Helm CLI: one method per command, exact argv, secrets only on stdin. */
@@ -156,6 +195,8 @@ export class Helm {
   private readonly env: Record<string, string>
   private readonly tls: TlsOptions
   private readonly log: (line: string) => void
+  private readonly warn: (line: string) => void
+  private readonly warned = new Set<string>()
 
   constructor(options: HelmOptions) {
     this.path = options.path
@@ -164,6 +205,7 @@ export class Helm {
     this.env = options.env
     this.tls = options.tls ?? { plainHttp: false, insecureSkipTlsVerify: false }
     this.log = options.log ?? (() => {})
+    this.warn = options.warn ?? (() => {})
   }
 
   private supports(command: Command, flag: keyof (typeof FLAG_SINCE)['login']): boolean {
@@ -205,9 +247,14 @@ export class Helm {
     const result = await exec.getExecOutput(this.path, args, {
       ignoreReturnCode: true,
       silent: true,
-      env: withoutActionInputs(this.env),
+      env: childEnv(this.env),
       input: input === undefined ? undefined : Buffer.from(input)
     })
+    for (const warning of helmWarnings(`${result.stderr}\n${result.stdout}`)) {
+      if (this.warned.has(warning)) continue
+      this.warned.add(warning)
+      this.warn(warning)
+    }
     return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr }
   }
 

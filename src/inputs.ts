@@ -47,9 +47,20 @@ export interface TlsOptions {
 /** Reads one input; `read` is injectable so tests need no runner environment. */
 export type InputReader = (name: string) => string
 
-// A password is taken exactly as given; every other input is trimmed.
-const defaultReader: InputReader = name =>
-  core.getInput(name, { trimWhitespace: name !== Input.Password })
+/** The runner's variable for an input (what core.getInput reads). */
+export function inputVariable(name: string): string {
+  return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`
+}
+
+// A password is taken exactly as given, and leaves process.env as soon as it is read, so that no
+// child process (whatever environment it is given) and no later code can find it there. Every
+// other input is trimmed.
+const defaultReader: InputReader = name => {
+  if (name !== Input.Password) return core.getInput(name, { trimWhitespace: true })
+  const password = core.getInput(name, { trimWhitespace: false })
+  delete process.env[inputVariable(name)]
+  return password
+}
 
 const MIN_HELM = '3.8.0'
 

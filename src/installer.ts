@@ -1,30 +1,39 @@
 import * as core from '@actions/core'
 import { HttpClient } from '@actions/http-client'
 import * as tc from '@actions/tool-cache'
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import * as fs from 'node:fs/promises'
+import * as os from 'node:os'
 import * as path from 'node:path'
 import { TOOL_NAME, USER_AGENT } from './constants.js'
 import { UserError, errorMessage } from './errors.js'
+import { extractTarGzMember, extractZipMember } from './helm-archive.js'
 import type { HelmVersionSpec } from './inputs.js'
 import { RETRY, retrying } from './retry.js'
 import { helmArchiveEntry, helmArchiveName, helmPlatform, type HelmPlatform } from './system.js'
 
 /**
- * Unpacks an archive into a new directory and returns it. The default, `extractArchive`, is
- * @actions/tool-cache's: `tar` for .tar.gz; for .zip PowerShell (or 7-Zip) on Windows and
- * `unzip` elsewhere.
+ * Takes the one file `member` (e.g. `linux-amd64/helm`) out of a Helm archive into
+ * `destination/member` and returns its path, or undefined when the archive has no such regular
+ * file. The default, `extractHelmExecutable`, reads .tar.gz in process and .zip with Windows'
+ * own tar.exe under the allow-listed environment (helm-archive.ts): no child process sees the
+ * runner's secrets.
  */
-export type Extract = (archive: string, extension: HelmPlatform['extension']) => Promise<string>
+export type Extract = (
+  archive: string,
+  extension: HelmPlatform['extension'],
+  member: string,
+  destination: string
+) => Promise<string | undefined>
 
-export const extractArchive: Extract = (archive, extension) =>
-  extension === 'zip' ? tc.extractZip(archive) : tc.extractTar(archive)
+export const extractHelmExecutable: Extract = (archive, extension, member, destination) =>
+  (extension === 'zip' ? extractZipMember : extractTarGzMember)(archive, destination, member)
 
 export interface InstallOptions {
   /** Which Helm build to install; default: this runner's (`helmPlatform()`). */
   platform?: HelmPlatform
-  /** Default: `extractArchive`. */
+  /** Default: `extractHelmExecutable`. */
   extract?: Extract
 }
 
@@ -159,17 +168,32 @@ async function downloadVerifyExtract(
     )
   }
   core.info(`Verified ${archive} (sha256 ${actual})`)
-  const extracted = await extract(file, platform.extension)
-  await fs.rm(file, { force: true })
-  const binDir = path.join(extracted, `${platform.os}-${platform.arch}`)
+  // Only the executable is taken out, in a scratch directory that is removed afterwards.
+  const member = helmArchiveEntry(platform)
+  const extracted = path.join(process.env.RUNNER_TEMP || os.tmpdir(), `helm-${randomUUID()}`)
   try {
-    await fs.access(path.join(binDir, platform.executable))
-  } catch {
-    throw new UserError(
-      `${archive} has no ${helmArchiveEntry(platform)}: the mirror in "helm-download-url" must serve official Helm archives.`
+    const written = await extract(file, platform.extension, member, extracted).catch(
+      (error: unknown) => {
+        throw new UserError(
+          `Could not unpack ${archive} (${errorMessage(error)}): the mirror in "helm-download-url" must serve official Helm archives.`
+        )
+      }
     )
+    if (!written) {
+      throw new UserError(
+        `${archive} has no ${member}: the mirror in "helm-download-url" must serve official Helm archives.`
+      )
+    }
+    return await tc.cacheDir(
+      path.dirname(written),
+      TOOL_NAME,
+      version.replace(/^v/, ''),
+      platform.cacheArch
+    )
+  } finally {
+    await fs.rm(file, { force: true })
+    await fs.rm(extracted, { recursive: true, force: true })
   }
-  return tc.cacheDir(binDir, TOOL_NAME, version.replace(/^v/, ''), platform.cacheArch)
 }
 
 /** Finds Helm in the tool cache, or downloads, verifies, extracts and caches it. */
@@ -179,7 +203,7 @@ export async function installHelm(
   options: InstallOptions = {}
 ): Promise<InstalledHelm> {
   const platform = options.platform ?? helmPlatform()
-  const extract = options.extract ?? extractArchive
+  const extract = options.extract ?? extractHelmExecutable
   if (spec.kind === 'exact') {
     const cached = tc.find(TOOL_NAME, spec.version, platform.cacheArch)
     if (cached) {

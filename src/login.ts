@@ -5,7 +5,7 @@ import { PRIVATE_DIR_PREFIX } from './constants.js'
 import { privateDirParent } from './cleanup.js'
 import type { RegistryLogin } from './ecr.js'
 import { UserError } from './errors.js'
-import { Helm, HelmCommandError } from './helm.js'
+import { Helm, HelmCommandError, loginSecrets } from './helm.js'
 import { RETRY, retrying } from './retry.js'
 import { saveState } from './state.js'
 
@@ -48,8 +48,8 @@ export async function seedRegistryConfig(file: string, host: string): Promise<vo
 /** `helm registry login` into the private config, retried while the registry is unreachable. */
 export async function logIn(helm: Helm, login: RegistryLogin, dir: PrivateDir): Promise<void> {
   await seedRegistryConfig(dir.registryConfig, login.host)
-  // Helm stores base64(user:password) in the config file; mask that form too.
-  core.setSecret(Buffer.from(`${login.username}:${login.password}`).toString('base64'))
+  // Helm stores base64(user:password) in the config file, of the password as it keeps it.
+  for (const secret of loginSecrets(login.username, login.password)) core.setSecret(secret)
   const transient = (error: unknown) =>
     error instanceof HelmCommandError && error.kind === 'transient'
   try {

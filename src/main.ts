@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import * as path from 'node:path'
 import type { RegistryLogin } from './ecr.js'
+import { workspaceDir } from './chart-files.js'
 import { UserError, errorMessage } from './errors.js'
 import { Helm } from './helm.js'
 import { readInputs, type Inputs } from './inputs.js'
@@ -52,7 +53,7 @@ async function installAndAuthenticate(
   const dir = await makePrivateDir()
   const [installed, charts, login] = await Promise.all([
     installHelm(inputs.helmVersion, inputs.helmDownloadUrl),
-    readCharts(inputs.charts, process.env.GITHUB_WORKSPACE || process.cwd()),
+    readCharts(inputs.charts, workspaceDir()),
     registry.authenticate()
   ])
   core.info(
@@ -69,7 +70,8 @@ async function installAndAuthenticate(
       DOCKER_CONFIG: dir.dockerConfig
     },
     tls: inputs.tls,
-    log: line => core.debug(line)
+    log: line => core.debug(line),
+    warn: warning => core.warning(`Helm: ${warning}`)
   })
   const unsupported = helm.unsupportedTlsInputs()
   if (unsupported.length > 0) {

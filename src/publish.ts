@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import pLimit from 'p-limit'
 import { hasChartLock } from './chart.js'
+import { checkChartFiles, workspaceDir } from './chart-files.js'
 import type { RegistryLogin } from './ecr.js'
 import { UserError, errorMessage } from './errors.js'
 import { Helm, HelmCommandError } from './helm.js'
@@ -46,6 +47,8 @@ export interface PublishSettings {
   skipExisting: boolean
   maxParallel: number
   retry?: RetryPolicy
+  /** Nothing outside it may go into a chart (see chart-files.ts). */
+  workspace: string
 }
 
 /** Thrown inside a chart's work when the shared registry preparation failed (main reports it). */
@@ -211,17 +214,32 @@ export async function publishCharts(
   const loggedIn = registry.loggedIn.catch(() => Promise.reject(new RegistryNotReady()))
   loggedIn.catch(() => undefined)
   const charts: PublishRegistry = { ...registry, loggedIn }
+  // Before Helm or the registry meets a chart: links out of the workspace, special files and
+  // far file:// dependencies fail it (and no repository is created or looked up for it).
+  const filesChecked = new Map(
+    jobs.map(job => {
+      const checked =
+        job.source.kind === 'dir'
+          ? checkChartFiles(job.source.path, settings.workspace, job.source.display)
+          : Promise.resolve()
+      checked.catch(() => undefined) // observed below
+      return [job, checked]
+    })
+  )
+  // Each kind makes each repository ready once; a chart whose files failed asks for none.
+  const repositoryReady = (job: ChartJob): Promise<void> =>
+    (filesChecked.get(job) as Promise<void>).then(() => registry.kind.ensureRepository(job))
   const lookup = (job: ChartJob): Promise<string | undefined> =>
-    registry.kind
-      .ensureRepository(job)
-      .then(() => registry.kind.findTag(job, { helm, loggedIn, workDir: registry.workDir }))
+    repositoryReady(job).then(() =>
+      registry.kind.findTag(job, { helm, loggedIn, workDir: registry.workDir })
+    )
   const done = new Map<number, Promise<ChartResult>>()
   const start = (i: number): Promise<ChartResult> => {
     const known = done.get(i)
     if (known) return known
     const job = jobs[i]
-    // Repositories are made ready at once, beside the login (each kind makes each one once).
-    registry.kind.ensureRepository(job).catch(() => undefined) // a failure fails the chart below
+    // Repositories are made ready at once, beside the login; a failure fails the chart below.
+    repositoryReady(job).catch(() => undefined)
     const existing = settings.skipExisting ? lookup(job) : Promise.resolve(undefined)
     existing.catch(() => undefined) // observed below, after the dependencies
     const promise = (async (): Promise<ChartResult> => {
@@ -231,6 +249,7 @@ export async function publishCharts(
       const started = Date.now()
       let result: ChartResult
       try {
+        await filesChecked.get(job)
         const digest = await existing
         if (digest) {
           log.add(`${base.ref} already exists (${digest}); skipped because skip-existing is set`)
@@ -285,7 +304,8 @@ export async function publish(
       appVersion: inputs.appVersion,
       versionOverride: inputs.version !== undefined,
       skipExisting: inputs.skipExisting,
-      maxParallel: inputs.maxParallel
+      maxParallel: inputs.maxParallel,
+      workspace: workspaceDir()
     }
   )
   await loggedIn

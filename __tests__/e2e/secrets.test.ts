@@ -14,6 +14,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { helmCli } from './support/helm-cli.js'
 import { ALL_HELM_VERSIONS, HELM_VERSIONS } from './support/helm-binaries.js'
+import { archiveName } from './support/helm-mirror.js'
 import { makeTempDir, REPO_ROOT } from './support/paths.js'
 import { annotations, errorLines, runAction, type RunActionResult } from './support/runner.js'
 import { createRepository, filesBelow, workspaceWith } from './support/scenario.js'
@@ -140,6 +141,16 @@ async function expectCleanRun({ result, calls, helpers }: RecordedRun): Promise<
   expect(result.exitCode).toBe(0)
   expect(result.post?.exitCode).toBe(0)
   expect(annotations(result.post?.stdout ?? '', 'warning')).toEqual([])
+  // Helm gets the allow-listed environment: no AWS credentials or settings, no runner tokens,
+  // no inputs (the runs carry AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_ENDPOINT_URL_ECR).
+  expect(calls.length).toBeGreaterThan(0)
+  for (const call of calls) {
+    expect(
+      Object.keys(call.env).filter(
+        name => /^(AWS_|ACTIONS_|INPUT_|GITHUB_|RUNNER_)/i.test(name) && name !== 'AWS_CA_BUNDLE'
+      )
+    ).toEqual([])
+  }
   // The login went over stdin; post starts no Helm (it deletes the login with its directory).
   const login = calls.find(c => c.argv[0] === 'registry' && c.argv[1] === 'login')
   expect(login?.argv).toContain('--password-stdin')
@@ -300,6 +311,93 @@ describe('every process the action starts', () => {
       expect(execs.filter(l => l.includes('"registry", "login"')).length).toBeGreaterThan(0)
       expect(execs.filter(l => l.includes('"push"')).length).toBeGreaterThan(0)
       expect(findSecrets('strace', trace, [ECR_PASSWORD, ECR_TOKEN])).toEqual([])
+    }
+  )
+})
+
+describe('every process the action starts, on a cold tool cache in username/password mode', () => {
+  it.skipIf(!strace)(
+    'strace -f of main and post: Helm is downloaded and unpacked with no tar or gzip; no execve carries the password, AWS credentials or ACTIONS_* tokens',
+    async () => {
+      const registry = stack.tlsRegistry!
+      const secret = registry.password
+      const basic = Buffer.from(`${registry.username}:${secret}`).toString('base64')
+      // What a runner after aws-actions/configure-aws-credentials holds, next to the job's tokens.
+      const runnerSecrets: Record<string, string> = {
+        AWS_ACCESS_KEY_ID: 'AKIAE2ESTRACECOLDKEY1',
+        AWS_SECRET_ACCESS_KEY: 'e2e-strace-aws-secret-access-key-value',
+        AWS_SESSION_TOKEN: 'e2e-strace-aws-session-token-value',
+        ACTIONS_RUNTIME_TOKEN: 'e2e-strace-actions-runtime-token',
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'e2e-strace-actions-oidc-request-token',
+        ACTIONS_ID_TOKEN_REQUEST_URL: 'https://e2e-strace.invalid/oidc',
+        GITHUB_TOKEN: 'ghs_e2estracegithubtokenvalue'
+      }
+      const traceDir = await makeTempDir('strace-cold')
+      const coldCache = await makeTempDir('tc-cold')
+      const downloads = stack.mirror.downloads()[`/${archiveName(HELM_VERSIONS.v4)}`] ?? 0
+      let step = 0
+      const result = await runAction({
+        workspace,
+        toolCache: coldCache,
+        env: { ...runnerSecrets },
+        inputs: {
+          charts: 'charts/secretive',
+          registry: registry.host,
+          namespace: 'hygiene',
+          username: registry.username,
+          // Helm trims one trailing newline from --password-stdin: the login still works, and
+          // the auth value Helm stores (of the trimmed password) must be masked.
+          password: `${secret}\n`,
+          'ca-file': stack.certs.caFile,
+          version: `0.4.${++published}`,
+          'helm-version': HELM_VERSIONS.v4,
+          'helm-download-url': stack.mirror.url
+        },
+        wrapCommand: (command, args) => ({
+          command: 'strace',
+          args: [
+            '-f',
+            '-qq',
+            '-v',
+            '-s',
+            '65535',
+            '-e',
+            'trace=execve,execveat',
+            '-o',
+            path.join(traceDir, `step-${step++}.trace`),
+            command,
+            ...args
+          ]
+        })
+      })
+      expect(errorLines(result.stdout), result.stdout + result.stderr).toEqual([])
+      expect(result.exitCode).toBe(0)
+      expect(result.post?.exitCode).toBe(0)
+      // Cold: the archive was downloaded for this run.
+      expect((stack.mirror.downloads()[`/${archiveName(HELM_VERSIONS.v4)}`] ?? 0) - downloads).toBe(
+        1
+      )
+      // Per step, the first execve is the action's own node, started by the runner with the
+      // runner's environment; every later one is a process the action started.
+      const children = (
+        await Promise.all((await filesBelow(traceDir)).map(f => readFile(f, 'utf8')))
+      ).flatMap(trace =>
+        trace
+          .split('\n')
+          .filter(l => /execve(at)?\(/.test(l))
+          .slice(1)
+      )
+      const execs = children.filter(l => !/ENOENT/.test(l))
+      const programs = execs.map(l => /execve(?:at)?\((?:\d+, )?"([^"]+)"/.exec(l)?.[1] ?? '?')
+      expect(programs.some(p => p.endsWith('/helm'))).toBe(true)
+      expect(programs.filter(p => /\/(tar|gzip|gunzip|unzip)$/.test(p))).toEqual([])
+      const escape = (v: string) => new RegExp(v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      const patterns = [secret, basic, ...Object.values(runnerSecrets)].map(escape)
+      expect(children.length).toBeGreaterThan(0)
+      expect(findSecrets('strace', children.join('\n'), patterns)).toEqual([])
+      // The stored form was masked before Helm could print it.
+      const masks = result.stdout.split('\n').filter(l => l.startsWith('::add-mask::'))
+      expect(masks).toContain(`::add-mask::${basic}`)
     }
   )
 })

@@ -1,0 +1,63 @@
+/**
+ * Issue 10: the bundles ship a licence notice for every package they contain. The package list
+ * is read from the bundles here (source maps of dist/, webpack's module comments in dist/post/),
+ * so a package that gets bundled without a notice, or a notices file that goes missing, fails.
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { REPO_ROOT } from './support/paths.js'
+// @ts-expect-error: a plain .mjs build script without types
+import { bundledPackages, packageDirOf } from '../../scripts/licenses.mjs'
+
+const DIST = path.join(REPO_ROOT, 'dist')
+
+/** `name version` of each notice in a licenses.txt. */
+function noticeHeads(dir: string): Set<string> {
+  const text = readFileSync(path.join(dir, 'licenses.txt'), 'utf8')
+  return new Set([...text.matchAll(/^={78}\n(\S+ \S+)\n/gm)].map(m => m[1]))
+}
+
+function head(packageDir: string): string {
+  const pkg = JSON.parse(
+    readFileSync(path.join(REPO_ROOT, packageDir, 'package.json'), 'utf8')
+  ) as { name: string; version: string }
+  return `${pkg.name} ${pkg.version}`
+}
+
+describe('licence notices of the bundles', () => {
+  it('dist/licenses.txt names every package in the source maps of dist/', () => {
+    const sources = readdirSync(DIST)
+      .filter(f => f.endsWith('.js.map'))
+      .flatMap(
+        f => (JSON.parse(readFileSync(path.join(DIST, f), 'utf8')) as { sources: string[] }).sources
+      )
+    const packages = new Set(
+      sources.map(s => packageDirOf(s) as string | undefined).filter(Boolean)
+    )
+    expect(packages.size).toBeGreaterThan(30)
+    const heads = noticeHeads(DIST)
+    const missing = [...packages].map(p => head(p as string)).filter(h => !heads.has(h))
+    expect(missing).toEqual([])
+    // ncc's own --license left these out (no licence file in the package).
+    expect([...heads].some(h => h.startsWith('@aws-sdk/credential-provider-http '))).toBe(true)
+  })
+
+  it('dist/post/licenses.txt names every package webpack says it bundled, and their dependencies', () => {
+    const post = path.join(DIST, 'post')
+    const code = readFileSync(path.join(post, 'index.js'), 'utf8')
+    const named = [...code.matchAll(/\/\/ (?:CONCATENATED|EXTERNAL) MODULE: (\S+)/g)]
+      .map(m => packageDirOf(m[1]) as string | undefined)
+      .filter(Boolean) as string[]
+    expect(named).toContain('node_modules/@actions/core')
+    const heads = noticeHeads(post)
+    const all = bundledPackages(post, REPO_ROOT) as string[]
+    expect(all).toEqual(expect.arrayContaining([...new Set(named)]))
+    expect(all.map(head).filter(h => !heads.has(h))).toEqual([])
+  })
+
+  it('the repository is MIT-licensed', () => {
+    const text = readFileSync(path.join(REPO_ROOT, 'LICENSE'), 'utf8')
+    expect(text).toMatch(/^MIT License\n\nCopyright \(c\) 2026 helm-ecr-publish contributors\n/)
+  })
+})
