@@ -2,9 +2,11 @@ import * as core from '@actions/core'
 import { attest, buildSLSAProvenancePredicate, type Predicate } from '@actions/attest'
 import { HttpClient } from '@actions/http-client'
 import { attachArtifactToImage } from '@sigstore/oci'
+import pLimit from 'p-limit'
 import pRetry from 'p-retry'
 import { USER_AGENT } from './constants.js'
 import { UserError, errorMessage, oneLine } from './errors.js'
+import type { ChartResult } from './publish.js'
 
 /* Build provenance for pushed charts: a SLSA v1 predicate from the workflow's OIDC token, signed
    keyless through Sigstore by @actions/attest, stored in the registry as an OCI referrer of the
@@ -312,4 +314,56 @@ export async function withSigstoreDebugLog<T>(work: () => Promise<T>): Promise<T
   } finally {
     process.removeListener('log', handler)
   }
+}
+
+/** `oci://HOST/NS/CHART:TAG` -> `HOST/NS/CHART` (the subject and referrer image name). */
+export function subjectOfRef(ref: string): string {
+  return ref.replace(/^oci:\/\//, '').replace(/:[^:/]+$/, '')
+}
+
+/**
+ * Attests every chart this run pushed, and with skip-existing every skipped version that has no
+ * attestation from this repository yet (one that has one is left alone). A failure marks that
+ * chart's result with one line; the chart stays pushed.
+ */
+export async function attestCharts(
+  results: ChartResult[],
+  attestor: Attestor,
+  options: { skipExisting: boolean; maxParallel: number }
+): Promise<void> {
+  const todo = results.filter(r => !r.error && r.digest && (r.pushed || options.skipExisting))
+  if (todo.length === 0) return
+  const limit = pLimit(options.maxParallel)
+  await withSigstoreDebugLog(() =>
+    Promise.all(
+      todo.map(result =>
+        limit(async () => {
+          const lines: string[] = []
+          const log = (line: string): void => void lines.push(line)
+          const name = subjectOfRef(result.ref)
+          try {
+            if (!result.pushed) {
+              const existing = await attestor.findAttestation(name, result.digest).catch(error => {
+                log(`Could not look up existing attestations (${describe(error)}); attesting`)
+                return undefined
+              })
+              if (existing) {
+                log(`Already attested by this repository (referrer ${existing}); left alone`)
+                result.attestation = { digest: existing }
+                return
+              }
+            }
+            result.attestation = await attestor.attestChart(name, result.digest, log)
+          } catch (error) {
+            result.error = errorMessage(error)
+            log(`Failed: ${result.error}`)
+          } finally {
+            core.startGroup(`Provenance of ${result.chart} ${result.version}`)
+            for (const line of lines) core.info(line)
+            core.endGroup()
+          }
+        })
+      )
+    )
+  )
 }

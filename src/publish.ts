@@ -20,6 +20,8 @@ export interface ChartResult {
   repository: string
   registry: string
   pushed: boolean
+  /** The provenance attestation stored for this chart (attest). */
+  attestation?: { digest: string; url?: string }
   /** Set when this chart failed; the step fails at the end. */
   error?: string
 }

@@ -35,7 +35,8 @@ export function withHosts(map: Record<string, string>, inner?: WrapCommand): Wra
         '--propagation',
         'private',
         '--',
-        'sh',
+        // bash, not sh: dash drops variables such as INPUT_HELM-VERSION from the environment.
+        'bash',
         '-c',
         'mount --bind "$0" /etc/hosts && exec "$@"',
         file,

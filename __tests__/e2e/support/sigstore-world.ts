@@ -63,6 +63,8 @@ export interface GitHubApiCall {
 export interface SigstoreWorld {
   /** Env for runAction(): OIDC endpoint, GITHUB_SERVER_URL/API_URL/EVENT_PATH, CA. */
   env: Record<string, string>
+  /** GITHUB_EVENT_PATH of a push to a public (public-good Sigstore) or private repository. */
+  eventPath(visibility: 'public' | 'private'): string
   /** Hosts map for withHosts(); names in `unreachable` map to an address nothing listens on. */
   hosts(opts?: { unreachable?: Name[] }): Record<string, string>
   /** Requests the front answered, by host name. */
@@ -240,7 +242,7 @@ export async function startSigstoreWorld(opts: {
     const routes: Record<string, { path: string; fn: HandlerFn }> = {
       [PUBLIC_FULCIO]: fulcio,
       [GITHUB_FULCIO]: fulcio,
-      [PUBLIC_REKOR]: rekorHandler(tlog),
+      [PUBLIC_REKOR]: dsseAsRekorStoresIt(rekorHandler(tlog)),
       [GITHUB_TSA]: tsaHandler(tsa)
     }
 
@@ -323,13 +325,15 @@ export async function startSigstoreWorld(opts: {
     servers.push(api)
 
     const eventDir = await makeTempDir('event')
-    const eventPath = path.join(eventDir, 'event.json')
-    await writeFile(
-      eventPath,
-      JSON.stringify({
-        repository: { full_name: WORKFLOW.repository, visibility: opts.visibility ?? 'public' }
-      })
-    )
+    const eventPaths = { public: '', private: '' }
+    for (const visibility of ['public', 'private'] as const) {
+      eventPaths[visibility] = path.join(eventDir, `${visibility}.json`)
+      await writeFile(
+        eventPaths[visibility],
+        JSON.stringify({ repository: { full_name: WORKFLOW.repository, visibility } })
+      )
+    }
+    const eventPath = eventPaths[opts.visibility ?? 'public']
 
     const trust = toTrustMaterial({
       mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
@@ -392,6 +396,7 @@ export async function startSigstoreWorld(opts: {
         GITHUB_REPOSITORY: WORKFLOW.repository,
         NODE_EXTRA_CA_CERTS: opts.certs.caFile
       },
+      eventPath: visibility => eventPaths[visibility],
       hosts: ({ unreachable = [] } = {}) =>
         Object.fromEntries(
           NAMES.map(n => [n, unreachable.includes(n) ? deadAddress : frontAddress])
@@ -416,6 +421,50 @@ export async function startSigstoreWorld(opts: {
   } catch (error) {
     await stop()
     throw error
+  }
+}
+
+/**
+ * @sigstore/mock's Rekor logs the proposed entry as sent; real Rekor stores a DSSE entry in its
+ * canonical form (envelope and payload hashes, signatures with their verifiers), which is what
+ * @sigstore/verify compares the bundle with. This does that transformation before logging.
+ */
+function dsseAsRekorStoresIt(handler: { path: string; fn: HandlerFn }): {
+  path: string
+  fn: HandlerFn
+} {
+  return {
+    path: handler.path,
+    fn: body => {
+      const entry = JSON.parse(body) as {
+        kind?: string
+        spec?: { proposedContent?: { envelope: string; verifiers: string[] } }
+      }
+      const proposed = entry.kind === 'dsse' ? entry.spec?.proposedContent : undefined
+      if (!proposed) return handler.fn(body)
+      const envelope = JSON.parse(proposed.envelope) as {
+        payload: string
+        signatures: { sig: string }[]
+      }
+      const hex = (data: Buffer | string) => createHash('sha256').update(data).digest('hex')
+      return handler.fn(
+        JSON.stringify({
+          apiVersion: '0.0.1',
+          kind: 'dsse',
+          spec: {
+            envelopeHash: { algorithm: 'sha256', value: hex(proposed.envelope) },
+            payloadHash: {
+              algorithm: 'sha256',
+              value: hex(Buffer.from(envelope.payload, 'base64'))
+            },
+            signatures: envelope.signatures.map((sig, i) => ({
+              signature: sig.sig,
+              verifier: proposed.verifiers[i] ?? proposed.verifiers[0]
+            }))
+          }
+        })
+      )
+    }
   }
 }
 
