@@ -27,7 +27,6 @@ function attestor(extra: Partial<ConstructorParameters<typeof Attestor>[0]> = {}
     serverUrl: SERVER,
     apiUrl: 'http://127.0.0.1:9',
     repository: WORKFLOW.repository,
-    retry: { retries: 0, minTimeoutMs: 1 },
     registryFetch: { timeout: 5000, retry: 0 },
     ...extra
   })
@@ -192,8 +191,7 @@ describe.each([
       credentials: { username: registry.username, password: registry.password },
       serverUrl: SERVER,
       apiUrl: 'http://127.0.0.1:9',
-      repository: 'someone/else',
-      retry: { retries: 0, minTimeoutMs: 1 }
+      repository: 'someone/else'
     })
     expect(await other.findAttestation(name, digest)).toBeUndefined()
   })

@@ -3,7 +3,6 @@ import { attest, buildSLSAProvenancePredicate, type Predicate } from '@actions/a
 import { HttpClient } from '@actions/http-client'
 import { attachArtifactToImage } from '@sigstore/oci'
 import pLimit from 'p-limit'
-import pRetry from 'p-retry'
 import { USER_AGENT } from './constants.js'
 import { UserError, errorMessage, oneLine } from './errors.js'
 import type { ChartResult } from './publish.js'
@@ -60,8 +59,6 @@ export interface AttestorOptions {
   apiUrl: string
   /** `OWNER/REPO` (GITHUB_REPOSITORY). */
   repository: string
-  /** Retries of the whole signing after a transient Sigstore error (each call retries too). */
-  retry: { retries: number; minTimeoutMs: number }
   /** OIDC issuer; @actions/attest derives it from GITHUB_SERVER_URL when omitted (tests only). */
   issuer?: string
   /** Registry request timeout and retries (defaults as actions/attest: 30 s, 3). */
@@ -155,34 +152,20 @@ export class Attestor {
       )
     }
     const hex = digest.replace(/^sha256:/, '')
-    let attempts = 0
-    const signed = await pRetry(
-      async () => {
-        attempts++
-        return attest({
-          subjects: [{ name, digest: { sha256: hex } }],
-          predicateType: predicate.type,
-          predicate: predicate.params,
-          token: this.#options.githubToken ?? '',
-          skipWrite: true
-        })
-      },
-      {
-        retries: this.#options.retry.retries,
-        minTimeout: this.#options.retry.minTimeoutMs,
-        factor: 2,
-        shouldRetry: ({ error }) => isTransientSigstoreError(error),
-        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-          if (retriesLeft > 0 && isTransientSigstoreError(error)) {
-            log(`Signing attempt ${attemptNumber} failed (${describe(error)}); retrying`)
-          }
-        }
-      }
-    ).catch((error: unknown) => {
+    // @actions/attest gives every Fulcio, Rekor and TSA call 3 retries (1 s, 2 s, 4 s apart) on
+    // network errors, 5xx, 408 and 429, with a 10 s timeout: transient failures are retried there.
+    const signed = await attest({
+      subjects: [{ name, digest: { sha256: hex } }],
+      predicateType: predicate.type,
+      predicate: predicate.params,
+      token: this.#options.githubToken ?? '',
+      skipWrite: true
+    }).catch((error: unknown) => {
+      const transient = isTransientSigstoreError(error)
       throw pushedButNot(
-        `Sigstore could not sign the provenance of ${name}@${digest} after ${attempts} attempt(s)`,
+        `Sigstore could not sign the provenance of ${name}@${digest}${transient ? ' after retries' : ''}`,
         describe(error),
-        isTransientSigstoreError(error)
+        transient
           ? "check the runner's network and proxy settings for Sigstore (Fulcio, Rekor, the timestamp authority)"
           : ''
       )

@@ -206,7 +206,7 @@ describe.runIf(canMapHosts())('attest', () => {
     const errors = errorLines(failed.stdout)
     expect(errors).toHaveLength(1)
     expect(errors[0]).toMatch(
-      /^Sigstore could not sign the provenance of .*att-rekor@sha256:[0-9a-f]{64} after 2 attempt\(s\) \(.*\): .*the chart stays pushed, and a re-run with "skip-existing: true" attests it\.$/
+      /^Sigstore could not sign the provenance of .*att-rekor@sha256:[0-9a-f]{64} after retries \(.*rekor\.sigstore\.dev.*\): check the runner's network and proxy settings for Sigstore \(Fulcio, Rekor, the timestamp authority\); the chart stays pushed, and a re-run with "skip-existing: true" attests it\.$/
     )
     expect(failed.outputs.pushed).toBe('true')
     const digest = await servedDigest(stack, chart, '2.0.0')
