@@ -2,8 +2,9 @@
  * Issue 12: signed build provenance. The bundled action runs in a private mount namespace whose
  * /etc/hosts maps Sigstore's and GitHub's fixed names to loopback fakes (@sigstore/mock Fulcio,
  * Rekor and TSA behind one HTTPS front; a fake OIDC issuer; a fake attestations API), and pushes
- * through the ECR emulator to a real distribution registry, which has no referrers API: the
- * bundle lands under the referrers tag schema (`sha256-<hex>`).
+ * through the ECR emulator (which serves the referrers API, as ECR does) and straight to the real
+ * distribution registry, which has none: there the bundle lands under the tag schema
+ * (`sha256-<hex>`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { canMapHosts, withHosts } from './support/hosts.js'
@@ -71,13 +72,24 @@ interface Referrer {
   annotations?: Record<string, string>
 }
 
-/** Referrers of `digest` in `repo`: the registry has no referrers API, so the tag schema. */
-async function referrersOf(repo: string, digest: string): Promise<Referrer[]> {
+/**
+ * Referrers of `digest` in `repo`. Through the ECR emulator: its referrers API, and no tag-schema
+ * index. Straight in the distribution registry (no referrers API): the `sha256-<hex>` index.
+ */
+async function referrersOf(
+  repo: string,
+  digest: string,
+  where: 'ecr' | 'registry' = 'ecr'
+): Promise<Referrer[]> {
+  const tagSchema = await backendGet(`${repo}/manifests/${digest.replace(':', '-')}`, INDEX)
+  if (where === 'ecr') {
+    expect(tagSchema.status).toBe(404)
+    return stack.ecr.referrers(repo, digest)
+  }
   expect((await backendGet(`${repo}/referrers/${digest}`, INDEX)).status).toBe(404)
-  const index = await backendGet(`${repo}/manifests/${digest.replace(':', '-')}`, INDEX)
-  if (index.status === 404) return []
-  expect(index.status).toBe(200)
-  return (JSON.parse(index.body.toString()) as { manifests: Referrer[] }).manifests
+  if (tagSchema.status === 404) return []
+  expect(tagSchema.status).toBe(200)
+  return (JSON.parse(tagSchema.body.toString()) as { manifests: Referrer[] }).manifests
 }
 
 /** The bundle a referrer manifest holds (its one layer). */
@@ -102,8 +114,12 @@ function statementOf(bundle: Record<string, unknown>): {
   return JSON.parse(Buffer.from(envelope.payload, 'base64').toString())
 }
 
-async function expectVerifiedReferrer(chart: string, digest: string): Promise<string> {
-  const referrers = await referrersOf(chart, digest)
+async function expectVerifiedReferrer(
+  chart: string,
+  digest: string,
+  where: 'ecr' | 'registry' = 'ecr'
+): Promise<string> {
+  const referrers = await referrersOf(chart, digest, where)
   expect(referrers).toHaveLength(1)
   expect(referrers[0].artifactType).toBe(BUNDLE_V03)
   expect(referrers[0].annotations).toMatchObject({
@@ -117,7 +133,7 @@ async function expectVerifiedReferrer(chart: string, digest: string): Promise<st
   const statement = statementOf(bundle)
   expect(statement.subject).toEqual([
     {
-      name: `${stack.ecr.registryHost}/${chart}`,
+      name: `${where === 'ecr' ? stack.ecr.registryHost : stack.registry.host}/${chart}`,
       digest: { sha256: digest.replace('sha256:', '') }
     }
   ])
@@ -220,8 +236,8 @@ describe.runIf(canMapHosts())('attest', () => {
     expect(rerun.outputs.pushed).toBe('false')
     const referrer = await expectVerifiedReferrer(chart, digest)
     expect(rerun.outputs['attestation-digest']).toBe(referrer)
-    // Only the referrer went up: its manifest and the tag-schema index, never the chart again.
-    expect(manifestPuts(stack) - putsBefore).toBe(2)
+    // Only the referrer went up (the referrers API needs no index), never the chart again.
+    expect(manifestPuts(stack) - putsBefore).toBe(1)
 
     const signingBefore = world.frontRequests.filter(r => r.host === PUBLIC_FULCIO).length
     const third = await run(workspace, { charts: `charts/${chart}`, 'skip-existing': 'true' })
@@ -229,7 +245,7 @@ describe.runIf(canMapHosts())('attest', () => {
     expect(third.outputs['attestation-digest']).toBe(referrer)
     expect(await referrersOf(chart, digest)).toHaveLength(1)
     expect(world.frontRequests.filter(r => r.host === PUBLIC_FULCIO).length).toBe(signingBefore)
-    expect(manifestPuts(stack)).toBe(putsBefore + 2)
+    expect(manifestPuts(stack)).toBe(putsBefore + 1)
   })
 
   it('a token without attestations: write warns once; every chart is still attested in the registry', async () => {
@@ -278,5 +294,30 @@ describe.runIf(canMapHosts())('attest', () => {
     expect(used.has(GITHUB_FULCIO) && used.has(GITHUB_TSA)).toBe(true)
     expect(used.has(PUBLIC_REKOR) || used.has(PUBLIC_FULCIO)).toBe(false)
     await expectVerifiedReferrer(chart, result.outputs.digest)
+  })
+
+  it('a registry without the referrers API (distribution 2.8) gets the tag schema; a re-run leaves it alone', async () => {
+    const chart = 'att-plain'
+    const workspace = await workspaceWith([{ name: chart, version: '1.0.0' }])
+    const inputs = {
+      charts: `charts/${chart}`,
+      registry: stack.registry.host,
+      username: stack.registry.username,
+      password: stack.registry.password,
+      'plain-http': 'true'
+    }
+    const result = await run(workspace, inputs)
+    expect(errorLines(result.stdout)).toEqual([])
+    expect(result.exitCode).toBe(0)
+    const referrer = await expectVerifiedReferrer(chart, result.outputs.digest, 'registry')
+    expect(result.outputs['attestation-digest']).toBe(referrer)
+
+    const fulcioBefore = world.frontRequests.filter(r => r.host === PUBLIC_FULCIO).length
+    const rerun = await run(workspace, { ...inputs, 'skip-existing': 'true' })
+    expect(rerun.exitCode).toBe(0)
+    expect(rerun.outputs.pushed).toBe('false')
+    expect(rerun.outputs['attestation-digest']).toBe(referrer)
+    expect(await referrersOf(chart, result.outputs.digest, 'registry')).toHaveLength(1)
+    expect(world.frontRequests.filter(r => r.host === PUBLIC_FULCIO).length).toBe(fulcioBefore)
   })
 })
