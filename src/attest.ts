@@ -61,6 +61,8 @@ export interface AttestorOptions {
   repository: string
   /** OIDC issuer; @actions/attest derives it from GITHUB_SERVER_URL when omitted (tests only). */
   issuer?: string
+  /** What to check when the registry refuses the referrer push (the registry kind's push fix). */
+  pushPermissionFix?: string
   /** Registry request timeout and retries (defaults as actions/attest: 30 s, 3). */
   registryFetch?: { timeout: number; retry: number }
 }
@@ -70,7 +72,7 @@ export class AttestationError extends UserError {}
 
 function pushedButNot(what: string, detail: string, fix = ''): AttestationError {
   return new AttestationError(
-    `${what} (${detail})${fix ? `: ${fix};` : ':'} the chart stays pushed, and a re-run with "skip-existing: true" attests it.`
+    `${what} (${detail})${fix ? `: ${fix.replace(/\.$/, '')};` : ':'} the chart stays pushed, and a re-run with "skip-existing: true" attests it.`
   )
 }
 
@@ -206,7 +208,8 @@ export class Attestor {
       throw pushedButNot(
         `The registry refused the attestation of ${name}@${digest}`,
         describe(error),
-        'the referrer push needs the same push permissions as the chart, plus reading its manifest'
+        this.#options.pushPermissionFix ??
+          'check that the registry login may push to this repository and read its manifests'
       )
     }
   }
