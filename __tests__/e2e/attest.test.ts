@@ -6,6 +6,8 @@
  * distribution registry, which has none: there the bundle lands under the tag schema
  * (`sha256-<hex>`).
  */
+import http from 'node:http'
+import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { canMapHosts, withHosts } from './support/hosts.js'
 import { request } from './support/net-util.js'
@@ -14,6 +16,7 @@ import { createRepository, manifestPuts, servedDigest, workspaceWith } from './s
 import {
   GITHUB_FULCIO,
   GITHUB_TSA,
+  ISSUER_HOST,
   PUBLIC_FULCIO,
   PUBLIC_REKOR,
   startSigstoreWorld,
@@ -319,5 +322,49 @@ describe.runIf(canMapHosts())('attest', () => {
     expect(rerun.outputs['attestation-digest']).toBe(referrer)
     expect(await referrersOf(chart, result.outputs.digest, 'registry')).toHaveLength(1)
     expect(world.frontRequests.filter(r => r.host === PUBLIC_FULCIO).length).toBe(fulcioBefore)
+  })
+
+  it('Sigstore and the OIDC issuer are reached through HTTPS_PROXY when direct connections fail', async () => {
+    // A CONNECT proxy that knows where the fakes are; the action's own hosts file sends every
+    // Sigstore and issuer name to an address where nothing listens.
+    const front = world.hosts()
+    const tunnels: string[] = []
+    const proxy = http.createServer((_req, res) => res.writeHead(405).end())
+    proxy.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+      const [host, port] = (req.url ?? '').split(':')
+      tunnels.push(req.url ?? '')
+      const upstream = net.connect(Number(port), front[host] ?? host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+        upstream.write(head)
+        upstream.pipe(client)
+        client.pipe(upstream)
+      })
+      upstream.on('error', () => client.destroy())
+      client.on('error', () => upstream.destroy())
+    })
+    await new Promise<void>(resolve => proxy.listen(0, '127.0.0.1', resolve))
+    try {
+      const chart = 'att-proxy'
+      await createRepository(stack, chart)
+      const workspace = await workspaceWith([{ name: chart, version: '1.0.0' }])
+      const proxyUrl = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`
+      const result = await run(
+        workspace,
+        { charts: `charts/${chart}` },
+        {
+          unreachable: { unreachable: [ISSUER_HOST, PUBLIC_FULCIO, PUBLIC_REKOR] },
+          env: { HTTPS_PROXY: proxyUrl, NO_PROXY: '127.0.0.1,localhost' }
+        }
+      )
+      expect(errorLines(result.stdout)).toEqual([])
+      expect(result.exitCode).toBe(0)
+      await expectVerifiedReferrer(chart, result.outputs.digest)
+      expect(new Set(tunnels)).toEqual(
+        new Set([`${ISSUER_HOST}:443`, `${PUBLIC_FULCIO}:443`, `${PUBLIC_REKOR}:443`])
+      )
+    } finally {
+      proxy.closeAllConnections()
+      await new Promise<void>(resolve => proxy.close(() => resolve()))
+    }
   })
 })
