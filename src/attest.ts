@@ -2,7 +2,6 @@ import * as core from '@actions/core'
 import { attest, buildSLSAProvenancePredicate, type Predicate } from '@actions/attest'
 import { HttpClient } from '@actions/http-client'
 import { attachArtifactToImage } from '@sigstore/oci'
-import pLimit from 'p-limit'
 import { USER_AGENT } from './constants.js'
 import { UserError, errorMessage, oneLine } from './errors.js'
 import type { ChartResult } from './publish.js'
@@ -119,6 +118,7 @@ export class Attestor {
 
   constructor(options: AttestorOptions) {
     this.#options = options
+    routeSigstoreLogs()
     this.#http = new HttpClient(USER_AGENT, [], { allowRetries: true, maxRetries: 2 })
   }
 
@@ -289,17 +289,14 @@ export class Attestor {
   }
 }
 
-/** Routes Sigstore's HTTP log events (proc-log) to the debug log while `work` runs. */
-export async function withSigstoreDebugLog<T>(work: () => Promise<T>): Promise<T> {
-  const handler = (level: string, ...args: unknown[]): void => {
+let sigstoreLogRouted = false
+/** Routes Sigstore's HTTP log events (proc-log: retries, failed attempts) to the debug log. */
+function routeSigstoreLogs(): void {
+  if (sigstoreLogRouted) return
+  sigstoreLogRouted = true
+  process.on('log', (level: string, ...args: unknown[]) => {
     if (level === 'http') core.debug(args.join(' '))
-  }
-  process.on('log', handler)
-  try {
-    return await work()
-  } finally {
-    process.removeListener('log', handler)
-  }
+  })
 }
 
 /** `oci://HOST/NS/CHART:TAG` -> `HOST/NS/CHART` (the subject and referrer image name). */
@@ -308,48 +305,34 @@ export function subjectOfRef(ref: string): string {
 }
 
 /**
- * Attests every chart this run pushed, and with skip-existing every skipped version that has no
- * attestation from this repository yet (one that has one is left alone). A failure marks that
- * chart's result with one line; the chart stays pushed.
+ * Attests one chart's result, right after it was published: a pushed chart always; with
+ * skip-existing, a skipped version that has no attestation from this repository yet (one that
+ * has one is left alone). A failure becomes the chart's error, one line; the chart stays pushed.
  */
-export async function attestCharts(
-  results: ChartResult[],
+export async function attestResult(
+  result: ChartResult,
   attestor: Attestor,
-  options: { skipExisting: boolean; maxParallel: number }
-): Promise<void> {
-  const todo = results.filter(r => !r.error && r.digest && (r.pushed || options.skipExisting))
-  if (todo.length === 0) return
-  const limit = pLimit(options.maxParallel)
-  await withSigstoreDebugLog(() =>
-    Promise.all(
-      todo.map(result =>
-        limit(async () => {
-          const lines: string[] = []
-          const log = (line: string): void => void lines.push(line)
-          const name = subjectOfRef(result.ref)
-          try {
-            if (!result.pushed) {
-              const existing = await attestor.findAttestation(name, result.digest).catch(error => {
-                log(`Could not look up existing attestations (${describe(error)}); attesting`)
-                return undefined
-              })
-              if (existing) {
-                log(`Already attested by this repository (referrer ${existing}); left alone`)
-                result.attestation = { digest: existing }
-                return
-              }
-            }
-            result.attestation = await attestor.attestChart(name, result.digest, log)
-          } catch (error) {
-            result.error = errorMessage(error)
-            log(`Failed: ${result.error}`)
-          } finally {
-            core.startGroup(`Provenance of ${result.chart} ${result.version}`)
-            for (const line of lines) core.info(line)
-            core.endGroup()
-          }
-        })
-      )
-    )
-  )
+  skipExisting: boolean,
+  log: (line: string) => void
+): Promise<ChartResult> {
+  if (result.error || !result.digest || !(result.pushed || skipExisting)) return result
+  const name = subjectOfRef(result.ref)
+  try {
+    if (!result.pushed) {
+      const existing = await attestor.findAttestation(name, result.digest).catch(error => {
+        log(`Could not look up existing attestations (${describe(error)}); attesting`)
+        return undefined
+      })
+      if (existing) {
+        log(`Already attested by this repository (referrer ${existing}); left alone`)
+        return { ...result, attestation: { digest: existing } }
+      }
+    }
+    const attestation = await attestor.attestChart(name, result.digest, log)
+    return { ...result, attestation }
+  } catch (error) {
+    const message = errorMessage(error)
+    log(`Failed: ${message}`)
+    return { ...result, error: message }
+  }
 }

@@ -48,6 +48,11 @@ export interface PublishSettings {
   skipExisting: boolean
   maxParallel: number
   retry?: RetryPolicy
+  /**
+   * Runs on each chart's result once it is published or skipped (attest: its provenance); what
+   * it returns is the chart's result. Dependants wait for it.
+   */
+  afterPublish?: (result: ChartResult, log: (line: string) => void) => Promise<ChartResult>
 }
 
 /** Thrown inside a chart's work when the shared registry preparation failed (main reports it). */
@@ -188,7 +193,13 @@ async function publishOne(
 
 /** Prints a chart's collected lines as one group, titled with what happened and how long it took. */
 function printGroup(job: ChartJob, result: ChartResult, log: ChartLog, started: number): void {
-  const outcome = result.error ? 'failed' : result.pushed ? 'pushed' : 'skipped'
+  const outcome = result.error
+    ? result.pushed
+      ? 'pushed, then failed'
+      : 'failed'
+    : result.pushed
+      ? 'pushed'
+      : 'skipped'
   const seconds = ((Date.now() - started) / 1000).toFixed(1)
   core.startGroup(
     `${job.meta.name} ${job.version} (${job.source.display}) ${outcome} in ${seconds}s`
@@ -245,6 +256,7 @@ export async function publishCharts(
           }
           result = await limit(() => publishOne(helm, job, charts, settings, log))
         }
+        if (settings.afterPublish) result = await settings.afterPublish(result, log.add)
       } catch (error) {
         result = { ...base, error: errorMessage(error) }
         // The login failed: main reports that once, so no group per chart.
@@ -268,7 +280,8 @@ export async function publish(
   helm: Helm,
   jobs: ChartJob[],
   registry: { kind: RegistryKind; login: RegistryLogin; target: Target; dir: PrivateDir },
-  inputs: Inputs
+  inputs: Inputs,
+  afterPublish?: PublishSettings['afterPublish']
 ): Promise<ChartResult[]> {
   const loggedIn = logIn(helm, registry.login, registry.dir)
   loggedIn.catch(() => undefined) // awaited below
@@ -285,7 +298,8 @@ export async function publish(
       appVersion: inputs.appVersion,
       versionOverride: inputs.version !== undefined,
       skipExisting: inputs.skipExisting,
-      maxParallel: inputs.maxParallel
+      maxParallel: inputs.maxParallel,
+      afterPublish
     }
   )
   await loggedIn
