@@ -11,8 +11,16 @@ vi.mock('@actions/core', async () => ({
   ...(await import('../__fixtures__/core.js'))
 }))
 
-const { Annotation, Attestor, SLSA_PREDICATE_TYPE, isTransientSigstoreError, requireIdToken } =
-  await import('../src/attest.js')
+const {
+  Annotation,
+  Attestor,
+  SLSA_PREDICATE_TYPE,
+  attestResult,
+  isTransientSigstoreError,
+  requireIdToken,
+  subjectOfRef
+} = await import('../src/attest.js')
+type ChartResult = import('../src/publish.js').ChartResult
 
 const SERVER = 'https://github.com'
 const BUNDLE = {
@@ -261,5 +269,98 @@ describe('GitHub attestations API', () => {
   it('does nothing without a token', async () => {
     expect(await attestor({ apiUrl }).storeInGitHub(BUNDLE, () => undefined)).toBeUndefined()
     expect(calls).toHaveLength(0)
+  })
+})
+
+describe('subjectOfRef', () => {
+  it.each([
+    [
+      'oci://123456789012.dkr.ecr.eu-west-2.amazonaws.com/charts/app:1.0.0',
+      '123456789012.dkr.ecr.eu-west-2.amazonaws.com/charts/app'
+    ],
+    ['oci://127.0.0.1:5000/app:1.2.3_build.5', '127.0.0.1:5000/app'],
+    ['oci://public.ecr.aws/alias/team/app:0.1.0', 'public.ecr.aws/alias/team/app']
+  ])('%s -> %s', (ref, subject) => {
+    expect(subjectOfRef(ref)).toBe(subject)
+  })
+})
+
+describe('attestResult', () => {
+  const D = `sha256:${'d'.repeat(64)}`
+  const R = `sha256:${'r'.repeat(64)}`
+  const base: ChartResult = {
+    chart: 'app',
+    version: '1.0.0',
+    ref: 'oci://127.0.0.1:5000/charts/app:1.0.0',
+    digest: D,
+    repository: 'oci://127.0.0.1:5000/charts',
+    registry: '127.0.0.1:5000',
+    pushed: true
+  }
+  function fakeAttestor(found?: string | Error) {
+    const calls: string[] = []
+    const attestor = {
+      findAttestation: async (name: string, digest: string) => {
+        calls.push(`find ${name}@${digest}`)
+        if (found instanceof Error) throw found
+        return found
+      },
+      attestChart: async (name: string, digest: string) => {
+        calls.push(`attest ${name}@${digest}`)
+        return { digest: R, url: 'https://github.com/o/r/attestations/1' }
+      }
+    } as unknown as InstanceType<typeof Attestor>
+    return { attestor, calls }
+  }
+  const lines: string[] = []
+  const log = (line: string) => void lines.push(line)
+
+  it('attests a pushed chart without looking', async () => {
+    const { attestor, calls } = fakeAttestor(R)
+    expect(await attestResult(base, attestor, false, log)).toEqual({
+      ...base,
+      attestation: { digest: R, url: 'https://github.com/o/r/attestations/1' }
+    })
+    expect(calls).toEqual([`attest 127.0.0.1:5000/charts/app@${D}`])
+  })
+
+  it('leaves an already attested skipped version alone, reporting its referrer', async () => {
+    const { attestor, calls } = fakeAttestor(R)
+    const result = await attestResult({ ...base, pushed: false }, attestor, true, log)
+    expect(result.attestation).toEqual({ digest: R })
+    expect(calls).toEqual([`find 127.0.0.1:5000/charts/app@${D}`])
+  })
+
+  it('attests a skipped version without one; a failed lookup attests too', async () => {
+    for (const found of [undefined, new Error('HTTP 401')]) {
+      const { attestor, calls } = fakeAttestor(found)
+      const result = await attestResult({ ...base, pushed: false }, attestor, true, log)
+      expect(result.attestation?.digest).toBe(R)
+      expect(calls).toHaveLength(2)
+    }
+    expect(
+      lines.some(l => /Could not look up existing attestations \(HTTP 401\); attesting/.test(l))
+    ).toBe(true)
+  })
+
+  it('leaves failed charts and charts without a digest alone', async () => {
+    const { attestor, calls } = fakeAttestor()
+    const failed = { ...base, digest: '', pushed: false, error: 'push failed' }
+    expect(await attestResult(failed, attestor, true, log)).toBe(failed)
+    expect(calls).toEqual([])
+  })
+
+  it("turns an attestation failure into the chart's error, keeping it pushed", async () => {
+    const attestor = {
+      attestChart: async () => {
+        throw new Error('Sigstore could not sign ...; the chart stays pushed')
+      }
+    } as unknown as InstanceType<typeof Attestor>
+    const result = await attestResult(base, attestor, false, log)
+    expect(result).toMatchObject({
+      pushed: true,
+      error: 'Sigstore could not sign ...; the chart stays pushed'
+    })
+    expect(result.attestation).toBeUndefined()
   })
 })
