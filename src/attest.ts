@@ -35,11 +35,6 @@ export function requireIdToken(env: NodeJS.ProcessEnv = process.env): void {
   }
 }
 
-/** `HOST/NAMESPACE/CHART`: the attestation subject and the image name of its referrer. */
-export function subjectName(host: string, repositoryPath: string): string {
-  return `${host}/${repositoryPath}`
-}
-
 export interface ChartAttestation {
   /** Digest of the referrer manifest that holds the bundle. */
   digest: string
@@ -75,7 +70,7 @@ function pushedButNot(what: string, detail: string, fix = ''): AttestationError 
   )
 }
 
-/** The innermost useful message of an error chain (Sigstore and @sigstore/oci wrap causes). */
+/** The messages of an error chain, outermost first (Sigstore and @sigstore/oci wrap causes). */
 function describe(error: unknown): string {
   const parts: string[] = []
   let current: unknown = error
@@ -240,8 +235,9 @@ export class Attestor {
     } catch (error) {
       this.#githubStoreOff = true
       const status = (error as { statusCode?: number }).statusCode
+      const refused = status === 401 || status === 403 || status === 404
       core.warning(
-        `Attestations are stored in the registry only: GitHub's attestations API did not take them (${status ? `HTTP ${status}: ` : ''}${describe(error)}): add "permissions: attestations: write" to the job to also store them in GitHub.`
+        `Attestations are stored in the registry only: GitHub's attestations API did not take them (${status ? `HTTP ${status}: ` : ''}${describe(error)}): ${refused ? 'add "permissions: attestations: write" to the job (and keep "github-token" its default) to also store them in GitHub.' : 'the registry copies are complete, and they are what "gh attestation verify --bundle-from-oci" and cosign read.'}`
       )
       return undefined
     }
