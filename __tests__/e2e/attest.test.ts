@@ -50,11 +50,16 @@ afterAll(async () => {
 function run(
   workspace: string,
   inputs: Record<string, string>,
-  opts: { unreachable?: Parameters<SigstoreWorld['hosts']>[0]; env?: Record<string, string> } = {}
+  opts: {
+    unreachable?: Parameters<SigstoreWorld['hosts']>[0]
+    env?: Record<string, string>
+    debug?: boolean
+  } = {}
 ) {
   return runAction({
     workspace,
     toolCache,
+    debug: opts.debug,
     env: { ...stack.actionEnv, ...world.env, ...opts.env },
     wrapCommand: withHosts(world.hosts(opts.unreachable)),
     inputs: { 'helm-version': HELM, attest: 'true', ...inputs }
@@ -153,10 +158,20 @@ describe.runIf(canMapHosts())('attest', () => {
     await Promise.all(charts.map(c => createRepository(stack, c)))
     const workspace = await workspaceWith(charts.map(name => ({ name, version: '1.0.0' })))
     const githubBefore = world.githubCalls.length
-    const result = await run(workspace, { charts: 'charts/*' })
+    const result = await run(workspace, { charts: 'charts/*' }, { debug: true })
     expect(errorLines(result.stdout)).toEqual([])
     expect(annotations(result.stdout, 'warning')).toEqual([])
     expect(result.exitCode).toBe(0)
+    // Even with debug logs, no secret reaches the log unmasked: the GitHub token, the OIDC
+    // request token, OIDC JWTs, the registry password (add-mask lines ask the runner to mask).
+    const logged = (result.stdout + result.stderr)
+      .split('\n')
+      .filter(line => !line.startsWith('::add-mask::'))
+      .join('\n')
+    expect(logged).not.toContain(E2E_GITHUB_TOKEN)
+    expect(logged).not.toContain(world.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN)
+    expect(logged).not.toMatch(/eyJ[\w-]{10,}\.eyJ[\w-]{10,}/)
+    expect(logged).not.toMatch(/(?<!helm-)ecr-e2e-[\w-]{8,}/) // the emulator's registry passwords
 
     const entries = JSON.parse(result.outputs.charts) as {
       chart: string
