@@ -147,8 +147,21 @@ describe('readInputs', () => {
       maxParallel: 4,
       username: undefined,
       password: undefined,
-      tls: { plainHttp: false, insecureSkipTlsVerify: false, caFile: undefined }
+      tls: { plainHttp: false, insecureSkipTlsVerify: false, caFile: undefined },
+      attest: false,
+      githubToken: undefined
     })
+  })
+
+  it('reads attest and, only with it, the GitHub token (masked)', () => {
+    const inputs = readInputs(reader({ attest: 'true', 'github-token': 'ghs_abc' }))
+    expect(inputs.attest).toBe(true)
+    expect(inputs.githubToken).toBe('ghs_abc')
+    expect(core.setSecret).toHaveBeenCalledWith('ghs_abc')
+    expect(readInputs(reader({ 'github-token': 'ghs_abc' })).githubToken).toBeUndefined()
+    expect(errorOf(() => readInputs(reader({ attest: 'yes' }))).message).toBe(
+      'Input "attest" must be "true" or "false" (got "yes").'
+    )
   })
 
   it('reads getInput by default (mocked core)', () => {

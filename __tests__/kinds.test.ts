@@ -173,3 +173,31 @@ describe('each kind words its own fixes', () => {
     })
   })
 })
+
+describe('attest on a plain OCI registry', () => {
+  const oci = { registry: 'charts.example.com', username: 'me', password: 'pw', attest: 'true' }
+  const saved = process.env.NODE_EXTRA_CA_CERTS
+  afterEach(() => {
+    if (saved === undefined) delete process.env.NODE_EXTRA_CA_CERTS
+    else process.env.NODE_EXTRA_CA_CERTS = saved
+  })
+
+  it('refuses TLS settings the referrer push cannot follow', () => {
+    delete process.env.NODE_EXTRA_CA_CERTS
+    expect(() => kindFor({ ...oci, 'plain-http': 'true' })).toThrow(
+      /^Input "attest" stores attestations over HTTPS and cannot use "plain-http" for charts\.example\.com/
+    )
+    expect(() => kindFor({ ...oci, 'insecure-skip-tls-verify': 'true' })).toThrow(
+      /cannot use "insecure-skip-tls-verify"/
+    )
+    const ca = path.join(root, 'package.json') // any existing file
+    expect(() => kindFor({ ...oci, 'ca-file': ca })).toThrow(/set NODE_EXTRA_CA_CERTS/)
+    process.env.NODE_EXTRA_CA_CERTS = ca
+    expect(kindFor({ ...oci, 'ca-file': ca }).name).toBe('oci')
+  })
+
+  it('allows plain HTTP to a loopback registry (the referrer push uses HTTP there)', () => {
+    expect(kindFor({ ...oci, registry: '127.0.0.1:5000', 'plain-http': 'true' }).name).toBe('oci')
+    expect(kindFor({ ...oci, attest: 'false', 'plain-http': 'true' }).name).toBe('oci')
+  })
+})

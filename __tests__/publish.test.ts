@@ -127,7 +127,8 @@ function publish(jobs: ChartJob[], s: Scenario = {}) {
       skipExisting: scenario.skipExisting,
       maxParallel: s.maxParallel ?? 4,
       retry: s.retry ?? { retries: 3, minTimeoutMs: 5, factor: 2 },
-      workspace: ws
+      workspace: ws,
+      afterPublish: s.afterPublish
     }
   )
 }
@@ -457,6 +458,36 @@ describe('publishCharts', () => {
     )
     expect(core.startGroup).toHaveBeenCalledWith(
       expect.stringMatching(/^alpha 1\.0\.0 \(charts\/alpha\) skipped in /)
+    )
+  })
+
+  it('hands each published or skipped result to afterPublish, in its group, before dependants start', async () => {
+    const existing = `sha256:${'e'.repeat(64)}`
+    const jobs = [
+      await chartJob('alpha'),
+      await chartJob('beta', '1.0.0', [0]),
+      await chartJob('gamma')
+    ]
+    const seen: string[] = []
+    const results = await publish(jobs, {
+      existing: new Map([[0, existing]]),
+      afterPublish: async (result, log) => {
+        seen.push(result.chart)
+        log(`after ${result.chart}`)
+        return result.chart === 'gamma'
+          ? { ...result, error: 'attestation failed' }
+          : { ...result, attestation: { digest: `sha256:${'a'.repeat(64)}` } }
+      }
+    })
+    expect(seen.indexOf('alpha')).toBeLessThan(seen.indexOf('beta'))
+    expect(results.map(r => [r.chart, r.pushed, r.attestation?.digest, r.error])).toEqual([
+      ['alpha', false, `sha256:${'a'.repeat(64)}`, undefined],
+      ['beta', true, `sha256:${'a'.repeat(64)}`, undefined],
+      ['gamma', true, undefined, 'attestation failed']
+    ])
+    expect(core.info).toHaveBeenCalledWith('after gamma')
+    expect(core.startGroup).toHaveBeenCalledWith(
+      expect.stringMatching(/^gamma 1\.0\.0 \(charts\/gamma\) pushed, then failed in /)
     )
   })
 

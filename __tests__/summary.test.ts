@@ -10,7 +10,8 @@ vi.mock('@actions/core', async () => ({
   ...(await import('../__fixtures__/core.js'))
 }))
 
-const { chartsJson, setOutputs, usageSnippets, writeSummary } = await import('../src/summary.js')
+const { chartsJson, setOutputs, usageSnippets, verifySnippets, writeSummary } =
+  await import('../src/summary.js')
 type ChartResult = import('../src/publish.js').ChartResult
 
 const HOST = '123456789012.dkr.ecr.eu-west-2.amazonaws.com'
@@ -117,7 +118,7 @@ describe('setOutputs', () => {
       'helm-version': 'v3.18.0',
       charts: chartsJson([skipped, pushed])
     })
-    // every output action.yml declares, each set once
+    // every output action.yml declares but the attestation ones (attest only), each set once
     expect(core.setOutput).toHaveBeenCalledTimes(9)
   })
 
@@ -216,5 +217,52 @@ describe('writeSummary', () => {
     delete process.env.GITHUB_STEP_SUMMARY
     await expect(writeSummary([pushed], 'v4.1.4')).resolves.toBeUndefined()
     expect(await fs.readFile(summaryFile, 'utf8')).toBe('')
+  })
+})
+
+describe('attestations', () => {
+  const attestation = {
+    digest: `sha256:${'a'.repeat(64)}`,
+    url: 'https://github.com/acme/charts/attestations/7'
+  }
+  const attested: ChartResult = { ...pushed, attestation }
+  const signer = { serverUrl: 'https://github.com', repository: 'acme/charts' }
+
+  it("adds the attestation to the charts entry and the first chart's attestation outputs", () => {
+    expect(JSON.parse(chartsJson([attested, skipped]))).toEqual([
+      expect.objectContaining({ attestation }),
+      expect.not.objectContaining({ attestation: expect.anything() })
+    ])
+    setOutputs([attested], 'v3.18.0')
+    expect(core.setOutput).toHaveBeenCalledWith('attestation-digest', attestation.digest)
+    expect(core.setOutput).toHaveBeenCalledWith('attestation-url', attestation.url)
+  })
+
+  it('sets attestation-url empty when only the registry holds the attestation', () => {
+    setOutputs([{ ...pushed, attestation: { digest: attestation.digest } }], 'v3.18.0')
+    expect(core.setOutput).toHaveBeenCalledWith('attestation-url', '')
+  })
+
+  it('gives gh (registry bundle), cosign and a Kyverno sketch', () => {
+    const { gh, cosign, kyverno } = verifySnippets(attested, signer)
+    expect(gh).toBe(
+      `gh attestation verify oci://${HOST}/charts/my-app:1.2.3_build.5 --owner acme --bundle-from-oci`
+    )
+    expect(cosign).toContain(`--certificate-identity-regexp '^https://github\\.com/acme/charts/'`)
+    expect(cosign).toContain(`${HOST}/charts/my-app@${pushed.digest}`)
+    expect(kyverno).toContain('type: https://slsa.dev/provenance/v1')
+    expect(kyverno).toContain('value: https://github.com/acme/charts')
+  })
+
+  it('writes a verification section per attested chart, only with a signer', async () => {
+    await writeSummary([attested, skipped], 'v3.18.0', signer)
+    const html = await fs.readFile(summaryFile, 'utf8')
+    expect(html).toContain('Verify the provenance')
+    expect(html).toContain('gh attestation verify')
+    expect(html).toContain('kind: ClusterPolicy')
+    expect(html).toContain(attestation.url)
+    await fs.writeFile(summaryFile, '')
+    await writeSummary([attested], 'v3.18.0')
+    expect(await fs.readFile(summaryFile, 'utf8')).not.toContain('Verify the provenance')
   })
 })

@@ -22,7 +22,9 @@ export const Input = {
   Password: 'password',
   PlainHttp: 'plain-http',
   InsecureSkipTlsVerify: 'insecure-skip-tls-verify',
-  CaFile: 'ca-file'
+  CaFile: 'ca-file',
+  Attest: 'attest',
+  GithubToken: 'github-token'
 } as const
 
 export const Output = {
@@ -34,7 +36,9 @@ export const Output = {
   Registry: 'registry',
   Pushed: 'pushed',
   HelmVersion: 'helm-version',
-  Charts: 'charts'
+  Charts: 'charts',
+  AttestationDigest: 'attestation-digest',
+  AttestationUrl: 'attestation-url'
 } as const
 
 export enum State {

@@ -36,6 +36,10 @@ export interface Inputs {
   username?: string
   password?: string
   tls: TlsOptions
+  /** Sign SLSA provenance for pushed charts and store it as a registry referrer. */
+  attest: boolean
+  /** For GitHub's attestations API (attest only). */
+  githubToken?: string
 }
 
 export interface TlsOptions {
@@ -238,6 +242,10 @@ export function readInputs(
     )
   }
   const charts = parseList(read(Input.Charts))
+  const attest = parseBoolean(Input.Attest, read(Input.Attest))
+  // The token matters (and is read) only for attestations.
+  const githubToken = attest ? read(Input.GithubToken).trim() || undefined : undefined
+  if (githubToken) core.setSecret(githubToken)
   return {
     charts: charts.length > 0 ? charts : ['.'],
     registry,
@@ -261,6 +269,8 @@ export function readInputs(
         read(Input.InsecureSkipTlsVerify)
       ),
       caFile
-    }
+    },
+    attest,
+    githubToken
   }
 }

@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import * as path from 'node:path'
+import { Attestor, attestResult, requireIdToken } from './attest.js'
 import type { RegistryLogin } from './ecr.js'
 import { workspaceDir } from './chart-files.js'
 import { UserError, errorMessage } from './errors.js'
@@ -11,19 +12,27 @@ import type { RegistryKind } from './kinds/registry-kind.js'
 import { makePrivateDir, type PrivateDir } from './login.js'
 import { planJobs, readCharts } from './plan.js'
 import { publish, type ChartResult } from './publish.js'
-import { setOutputs, writeSummary } from './summary.js'
+import { setOutputs, writeSummary, type Signer } from './summary.js'
 
 /** The story of one invocation: inputs, install, authenticate, plan, publish, report. */
 export async function run(): Promise<void> {
   try {
     const inputs = readInputs()
     const registry = registryKind(inputs)
+    if (inputs.attest) requireIdToken() // signing needs the OIDC token: refuse before any push
     core.info(describeRun(inputs))
     const { helm, login, charts, dir } = await installAndAuthenticate(inputs, registry)
     const target = registry.target(login.host)
     const jobs = await planJobs(helm, charts, inputs, target)
-    const results = await publish(helm, jobs, { kind: registry, login, target, dir }, inputs)
-    await report(results, helm.version)
+    const provenance = inputs.attest ? provenanceStep(inputs, registry, login) : undefined
+    const results = await publish(
+      helm,
+      jobs,
+      { kind: registry, login, target, dir },
+      inputs,
+      provenance
+    )
+    await report(results, helm.version, inputs.attest ? workflowRepository() : undefined)
   } catch (error) {
     if (!(error instanceof UserError) && error instanceof Error && error.stack) {
       core.debug(error.stack)
@@ -38,6 +47,30 @@ function describeRun(inputs: Inputs): string {
     : 'the default Amazon ECR registry'
   const namespace = inputs.namespace ? ` (namespace ${inputs.namespace})` : ''
   return `Publishing ${inputs.charts.join(', ')} to ${where}${namespace}`
+}
+
+/** The repository whose workflow runs (GITHUB_SERVER_URL, GITHUB_REPOSITORY). */
+function workflowRepository(): Signer {
+  return {
+    serverUrl: process.env.GITHUB_SERVER_URL || 'https://github.com',
+    repository: process.env.GITHUB_REPOSITORY ?? ''
+  }
+}
+
+/** attest: each published chart's provenance, signed and stored next to it. */
+function provenanceStep(
+  inputs: Inputs,
+  registry: RegistryKind,
+  login: RegistryLogin
+): (result: ChartResult, log: (line: string) => void) => Promise<ChartResult> {
+  const attestor = new Attestor({
+    ...workflowRepository(),
+    apiUrl: process.env.GITHUB_API_URL || 'https://api.github.com',
+    credentials: { username: login.username, password: login.password },
+    githubToken: inputs.githubToken,
+    pushPermissionFix: registry.pushPermissionFix
+  })
+  return (result, log) => attestResult(result, attestor, inputs.skipExisting, log)
 }
 
 /** Installs Helm, reads the charts and gets the registry credentials, all at once. */
@@ -83,9 +116,13 @@ async function installAndAuthenticate(
 }
 
 /** Outputs, the job summary, and the step's failure when any chart failed. */
-async function report(results: ChartResult[], helmVersion: string): Promise<void> {
+async function report(
+  results: ChartResult[],
+  helmVersion: string,
+  signer: Signer | undefined
+): Promise<void> {
   setOutputs(results, helmVersion)
-  await writeSummary(results, helmVersion)
+  await writeSummary(results, helmVersion, signer)
   const failed = results.filter(r => r.error)
   if (failed.length === 0) return
   if (results.length === 1) {

@@ -21,6 +21,8 @@ export interface ChartResult {
   repository: string
   registry: string
   pushed: boolean
+  /** The provenance attestation stored for this chart (attest). */
+  attestation?: { digest: string; url?: string }
   /** Set when this chart failed; the step fails at the end. */
   error?: string
 }
@@ -49,6 +51,11 @@ export interface PublishSettings {
   retry?: RetryPolicy
   /** Nothing outside it may go into a chart (see chart-files.ts). */
   workspace: string
+  /**
+   * Runs on each chart's result once it is published or skipped (attest: its provenance); what
+   * it returns is the chart's result. Dependants wait for it.
+   */
+  afterPublish?: (result: ChartResult, log: (line: string) => void) => Promise<ChartResult>
 }
 
 /** Thrown inside a chart's work when the shared registry preparation failed (main reports it). */
@@ -189,7 +196,13 @@ async function publishOne(
 
 /** Prints a chart's collected lines as one group, titled with what happened and how long it took. */
 function printGroup(job: ChartJob, result: ChartResult, log: ChartLog, started: number): void {
-  const outcome = result.error ? 'failed' : result.pushed ? 'pushed' : 'skipped'
+  const outcome = result.error
+    ? result.pushed
+      ? 'pushed, then failed'
+      : 'failed'
+    : result.pushed
+      ? 'pushed'
+      : 'skipped'
   const seconds = ((Date.now() - started) / 1000).toFixed(1)
   core.startGroup(
     `${job.meta.name} ${job.version} (${job.source.display}) ${outcome} in ${seconds}s`
@@ -264,6 +277,7 @@ export async function publishCharts(
           }
           result = await limit(() => publishOne(helm, job, charts, settings, log))
         }
+        if (settings.afterPublish) result = await settings.afterPublish(result, log.add)
       } catch (error) {
         result = { ...base, error: errorMessage(error) }
         // The login failed: main reports that once, so no group per chart.
@@ -287,7 +301,8 @@ export async function publish(
   helm: Helm,
   jobs: ChartJob[],
   registry: { kind: RegistryKind; login: RegistryLogin; target: Target; dir: PrivateDir },
-  inputs: Inputs
+  inputs: Inputs,
+  afterPublish?: PublishSettings['afterPublish']
 ): Promise<ChartResult[]> {
   const loggedIn = logIn(helm, registry.login, registry.dir)
   loggedIn.catch(() => undefined) // awaited below
@@ -305,7 +320,8 @@ export async function publish(
       versionOverride: inputs.version !== undefined,
       skipExisting: inputs.skipExisting,
       maxParallel: inputs.maxParallel,
-      workspace: workspaceDir()
+      workspace: workspaceDir(),
+      afterPublish
     }
   )
   await loggedIn

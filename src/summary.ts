@@ -5,16 +5,19 @@ import type { ChartResult } from './publish.js'
 /** The `charts` output: one object per chart, in input order. */
 export function chartsJson(results: ChartResult[]): string {
   return JSON.stringify(
-    results.map(({ chart, version, ref, digest, repository, registry, pushed, error }) => ({
-      chart,
-      version,
-      ref,
-      digest,
-      repository,
-      registry,
-      pushed,
-      ...(error ? { error } : {})
-    }))
+    results.map(
+      ({ chart, version, ref, digest, repository, registry, pushed, attestation, error }) => ({
+        chart,
+        version,
+        ref,
+        digest,
+        repository,
+        registry,
+        pushed,
+        ...(attestation ? { attestation } : {}),
+        ...(error ? { error } : {})
+      })
+    )
   )
 }
 
@@ -29,6 +32,10 @@ export function setOutputs(results: ChartResult[], helmVersion: string): void {
     core.setOutput(Output.Version, first.version)
     core.setOutput(Output.Registry, first.registry)
     core.setOutput(Output.Pushed, String(first.pushed))
+    if (first.attestation) {
+      core.setOutput(Output.AttestationDigest, first.attestation.digest)
+      core.setOutput(Output.AttestationUrl, first.attestation.url ?? '')
+    }
   }
   core.setOutput(Output.HelmVersion, helmVersion)
   core.setOutput(Output.Charts, chartsJson(results))
@@ -62,7 +69,76 @@ export function usageSnippets(r: ChartResult): { helm: string; terraform: string
   }
 }
 
-export async function writeSummary(results: ChartResult[], helmVersion: string): Promise<void> {
+/** Who signed: the repository whose workflow ran, for the verification snippets. */
+export interface Signer {
+  /** `https://github.com` */
+  serverUrl: string
+  /** `OWNER/REPO` */
+  repository: string
+}
+
+/** How to check a chart's provenance: gh (registry bundle), cosign, and a Kyverno sketch. */
+export function verifySnippets(
+  r: ChartResult,
+  signer: Signer
+): { gh: string; cosign: string; kyverno: string } {
+  const owner = signer.repository.split('/')[0]
+  const image = r.ref.replace(/^oci:\/\//, '')
+  const name = image.replace(/:[^:/]+$/, '')
+  const identity = `${signer.serverUrl}/${signer.repository}/`
+  const escaped = identity.replace(/[.]/g, '\\.')
+  return {
+    gh: `gh attestation verify ${r.ref} --owner ${owner} --bundle-from-oci`,
+    cosign: [
+      'cosign verify-attestation --new-bundle-format \\',
+      '  --type https://slsa.dev/provenance/v1 \\',
+      '  --certificate-oidc-issuer https://token.actions.githubusercontent.com \\',
+      `  --certificate-identity-regexp '^${escaped}' \\`,
+      `  ${name}@${r.digest}`
+    ].join('\n'),
+    kyverno: [
+      'apiVersion: kyverno.io/v1',
+      'kind: ClusterPolicy',
+      'metadata:',
+      `  name: charts-built-by-${signer.repository.replace(/[^a-zA-Z0-9-]/g, '-').toLowerCase()}`,
+      'spec:',
+      '  validationFailureAction: Enforce',
+      '  webhookTimeoutSeconds: 30',
+      '  rules:',
+      '    - name: slsa-provenance',
+      '      match:',
+      '        any:',
+      '          - resources:',
+      '              kinds: [source.toolkit.fluxcd.io/v1/OCIRepository]',
+      '      # The chart reference the cluster pulls (Flux: spec.url + spec.ref.tag).',
+      '      imageExtractors:',
+      '        OCIRepository:',
+      '          - path: /spec/url',
+      '            jmesPath: "trim_prefix(@, \'oci://\')"',
+      '      verifyImages:',
+      '        - type: SigstoreBundle',
+      `          imageReferences: ["${name}*"]`,
+      '          attestations:',
+      '            - type: https://slsa.dev/provenance/v1',
+      '              attestors:',
+      '                - entries:',
+      '                    - keyless:',
+      '                        issuer: https://token.actions.githubusercontent.com',
+      `                        subjectRegExp: "^${escaped.replace(/\\/g, '\\\\')}"`,
+      '              conditions:',
+      '                - all:',
+      '                    - key: "{{ buildDefinition.externalParameters.workflow.repository }}"',
+      '                      operator: Equals',
+      `                      value: ${signer.serverUrl}/${signer.repository}`
+    ].join('\n')
+  }
+}
+
+export async function writeSummary(
+  results: ChartResult[],
+  helmVersion: string,
+  signer?: Signer
+): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
   const ok = results.filter(r => !r.error)
   const summary = core.summary
@@ -88,6 +164,28 @@ export async function writeSummary(results: ChartResult[], helmVersion: string):
   if (example) {
     const { helm, terraform } = usageSnippets(example)
     summary.addHeading('Use it', 3).addCodeBlock(helm, 'shell').addCodeBlock(terraform, 'hcl')
+  }
+  const attested = signer ? ok.filter(r => r.attestation) : []
+  if (signer && attested.length > 0) {
+    summary
+      .addHeading('Verify the provenance', 3)
+      .addRaw(
+        `<p>Each chart has a signed SLSA build provenance, stored in the registry as a referrer of its digest${attested.some(r => r.attestation?.url) ? ' and in GitHub' : ''}. <code>gh</code> and <code>cosign</code> read the registry with your registry login (e.g. <code>aws ecr get-login-password | docker login ...</code>).</p>`,
+        true
+      )
+    for (const r of attested) {
+      const { gh, cosign } = verifySnippets(r, signer)
+      const url = r.attestation?.url
+      summary
+        .addRaw(
+          `<p><b>${escapeHtml(r.chart)} ${escapeHtml(r.version)}</b>: referrer <code>${r.attestation?.digest}</code>${url ? ` (<a href="${escapeHtml(url)}">GitHub attestation</a>)` : ''}</p>`,
+          true
+        )
+        .addCodeBlock(`${gh}\n\n${cosign}`, 'shell')
+    }
+    summary
+      .addRaw('<p>Kyverno policy sketch for clusters that pull these charts:</p>', true)
+      .addCodeBlock(verifySnippets(attested[0], signer).kyverno, 'yaml')
   }
   await summary.write()
 }

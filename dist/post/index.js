@@ -31356,7 +31356,9 @@ const Input = {
     Password: 'password',
     PlainHttp: 'plain-http',
     InsecureSkipTlsVerify: 'insecure-skip-tls-verify',
-    CaFile: 'ca-file'
+    CaFile: 'ca-file',
+    Attest: 'attest',
+    GithubToken: 'github-token'
 };
 const Output = {
     Ref: 'ref',
@@ -31367,7 +31369,9 @@ const Output = {
     Registry: 'registry',
     Pushed: 'pushed',
     HelmVersion: 'helm-version',
-    Charts: 'charts'
+    Charts: 'charts',
+    AttestationDigest: 'attestation-digest',
+    AttestationUrl: 'attestation-url'
 };
 var constants_State;
 (function (State) {

@@ -8,6 +8,30 @@ import type { RegistryHost } from '../registry-host.js'
 import { namedInputs, repositorySettingInputs } from '../repository-settings.js'
 import type { LookupContext, RegistryKind } from './registry-kind.js'
 
+/**
+ * The attestation referrer goes up through @sigstore/oci, which speaks HTTPS with Node's CAs
+ * (plain HTTP only to localhost and 127.0.0.1) and has no setting for the TLS inputs Helm takes.
+ */
+function refuseAttestationTransport(inputs: Inputs, host: string): void {
+  const hostname = new URL(`http://${host}`).hostname
+  const loopback = hostname === 'localhost' || hostname === '127.0.0.1'
+  if (inputs.tls.plainHttp && !loopback) {
+    throw new UserError(
+      `Input "attest" stores attestations over HTTPS and cannot use "plain-http" for ${host}: serve the registry over HTTPS, or set "attest: false".`
+    )
+  }
+  if (inputs.tls.insecureSkipTlsVerify) {
+    throw new UserError(
+      'Input "attest" stores attestations with TLS verification and cannot use "insecure-skip-tls-verify": give the registry\'s CA with "ca-file" (and NODE_EXTRA_CA_CERTS), or set "attest: false".'
+    )
+  }
+  if (inputs.tls.caFile && !process.env.NODE_EXTRA_CA_CERTS) {
+    throw new UserError(
+      'Input "attest" stores attestations with its own OCI client, which does not read "ca-file": also set NODE_EXTRA_CA_CERTS to that file in the step\'s env, or set "attest: false".'
+    )
+  }
+}
+
 /** Any OCI registry with a username and password; no API beyond the registry protocol. */
 export class OciRegistry implements RegistryKind {
   readonly name = 'oci'
@@ -36,6 +60,7 @@ export class OciRegistry implements RegistryKind {
         `${namedInputs(settings)} set${many ? '' : 's'} up Amazon ECR repositories and cannot apply to an OCI registry with "username"/"password": remove ${many ? 'them' : 'it'}.`
       )
     }
+    if (inputs.attest) refuseAttestationTransport(inputs, host.host)
     this.login = { host: host.host, ...credentials }
   }
 

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -111,6 +112,60 @@ async function generate(dir: string): Promise<TestCerts> {
   )
   return { caFile, certFile, keyFile }
 }
+
+/**
+ * A server certificate for the DNS `names` (and 127.0.0.1), signed by the test CA of `certs`
+ * (its key sits next to caFile): for fakes that answer under production host names.
+ */
+export function makeHostCert(
+  certs: TestCerts,
+  names: readonly string[]
+): Promise<{ certFile: string; keyFile: string }> {
+  return hostCertOnce(JSON.stringify([path.dirname(certs.caFile), [...names].sort()]))
+}
+
+const hostCertOnce = memoizeAsync(async (spec: string) => {
+  const [dir, names] = JSON.parse(spec) as [string, string[]]
+  const id = createHash('sha256').update(spec).digest('hex').slice(0, 12)
+  const keyFile = path.join(dir, `host-${id}.key`)
+  const csr = path.join(dir, `host-${id}.csr`)
+  const certFile = path.join(dir, `host-${id}.pem`)
+  const ext = path.join(dir, `host-${id}.ext`)
+  await openssl(['genrsa', '-out', keyFile, '2048'], dir)
+  await openssl(['req', '-new', '-key', keyFile, '-subj', `/CN=${names[0]}`, '-out', csr], dir)
+  await writeFile(
+    ext,
+    [
+      'basicConstraints=CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage=serverAuth',
+      `subjectAltName=${[...names.map(n => `DNS:${n}`), 'IP:127.0.0.1'].join(',')}`,
+      ''
+    ].join('\n')
+  )
+  await openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      path.join(dir, 'ca.pem'),
+      '-CAkey',
+      path.join(dir, 'ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '7',
+      '-sha256',
+      '-extfile',
+      ext,
+      '-out',
+      certFile
+    ],
+    dir
+  )
+  return { certFile, keyFile }
+})
 
 /** Reads the PEM files of `certs` into memory (for node's tls/https servers). */
 export async function loadCerts(certs: TestCerts): Promise<LoadedCerts> {

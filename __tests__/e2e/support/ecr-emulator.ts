@@ -70,6 +70,14 @@ export interface EmulatedPublicRepository {
   catalogData?: Record<string, unknown>
 }
 
+export interface ReferrerDescriptor {
+  mediaType: string
+  digest: string
+  size: number
+  artifactType?: string
+  annotations?: Record<string, string>
+}
+
 export interface ApiCall {
   /** The operation: `CreateRepository` for private ECR, `ecr-public:CreateRepository` for ECR Public. */
   op: string
@@ -146,6 +154,8 @@ export interface EcrEmulator {
   apiCallCounts(): Record<string, number>
   /** Every request the gate answered, in order (live array). Never holds credentials. */
   readonly registryRequests: RegistryRequest[]
+  /** Descriptors of the manifests whose subject is `digest` (what the referrers API lists). */
+  referrers(repo: string, digest: string): ReferrerDescriptor[]
   /** Forgets repositories, tokens, calls, requests and faults; empties the backend storage. */
   reset(): Promise<void>
   stop(): Promise<void>
@@ -157,6 +167,12 @@ export interface StartEcrEmulatorOptions {
   certs: TestCerts
   accountId?: string
   region?: string
+  /**
+   * Serve the OCI 1.1 referrers API (GET /v2/<repo>/referrers/<digest>, OCI-Subject on manifest
+   * PUTs with a subject), as ECR does since 2024 (default true). When false, /referrers/ reaches
+   * the backend, which answers 404 like distribution 2.8, and clients use the tag schema.
+   */
+  referrersApi?: boolean
 }
 
 class AwsError extends Error {
@@ -201,6 +217,8 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
   const registryRequests: RegistryRequest[] = []
   const pushedAt = new Map<string, Date>() // `${repo}:${tag}` -> time
   const pendingDigest = new Map<string, string>() // repo -> digest PUT by digest, not yet tagged
+  const referrersApi = opts.referrersApi ?? true
+  const referrers = new Map<string, ReferrerDescriptor[]>() // `${repo}@${subject}` -> descriptors
   const faultState = {
     throttle: [] as Counter[],
     fiveHundred: [] as Counter[],
@@ -971,6 +989,27 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
       sendRegistryError(res, 503, 'UNAVAILABLE', 'Service Unavailable (injected fault)')
       return
     }
+    if (kind === 'referrers' && referrersApi) {
+      req.resume()
+      if (method !== 'GET') {
+        sendRegistryError(res, 405, 'UNSUPPORTED', 'The operation is unsupported.')
+        return
+      }
+      const artifactType = new URL(req.url ?? '/', 'http://x').searchParams.get('artifactType')
+      const all = referrers.get(`${repo.name}@${decodeURIComponent(rest)}`) ?? []
+      const body = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: artifactType ? all.filter(d => d.artifactType === artifactType) : all
+      })
+      res.writeHead(200, {
+        'content-type': 'application/vnd.oci.image.index.v1+json',
+        'content-length': Buffer.byteLength(body),
+        ...(artifactType ? { 'oci-filters-applied': 'artifactType' } : {})
+      })
+      res.end(body)
+      return
+    }
     if (kind !== 'manifests') {
       forward(req, res)
       return
@@ -995,8 +1034,10 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     // PUT manifest: buffer it (manifests are small) to know its digest.
     const body = await readBody(req, 4 * 1024 * 1024)
     const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`
+    const noteSubject = subjectRecorder(repo.name, body, digest, req.headers['content-type'], res)
     if (byDigest) {
       forward(req, res, body, status => {
+        noteSubject(status)
         if (status === 201) pendingDigest.set(repo.name, reference)
       })
       return
@@ -1024,6 +1065,7 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
       }
     }
     forward(req, res, body, status => {
+      noteSubject(status)
       if (status !== 201) return
       pendingDigest.delete(repo.name)
       const key = `${repo.name}:${reference}`
@@ -1031,6 +1073,49 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
       pushedDigest.set(key, digest)
       if (!repo.imageTags.includes(reference)) repo.imageTags.push(reference)
     })
+  }
+
+  /**
+   * For a manifest with a subject: once the backend stored it (201), lists it as a referrer of
+   * the subject and answers OCI-Subject, as a registry with the referrers API does.
+   */
+  function subjectRecorder(
+    repo: string,
+    body: Buffer,
+    digest: string,
+    contentType: string | undefined,
+    res: http.ServerResponse
+  ): (status: number) => void {
+    if (!referrersApi) return () => undefined
+    let manifest: {
+      subject?: { digest?: string }
+      artifactType?: string
+      config?: { mediaType?: string }
+      annotations?: Record<string, string>
+    }
+    try {
+      manifest = JSON.parse(body.toString()) as typeof manifest
+    } catch {
+      return () => undefined
+    }
+    const subject = manifest.subject?.digest
+    if (!subject) return () => undefined
+    return status => {
+      if (status !== 201) return
+      const key = `${repo}@${subject}`
+      const list = referrers.get(key) ?? []
+      if (!list.some(d => d.digest === digest)) {
+        list.push({
+          mediaType: contentType ?? 'application/vnd.oci.image.manifest.v1+json',
+          digest,
+          size: body.length,
+          artifactType: manifest.artifactType ?? manifest.config?.mediaType,
+          ...(manifest.annotations ? { annotations: manifest.annotations } : {})
+        })
+      }
+      referrers.set(key, list)
+      res.setHeader('oci-subject', subject)
+    }
   }
 
   const tagLocks = new Map<string, Promise<void>>()
@@ -1228,6 +1313,7 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
       return counts
     },
     registryRequests,
+    referrers: (repo, digest) => [...(referrers.get(`${repo}@${digest}`) ?? [])],
     reset: async () => {
       for (const name of repos.keys()) await removeBackendRepository(name)
       repos.clear()
@@ -1236,6 +1322,7 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
       pushedAt.clear()
       pushedDigest.clear()
       pendingDigest.clear()
+      referrers.clear()
       apiCalls.length = 0
       registryRequests.length = 0
       faults.clear()

@@ -16,6 +16,9 @@ export const ACTION_MAIN = path.join(REPO_ROOT, 'dist', 'index.js')
 export const ACTION_POST = path.join(REPO_ROOT, 'dist', 'post', 'index.js')
 
 /** The Node binary the runner would use ("node24"): the bundled Node 24 if installed. */
+/** What `${{ github.token }}` evaluates to in runAction() (a fake; never a real token). */
+export const E2E_GITHUB_TOKEN = 'ghs_e2eFakeRunnerToken0000000000000000'
+
 export function actionNode(): string {
   return existsSync(NODE24_BINARY) ? NODE24_BINARY : process.execPath
 }
@@ -279,7 +282,10 @@ export async function runAction(opts: RunActionOptions = {}): Promise<RunActionR
     baseEnv.ACTIONS_STEP_DEBUG = 'true'
     baseEnv.RUNNER_DEBUG = '1'
   }
-  for (const [name, value] of Object.entries(inputs)) baseEnv[inputEnvName(name)] = value
+  for (const [name, value] of Object.entries(inputs)) {
+    // The runner evaluates ${{ github.token }} in defaults; here it is a fixed fake token.
+    baseEnv[inputEnvName(name)] = value.replace(/\$\{\{\s*github\.token\s*\}\}/g, E2E_GITHUB_TOKEN)
+  }
 
   const mainFiles = await makeFileCommands(runnerTemp, 'main')
   const mainEnv = { ...baseEnv, ...opts.env, ...mainFiles }

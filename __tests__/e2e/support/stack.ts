@@ -17,6 +17,8 @@ export interface StackOptions {
   helmVersions?: readonly string[]
   /** Also start a TLS distribution registry with htpasswd (for non-ECR registry tests). */
   tlsRegistry?: boolean
+  /** Whether the ECR emulator serves the referrers API (default true, as ECR). */
+  referrersApi?: boolean
 }
 
 export interface Stack {
@@ -59,7 +61,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       backend: registry,
       certs,
       accountId: opts.accountId,
-      region: opts.region
+      region: opts.region,
+      referrersApi: opts.referrersApi
     })
     stops.push(() => ecr.stop())
     const mirror = await startHelmMirror({ versions: opts.helmVersions ?? ALL_HELM_VERSIONS })
