@@ -3,6 +3,7 @@ import * as path from 'node:path'
 import type { RegistryLogin } from '../ecr.js'
 import { UserError } from '../errors.js'
 import type { Inputs } from '../inputs.js'
+import { refuseInsecureTransport } from './ecr-base.js'
 import { makeTarget, ociRepository, type ChartJob, type Target } from '../plan.js'
 import type { RegistryHost } from '../registry-host.js'
 import { namedInputs, repositorySettingInputs } from '../repository-settings.js'
@@ -35,6 +36,12 @@ export class OciRegistry implements RegistryKind {
       throw new UserError(
         `${namedInputs(settings)} set${many ? '' : 's'} up Amazon ECR repositories and cannot apply to an OCI registry with "username"/"password": remove ${many ? 'them' : 'it'}.`
       )
+    }
+    // Static credentials for an ECR host (a token from "aws ecr get-login-password") are still
+    // an ECR token on an HTTPS-only registry.
+    if (host.kind === 'ecr') refuseInsecureTransport(`Amazon ECR (${host.host})`, inputs.tls)
+    if (host.kind === 'ecr-public') {
+      refuseInsecureTransport(`Amazon ECR Public (${host.host})`, inputs.tls)
     }
     this.login = { host: host.host, ...credentials }
   }

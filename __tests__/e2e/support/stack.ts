@@ -17,6 +17,8 @@ export interface StackOptions {
   helmVersions?: readonly string[]
   /** Also start a TLS distribution registry with htpasswd (for non-ECR registry tests). */
   tlsRegistry?: boolean
+  /** The host GetAuthorizationToken names in proxyEndpoint (default: the emulator's 127.0.0.1:port). */
+  registryName?: string
 }
 
 export interface Stack {
@@ -59,10 +61,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       backend: registry,
       certs,
       accountId: opts.accountId,
-      region: opts.region
+      region: opts.region,
+      registryName: opts.registryName
     })
     stops.push(() => ecr.stop())
-    const mirror = await startHelmMirror({ versions: opts.helmVersions ?? ALL_HELM_VERSIONS })
+    const mirror = await startHelmMirror({
+      versions: opts.helmVersions ?? ALL_HELM_VERSIONS,
+      certs
+    })
     stops.push(() => mirror.stop())
     return {
       certs,
