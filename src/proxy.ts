@@ -35,12 +35,13 @@ export function proxyLabel(proxy: URL): string {
   return `${proxy.protocol}//${proxy.host}`
 }
 
-/** The proxy configured for `protocol` (after unifyProxyEnvironment), whatever NO_PROXY says. */
+/** The proxy configured for `protocol` (lower-case spelling first), whatever NO_PROXY says. */
 export function configuredProxy(
   protocol: 'https:' | 'http:',
   env: NodeJS.ProcessEnv = process.env
 ): URL | undefined {
-  const value = protocol === 'https:' ? env.https_proxy : env.http_proxy
+  const value =
+    protocol === 'https:' ? env.https_proxy || env.HTTPS_PROXY : env.http_proxy || env.HTTP_PROXY
   const url = value ? URL.parse(value) : null
   return url?.hostname ? url : undefined
 }
