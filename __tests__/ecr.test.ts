@@ -110,6 +110,22 @@ describe('decodeAuthorizationToken', () => {
 
 describe('describeAwsError', () => {
   const action = 'ecr:GetAuthorizationToken'
+
+  test.each([
+    'unable to get local issuer certificate',
+    'self-signed certificate in certificate chain',
+    'unable to verify the first certificate'
+  ])('an untrusted certificate (%s) names AWS_CA_BUNDLE', message => {
+    const error = describeAwsError(
+      Object.assign(new Error(message), { code: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' }),
+      action,
+      'us-gov-west-1'
+    )
+    expect(error).toBeInstanceOf(UserError)
+    expect(error.message).toBe(
+      `The TLS certificate of the AWS API for ${action} in us-gov-west-1 is not trusted (${message}): behind a TLS-inspecting proxy, set AWS_CA_BUNDLE (or NODE_EXTRA_CA_CERTS) to a PEM file with the proxy's CA.`
+    )
+  })
   const hint =
     'configure AWS credentials for the job (e.g. aws-actions/configure-aws-credentials with a role that allows it)'
 

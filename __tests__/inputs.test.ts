@@ -23,6 +23,7 @@ const DEFAULTS: Record<string, string> = Object.fromEntries(
 )
 
 const ECR = '123456789012.dkr.ecr.eu-west-2.amazonaws.com'
+const SHA = 'ab'.repeat(32)
 
 /** A reader over the defaults plus `values`; reading an input action.yml lacks is a test failure. */
 function reader(values: Record<string, string> = {}) {
@@ -136,6 +137,7 @@ describe('readInputs', () => {
       appVersion: undefined,
       helmVersion: { kind: 'latest' },
       helmDownloadUrl: 'https://get.helm.sh',
+      helmSha256: undefined,
       createRepository: false,
       imageTagMutability: undefined,
       repositorySettings: {
@@ -243,6 +245,23 @@ describe('readInputs', () => {
     expect(inputs.password).toBe(' s3cret ')
     expect(inputs.tls).toEqual({ plainHttp: true, insecureSkipTlsVerify: true, caFile })
     expect(core.setSecret).toHaveBeenCalledWith(' s3cret ')
+  })
+
+  it('accepts an http:// mirror when helm-sha256 pins the archive, and lower-cases the pin', () => {
+    const inputs = readInputs(
+      reader({
+        'helm-download-url': 'http://mirror.internal/helm/',
+        'helm-sha256': ` ${SHA.toUpperCase()} `,
+        'helm-version': 'v3.18.0'
+      })
+    )
+    expect(inputs.helmDownloadUrl).toBe('http://mirror.internal/helm')
+    expect(inputs.helmSha256).toBe(SHA)
+  })
+
+  it('accepts ca-file for ECR (a TLS-inspecting proxy) and both switches off', () => {
+    const inputs = readInputs(reader({ registry: ECR, 'ca-file': caFile }))
+    expect(inputs.tls).toEqual({ plainHttp: false, insecureSkipTlsVerify: false, caFile })
   })
 
   it('accepts ECR Public with an alias namespace', () => {
@@ -360,13 +379,37 @@ describe('readInputs', () => {
       'helm-download-url not a URL',
       { 'helm-download-url': 'get.helm.sh' },
       'helm-download-url',
-      'Input "helm-download-url" must be an http(s) URL such as "https://get.helm.sh" (got "get.helm.sh").'
+      'Input "helm-download-url" must be an https:// URL such as "https://get.helm.sh" (got "get.helm.sh").'
     ],
     [
       'helm-download-url not http(s)',
       { 'helm-download-url': 'ftp://mirror.example.com' },
       'helm-download-url',
-      'Input "helm-download-url" must be an http(s) URL such as "https://get.helm.sh" (got "ftp://mirror.example.com").'
+      'Input "helm-download-url" must be an https:// URL such as "https://get.helm.sh" (got "ftp://mirror.example.com").'
+    ],
+    [
+      'helm-download-url over plain HTTP without a pin',
+      { 'helm-download-url': 'http://mirror.example.com/helm' },
+      'helm-download-url',
+      'Input "helm-download-url" must be an https:// URL (got "http://mirror.example.com/helm"): over plain HTTP anyone on the path can swap the archive and its checksum; use https://, or pin the archive with "helm-sha256".'
+    ],
+    [
+      'helm-sha256 not 64 hex digits',
+      { 'helm-sha256': 'abc123', 'helm-version': '3.18.0' },
+      'helm-sha256',
+      'Input "helm-sha256" must be the 64 hex digits of the Helm archive\'s SHA-256 (got "abc123"): copy it from the archive\'s .sha256sum file on get.helm.sh.'
+    ],
+    [
+      'helm-sha256 with helm-version latest',
+      { 'helm-sha256': SHA },
+      'helm-sha256',
+      'Input "helm-sha256" pins one archive, so "helm-version" must be an exact version such as "3.18.0" (got "latest").'
+    ],
+    [
+      'helm-sha256 with a major helm-version',
+      { 'helm-sha256': SHA, 'helm-version': '4' },
+      'helm-sha256',
+      'Input "helm-sha256" pins one archive, so "helm-version" must be an exact version such as "3.18.0" (got "4").'
     ],
     [
       'image-tag-mutability unknown',

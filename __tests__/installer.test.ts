@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as http from 'node:http'
+import * as https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -17,6 +18,7 @@ import * as tc from '@actions/tool-cache'
 import * as core from '../__fixtures__/core.js'
 import { rejection } from '../__fixtures__/rejection.js'
 import release from './fixtures/helm-release-archives.json' with { type: 'json' }
+import { makeTestCerts } from './e2e/support/certs.js'
 
 vi.mock('@actions/core', () => import('../__fixtures__/core.js'))
 
@@ -225,6 +227,25 @@ describe('resolveHelmVersion', () => {
     expect(requests).toEqual(['/helm3-latest-version'])
   })
 
+  it("names NODE_EXTRA_CA_CERTS when the mirror's certificate is not trusted", async () => {
+    const certs = await makeTestCerts(path.join(tmp, 'certs'))
+    const tlsServer = https.createServer(
+      { cert: await fs.readFile(certs.certFile), key: await fs.readFile(certs.keyFile) },
+      (_req, res) => res.end('v4.1.4\n')
+    )
+    await new Promise<void>(resolve => tlsServer.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `https://127.0.0.1:${(tlsServer.address() as AddressInfo).port}`
+      const error = await rejection(resolveHelmVersion({ kind: 'latest' }, url))
+      expect(error).toBeInstanceOf(UserError)
+      expect(error.message).toMatch(
+        /^The TLS certificate of 127\.0\.0\.1:\d+ is not trusted \(.+\): behind a TLS-inspecting proxy, set NODE_EXTRA_CA_CERTS for the job to a PEM file with the proxy's CA; check "helm-download-url"\.$/
+      )
+    } finally {
+      await new Promise(resolve => tlsServer.close(resolve))
+    }
+  })
+
   it('reports an unreachable mirror', async () => {
     const closed = http.createServer()
     await new Promise<void>(resolve => closed.listen(0, '127.0.0.1', resolve))
@@ -301,7 +322,7 @@ describe.runIf(supported)('installHelm', () => {
     routes.set(`/${name}.sha256sum`, { status: 200, body: '<html>ok</html>' })
     const error = await rejection(installHelm({ kind: 'exact', version: '3.99.0' }, baseUrl))
     expect(error.message).toBe(
-      `${baseUrl}/${name}.sha256sum holds no SHA-256 digest: the mirror in "helm-download-url" must publish .sha256sum files as get.helm.sh does.`
+      `${baseUrl}/${name}.sha256sum holds no SHA-256 digest: the mirror in "helm-download-url" must publish .sha256sum files as get.helm.sh does, or pin the archive with "helm-sha256".`
     )
     expect(await listTree(process.env.RUNNER_TOOL_CACHE as string)).toEqual([])
     expect(await listTree(process.env.RUNNER_TEMP as string)).toEqual([])
@@ -339,6 +360,85 @@ describe.runIf(supported)('installHelm', () => {
       `${name} has no ${platform.os}-${platform.arch}/helm: the mirror in "helm-download-url" must serve official Helm archives.`
     )
     expect(await listTree(path.join(process.env.RUNNER_TOOL_CACHE as string, 'helm'))).toEqual([])
+  })
+
+  it("checks the helm-sha256 pin instead of the mirror's .sha256sum", async () => {
+    const name = serveRelease('v3.99.0', 'f'.repeat(64)) // a wrong .sha256sum is never read
+    const installed = await installHelm({ kind: 'exact', version: '3.99.0' }, baseUrl, {
+      sha256: archiveSha
+    })
+    expect(installed.fromCache).toBe(false)
+    expect(requests).toEqual([`/${name}`])
+    expect(core.info).toHaveBeenCalledWith(
+      `Verified ${name} (sha256 ${archiveSha}, pinned by helm-sha256)`
+    )
+  })
+
+  it('refuses an archive that does not match the helm-sha256 pin and installs nothing', async () => {
+    const name = serveRelease('v3.99.0') // the mirror's own checksum matches: the pin wins
+    const pin = '0'.repeat(64)
+    const error = await rejection(
+      installHelm({ kind: 'exact', version: '3.99.0' }, baseUrl, { sha256: pin })
+    )
+    expect(error).toBeInstanceOf(UserError)
+    expect(error.message).toBe(
+      `Helm archive ${name} does not match "helm-sha256" (expected ${pin}, got ${archiveSha}); nothing was installed: check "helm-sha256" and "helm-download-url".`
+    )
+    expect(await listTree(process.env.RUNNER_TOOL_CACHE as string)).toEqual([])
+    expect(await listTree(process.env.RUNNER_TEMP as string)).toEqual([])
+  })
+
+  describe('behind a proxy that refuses', () => {
+    const proxyVars = [
+      'https_proxy',
+      'HTTPS_PROXY',
+      'http_proxy',
+      'HTTP_PROXY',
+      'no_proxy',
+      'NO_PROXY'
+    ]
+    const saved: Record<string, string | undefined> = {}
+    let refusing: http.Server
+    let proxyPort: number
+    beforeAll(async () => {
+      // A proxy that answers every CONNECT with 403, as an allow-list proxy does.
+      refusing = http.createServer((_req, res) => res.writeHead(403).end())
+      refusing.on('connect', (_req, socket: import('node:net').Socket) => {
+        socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n')
+      })
+      await new Promise<void>(resolve => refusing.listen(0, '127.0.0.1', resolve))
+      proxyPort = (refusing.address() as AddressInfo).port
+    })
+    afterAll(async () => {
+      await new Promise(resolve => refusing.close(resolve))
+    })
+    beforeEach(() => {
+      for (const name of proxyVars) {
+        saved[name] = process.env[name]
+        delete process.env[name]
+      }
+    })
+    afterEach(() => {
+      for (const name of proxyVars) {
+        if (saved[name] === undefined) delete process.env[name]
+        else process.env[name] = saved[name]
+      }
+    })
+
+    it('names the proxy (without its credentials) and the host in one line', async () => {
+      process.env.http_proxy = `http://ci:hunter2@127.0.0.1:${proxyPort}`
+      // Loopback is never proxied, so the mirror gets a name that resolves to it.
+      const url = baseUrl.replace('127.0.0.1', 'localhost.localdomain')
+      // (The archive download itself is retried by tool-cache for ~30 s; the version file is not.)
+      const error = await rejection(resolveHelmVersion({ kind: 'latest' }, url))
+      expect(error).toBeInstanceOf(UserError)
+      expect(error.message).toMatch(
+        new RegExp(
+          `^The proxy http://127\\.0\\.0\\.1:${proxyPort} refused the connection to localhost\\.localdomain:\\d+ \\(.*403.*\\): check HTTPS_PROXY/HTTP_PROXY, that the proxy allows localhost\\.localdomain:\\d+, and NO_PROXY for hosts to reach directly\\.$`
+        )
+      )
+      expect(error.message).not.toContain('hunter2')
+    })
   })
 })
 

@@ -110,6 +110,60 @@ describe('each kind refuses the inputs it cannot honour, before any network call
   ])('%s', (_, values, message) => {
     expect(() => kindFor(values)).toThrow(new UserError(message))
   })
+
+  test.each(
+    (
+      [
+        [
+          'the default registry',
+          { region: 'eu-west-2' },
+          'Amazon ECR (the default registry of the AWS credentials)'
+        ],
+        ['private ECR', { registry: ECR }, `Amazon ECR (${ECR})`],
+        [
+          'ECR Public',
+          { registry: 'public.ecr.aws', namespace: 'alias' },
+          'Amazon ECR Public (public.ecr.aws)'
+        ],
+        [
+          'an ECR host with static credentials',
+          { registry: ECR, username: 'AWS', password: 'token' },
+          `Amazon ECR (${ECR})`
+        ],
+        [
+          'ECR Public with static credentials',
+          { registry: 'public.ecr.aws', namespace: 'alias', username: 'AWS', password: 'token' },
+          'Amazon ECR Public (public.ecr.aws)'
+        ]
+      ] as const
+    ).flatMap(([kind, values, named]) => [
+      [
+        `plain-http for ${kind}`,
+        { ...values, 'plain-http': 'true' },
+        `Input "plain-http" is refused for ${named}: ECR speaks HTTPS only, and plain HTTP would expose its 12-hour registry token; remove "plain-http".`
+      ],
+      [
+        `insecure-skip-tls-verify for ${kind}`,
+        { ...values, 'insecure-skip-tls-verify': 'true' },
+        `Input "insecure-skip-tls-verify" is refused for ${named}: an unverified connection would expose its 12-hour registry token; remove it, and behind a TLS-inspecting proxy give Helm the proxy's CA with "ca-file" (or SSL_CERT_FILE).`
+      ]
+    ])
+  )('%s', (_, values, message) => {
+    expect(() => kindFor(values)).toThrow(new UserError(message))
+  })
+
+  it('keeps plain-http and insecure-skip-tls-verify for other registries, and ca-file for ECR', () => {
+    expect(
+      kindFor({
+        registry: 'registry.internal:5000',
+        username: 'u',
+        password: 'p',
+        'plain-http': 'true',
+        'insecure-skip-tls-verify': 'true'
+      }).name
+    ).toBe('oci')
+    expect(kindFor({ registry: ECR, 'ca-file': fileURLToPath(import.meta.url) }).name).toBe('ecr')
+  })
 })
 
 describe('where each kind puts charts', () => {

@@ -75,4 +75,23 @@ describe('logIn', () => {
     )
     expect(await fake.calls()).toHaveLength(1)
   })
+
+  it('a proxy that refuses the registry is one line naming the proxy and the host', async () => {
+    const saved = process.env.https_proxy
+    process.env.https_proxy = 'http://ci:hunter2@proxy.corp:3128'
+    try {
+      await fake.failLogin(`Error: Get "https://${HOST}/v2/": Forbidden`)
+      const dir = await makePrivateDir()
+      await expect(
+        logIn(helm(), { host: HOST, username: 'AWS', password: 'pw' }, dir)
+      ).rejects.toThrow(
+        new UserError(
+          `The proxy http://proxy.corp:3128 refused the connection to ${HOST} (Get "https://${HOST}/v2/": Forbidden): check HTTPS_PROXY/HTTP_PROXY, that the proxy allows ${HOST}, and NO_PROXY for hosts to reach directly.`
+        )
+      )
+    } finally {
+      if (saved === undefined) delete process.env.https_proxy
+      else process.env.https_proxy = saved
+    }
+  })
 })

@@ -9,6 +9,7 @@ export const Input = {
   AppVersion: 'app-version',
   HelmVersion: 'helm-version',
   HelmDownloadUrl: 'helm-download-url',
+  HelmSha256: 'helm-sha256',
   CreateRepository: 'create-repository',
   ImageTagMutability: 'image-tag-mutability',
   RepositoryTags: 'repository-tags',

@@ -8,8 +8,16 @@ import type {
   CreateRepositoryCommandInput as PublicCreateRepositoryCommandInput,
   PutRepositoryCatalogDataCommandInput
 } from '@aws-sdk/client-ecr-public'
+import type { NodeHttpHandler } from '@smithy/node-http-handler'
+import type { HttpsProxyAgent } from 'https-proxy-agent'
+import * as fs from 'node:fs'
+import * as http from 'node:http'
+import * as https from 'node:https'
+import type * as net from 'node:net'
+import * as tls from 'node:tls'
 import { USER_AGENT } from './constants.js'
-import { UserError } from './errors.js'
+import { UserError, errorMessage } from './errors.js'
+import { ProxyConnectError, bypassesProxy, configuredProxy } from './proxy.js'
 import { hostFromProxyEndpoint, type EcrHost } from './registry-host.js'
 
 /** Credentials for `helm registry login`, from an ECR authorization token. */
@@ -89,11 +97,124 @@ function endpointOverridden(serviceEnv: string): boolean {
   return Boolean(process.env[`AWS_ENDPOINT_URL_${serviceEnv}`] || process.env.AWS_ENDPOINT_URL)
 }
 
+/*
+ * The SDK's transport. The AWS SDK for JavaScript reads neither HTTPS_PROXY nor AWS_CA_BUNDLE, so
+ * every client of this module (and the STS client the default credential chain builds for web
+ * identity, which inherits the parent client's request handler) gets one built here.
+ */
+
+/**
+ * An agent that tunnels through `proxy` with CONNECT, except for hosts NO_PROXY (or loopback)
+ * sends directly, which go through `direct`. Either way the CA bundle applies. (A class factory:
+ * https-proxy-agent is loaded only when a proxy is set, like the SDK itself.)
+ */
+const proxyAgentClass = (Base: typeof HttpsProxyAgent) =>
+  class ProxyAgent extends Base<string> {
+    constructor(
+      private readonly proxyUrl: URL,
+      private readonly direct: http.Agent,
+      private readonly tlsOptions: https.AgentOptions
+    ) {
+      super(proxyUrl.href, tlsOptions)
+    }
+
+    override async connect(
+      req: http.ClientRequest,
+      opts: Parameters<HttpsProxyAgent<string>['connect']>[1]
+    ): Promise<net.Socket> {
+      const target = `${opts.host ?? ''}:${opts.port}`
+      if (bypassesProxy(`${opts.secureEndpoint ? 'https' : 'http'}://${target}`)) {
+        // agent-base hands the request to an Agent returned from connect(); the type says Socket.
+        return this.direct as unknown as net.Socket
+      }
+      let status: number | undefined
+      req.once('proxyConnect', (response: { statusCode: number; statusText?: string }) => {
+        status = response.statusCode
+      })
+      let socket: net.Socket
+      try {
+        // https-proxy-agent takes the target's TLS options from opts, not from the agent's own.
+        socket = await super.connect(req, {
+          ...opts,
+          ...(this.tlsOptions.ca ? { ca: this.tlsOptions.ca } : {})
+        })
+      } catch (error) {
+        throw new ProxyConnectError(this.proxyUrl, target, errorMessage(error))
+      }
+      if (status !== undefined && status !== 200) {
+        socket.destroy()
+        throw new ProxyConnectError(this.proxyUrl, target, `CONNECT answered HTTP ${status}`)
+      }
+      return socket
+    }
+  }
+
+/** Node's default roots (with NODE_EXTRA_CA_CERTS) plus AWS_CA_BUNDLE, or undefined without it. */
+export function trustedCas(env: NodeJS.ProcessEnv = process.env): string[] | undefined {
+  const bundle = env.AWS_CA_BUNDLE
+  if (!bundle) return undefined
+  let pem: string
+  try {
+    pem = fs.readFileSync(bundle, 'utf8')
+  } catch (error) {
+    throw new UserError(
+      `AWS_CA_BUNDLE names a file that cannot be read (${bundle}: ${errorMessage(error)}): point it at a PEM bundle or unset it.`
+    )
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new UserError(
+      `AWS_CA_BUNDLE (${bundle}) holds no PEM certificate: point it at a PEM bundle (-----BEGIN CERTIFICATE-----) or unset it.`
+    )
+  }
+  const defaults = tls.getCACertificates?.('default') ?? [
+    ...tls.rootCertificates,
+    ...(env.NODE_EXTRA_CA_CERTS ? [fs.readFileSync(env.NODE_EXTRA_CA_CERTS, 'utf8')] : [])
+  ]
+  return [...defaults, pem]
+}
+
+/**
+ * The request handler every SDK client of the action uses: HTTPS_PROXY/HTTP_PROXY/NO_PROXY as
+ * the Helm download applies them, and AWS_CA_BUNDLE. Undefined (the SDK's default) when none is set.
+ */
+export async function awsRequestHandler(
+  env: NodeJS.ProcessEnv = process.env
+): Promise<NodeHttpHandler | undefined> {
+  const ca = trustedCas(env)
+  const httpsProxy = configuredProxy('https:', env)
+  const httpProxy = configuredProxy('http:', env)
+  if (!ca && !httpsProxy && !httpProxy) return undefined
+  const [{ NodeHttpHandler }, { HttpsProxyAgent }] = await Promise.all([
+    import('@smithy/node-http-handler'),
+    import('https-proxy-agent')
+  ])
+  const ProxyAgent = proxyAgentClass(HttpsProxyAgent)
+  const options: https.AgentOptions = { keepAlive: true, maxSockets: 50, ...(ca ? { ca } : {}) }
+  const directHttps = new https.Agent(options)
+  const directHttp = new http.Agent(options)
+  return new NodeHttpHandler({
+    httpsAgent: httpsProxy ? new ProxyAgent(httpsProxy, directHttps, options) : directHttps,
+    httpAgent: httpProxy ? new ProxyAgent(httpProxy, directHttp, options) : directHttp
+  })
+}
+
 /** Turns an AWS SDK error into a one-line message that names the fix. */
 export function describeAwsError(error: unknown, action: string, region: string): Error {
   const e = error as AwsError
   const name = e?.name ?? 'Error'
   const message = e?.message ?? String(error)
+  if (error instanceof ProxyConnectError || name === 'ProxyConnectError') {
+    return new UserError(`${action} in ${region}: ${message}`)
+  }
+  if (
+    /self[- ]signed certificate|unable to get local issuer certificate|unable to verify the first certificate|CERT_|certificate has expired/i.test(
+      `${name} ${message} ${(error as { code?: string })?.code ?? ''}`
+    )
+  ) {
+    return new UserError(
+      `The TLS certificate of the AWS API for ${action} in ${region} is not trusted (${message}): behind a TLS-inspecting proxy, set AWS_CA_BUNDLE (or NODE_EXTRA_CA_CERTS) to a PEM file with the proxy's CA.`
+    )
+  }
   const credentialHint =
     'configure AWS credentials for the job (e.g. aws-actions/configure-aws-credentials with a role that allows it)'
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
@@ -174,6 +295,7 @@ export async function privateEcr(region: string, host?: EcrHost): Promise<Privat
     region,
     customUserAgent: USER_AGENT,
     maxAttempts: 5,
+    requestHandler: await awsRequestHandler(),
     // Only ever turn these on: an explicit false would override AWS_USE_FIPS_ENDPOINT and
     // AWS_USE_DUALSTACK_ENDPOINT from the job's environment.
     ...(!custom && host?.fips ? { useFipsEndpoint: true } : {}),
@@ -225,7 +347,12 @@ export async function privateEcr(region: string, host?: EcrHost): Promise<Privat
 export async function publicEcr(host: string): Promise<PublicEcrApi> {
   const sdk = await import('@aws-sdk/client-ecr-public')
   const region = 'us-east-1'
-  const client = new sdk.ECRPUBLICClient({ region, customUserAgent: USER_AGENT, maxAttempts: 5 })
+  const client = new sdk.ECRPUBLICClient({
+    region,
+    customUserAgent: USER_AGENT,
+    maxAttempts: 5,
+    requestHandler: await awsRequestHandler()
+  })
   return {
     async login() {
       const out = await callAws('ecr-public:GetAuthorizationToken', region, () =>

@@ -26,6 +26,8 @@ export interface Inputs {
   appVersion?: string
   helmVersion: HelmVersionSpec
   helmDownloadUrl: string
+  /** Lower-case hex SHA-256 the Helm archive must have (then the mirror's .sha256sum is not read). */
+  helmSha256?: string
   createRepository: boolean
   /** Undefined when the input is empty (private ECR then creates MUTABLE repositories). */
   imageTagMutability?: Mutability
@@ -151,11 +153,33 @@ function parseMutability(value: string): Mutability | undefined {
   return v
 }
 
-function parseDownloadUrl(value: string): string {
-  const v = value.trim() || 'https://get.helm.sh'
-  if (!/^https?:$/.test(URL.parse(v)?.protocol ?? '')) {
+function parseHelmSha256(value: string, helmVersion: HelmVersionSpec): string | undefined {
+  const v = value.trim().toLowerCase()
+  if (v === '') return undefined
+  if (!/^[0-9a-f]{64}$/.test(v)) {
     throw new UserError(
-      `Input "helm-download-url" must be an http(s) URL such as "https://get.helm.sh" (got "${value}").`
+      `Input "helm-sha256" must be the 64 hex digits of the Helm archive's SHA-256 (got "${value}"): copy it from the archive's .sha256sum file on get.helm.sh.`
+    )
+  }
+  if (helmVersion.kind !== 'exact') {
+    throw new UserError(
+      `Input "helm-sha256" pins one archive, so "helm-version" must be an exact version such as "3.18.0" (got "${helmVersion.kind === 'latest' ? 'latest' : helmVersion.major}").`
+    )
+  }
+  return v
+}
+
+function parseDownloadUrl(value: string, pinned: boolean): string {
+  const v = value.trim() || 'https://get.helm.sh'
+  const protocol = URL.parse(v)?.protocol
+  if (protocol === 'http:' && !pinned) {
+    throw new UserError(
+      `Input "helm-download-url" must be an https:// URL (got "${value}"): over plain HTTP anyone on the path can swap the archive and its checksum; use https://, or pin the archive with "helm-sha256".`
+    )
+  }
+  if (protocol !== 'https:' && protocol !== 'http:') {
+    throw new UserError(
+      `Input "helm-download-url" must be an https:// URL such as "https://get.helm.sh" (got "${value}").`
     )
   }
   return v.replace(/\/+$/, '')
@@ -241,6 +265,16 @@ export function readInputs(
       `Input "ca-file" names a file that does not exist (${caFile}): check the path.`
     )
   }
+  const tls: TlsOptions = {
+    plainHttp: parseBoolean(Input.PlainHttp, read(Input.PlainHttp)),
+    insecureSkipTlsVerify: parseBoolean(
+      Input.InsecureSkipTlsVerify,
+      read(Input.InsecureSkipTlsVerify)
+    ),
+    caFile
+  }
+  const helmVersion = parseHelmVersion(read(Input.HelmVersion))
+  const helmSha256 = parseHelmSha256(read(Input.HelmSha256), helmVersion)
   const charts = parseList(read(Input.Charts))
   const attest = parseBoolean(Input.Attest, read(Input.Attest))
   // The token matters (and is read) only for attestations.
@@ -253,8 +287,9 @@ export function readInputs(
     region: regionText || undefined,
     version: parseChartVersion(Input.Version, read(Input.Version)),
     appVersion: parseAppVersion(read(Input.AppVersion)),
-    helmVersion: parseHelmVersion(read(Input.HelmVersion)),
-    helmDownloadUrl: parseDownloadUrl(read(Input.HelmDownloadUrl)),
+    helmVersion,
+    helmDownloadUrl: parseDownloadUrl(read(Input.HelmDownloadUrl), helmSha256 !== undefined),
+    helmSha256,
     createRepository,
     imageTagMutability: parseMutability(read(Input.ImageTagMutability)),
     repositorySettings,
@@ -262,14 +297,7 @@ export function readInputs(
     maxParallel: parseMaxParallel(read(Input.MaxParallel)),
     username,
     password,
-    tls: {
-      plainHttp: parseBoolean(Input.PlainHttp, read(Input.PlainHttp)),
-      insecureSkipTlsVerify: parseBoolean(
-        Input.InsecureSkipTlsVerify,
-        read(Input.InsecureSkipTlsVerify)
-      ),
-      caFile
-    },
+    tls,
     attest,
     githubToken
   }

@@ -11,6 +11,7 @@ import { UserError, errorMessage } from './errors.js'
 import { extractTarGzMember, extractZipMember } from './helm-archive.js'
 import type { HelmVersionSpec } from './inputs.js'
 import { RETRY, retrying } from './retry.js'
+import { describeTunnelFailure } from './proxy.js'
 import { helmArchiveEntry, helmArchiveName, helmPlatform, type HelmPlatform } from './system.js'
 
 /**
@@ -35,6 +36,8 @@ export interface InstallOptions {
   platform?: HelmPlatform
   /** Default: `extractHelmExecutable`. */
   extract?: Extract
+  /** The "helm-sha256" pin: checked instead of the mirror's .sha256sum. */
+  sha256?: string
 }
 
 export interface InstalledHelm {
@@ -56,6 +59,13 @@ function http(): HttpClient {
   return new HttpClient(USER_AGENT, [], { allowRetries: true, maxRetries: 3 })
 }
 
+/** A certificate Node does not trust (a TLS-inspecting proxy's, usually), in one line. */
+function untrustedCertificate(url: string, error: unknown): string | undefined {
+  const reason = errorMessage(error)
+  if (!/certificate|self[- ]signed|UNABLE_TO_VERIFY|CERT_/i.test(reason)) return undefined
+  return `The TLS certificate of ${new URL(url).host} is not trusted (${reason}): behind a TLS-inspecting proxy, set NODE_EXTRA_CA_CERTS for the job to a PEM file with the proxy's CA; check "helm-download-url".`
+}
+
 /** No answer, or an answer worth asking again for (5xx, 429, 408). */
 class TransientDownloadError extends UserError {}
 
@@ -64,6 +74,8 @@ async function getTextOnce(url: string, what: string): Promise<string> {
   try {
     response = await http().get(url)
   } catch (error) {
+    const unreachable = describeTunnelFailure(url, error) ?? untrustedCertificate(url, error)
+    if (unreachable) throw new UserError(unreachable)
     throw new TransientDownloadError(
       `Could not reach ${url} for ${what} (${errorMessage(error)}): check "helm-download-url" and the runner's network or proxy.`
     )
@@ -136,38 +148,59 @@ async function download(url: string, version: string): Promise<string> {
       )
     }
     throw new UserError(
-      `Could not download ${url} (${errorMessage(error)}): check "helm-download-url" and the runner's network.`
+      describeTunnelFailure(url, error) ??
+        untrustedCertificate(url, error) ??
+        `Could not download ${url} (${errorMessage(error)}): check "helm-download-url" and the runner's network or proxy.`
     )
   }
+}
+
+/** The archive's expected SHA-256: the "helm-sha256" pin, else the mirror's .sha256sum file. */
+async function expectedSha256(url: string, archive: string, pin?: string): Promise<string> {
+  if (pin) return pin
+  const expected = parseChecksumFile(
+    await getText(`${url}.sha256sum`, `the checksum of ${archive}`)
+  )
+  if (!expected) {
+    throw new UserError(
+      `${url}.sha256sum holds no SHA-256 digest: the mirror in "helm-download-url" must publish .sha256sum files as get.helm.sh does, or pin the archive with "helm-sha256".`
+    )
+  }
+  return expected
 }
 
 async function downloadVerifyExtract(
   version: string,
   baseUrl: string,
   platform: HelmPlatform,
-  extract: Extract
+  extract: Extract,
+  pin?: string
 ): Promise<string> {
   const archive = helmArchiveName(version, platform)
   const url = `${baseUrl}/${archive}`
-  const [file, checksumText] = await Promise.all([
-    download(url, version),
-    getText(`${url}.sha256sum`, `the checksum of ${archive}`)
+  const downloading = download(url, version)
+  const [file, expected] = await Promise.all([
+    downloading,
+    expectedSha256(url, archive, pin).catch(async (error: unknown) => {
+      // No checksum: the archive is never used; remove it once its download settles (the
+      // process would wait for that download anyway).
+      await downloading.then(
+        file => fs.rm(file, { force: true }),
+        () => undefined
+      )
+      throw error
+    })
   ])
-  const expected = parseChecksumFile(checksumText)
-  if (!expected) {
-    await fs.rm(file, { force: true })
-    throw new UserError(
-      `${url}.sha256sum holds no SHA-256 digest: the mirror in "helm-download-url" must publish .sha256sum files as get.helm.sh does.`
-    )
-  }
   const actual = await sha256File(file)
   if (actual !== expected) {
     await fs.rm(file, { force: true })
     throw new UserError(
-      `Helm archive ${archive} failed checksum verification (expected sha256 ${expected}, got ${actual}); nothing was installed: the download was corrupted or tampered with, check "helm-download-url".`
+      pin
+        ? `Helm archive ${archive} does not match "helm-sha256" (expected ${expected}, got ${actual}); nothing was installed: check "helm-sha256" and "helm-download-url".`
+        : `Helm archive ${archive} failed checksum verification (expected sha256 ${expected}, got ${actual}); nothing was installed: the download was corrupted or tampered with, check "helm-download-url".`
     )
   }
-  core.info(`Verified ${archive} (sha256 ${actual})`)
+  core.info(`Verified ${archive} (sha256 ${actual}${pin ? ', pinned by helm-sha256' : ''})`)
   // Only the executable is taken out, in a scratch directory that is removed afterwards.
   const member = helmArchiveEntry(platform)
   const extracted = path.join(process.env.RUNNER_TEMP || os.tmpdir(), `helm-${randomUUID()}`)
@@ -196,7 +229,10 @@ async function downloadVerifyExtract(
   }
 }
 
-/** Finds Helm in the tool cache, or downloads, verifies, extracts and caches it. */
+/**
+ * Finds Helm in the tool cache, or downloads, verifies (against `options.sha256` when given,
+ * else the mirror's .sha256sum), extracts and caches it.
+ */
 export async function installHelm(
   spec: HelmVersionSpec,
   baseUrl: string,
@@ -221,6 +257,6 @@ export async function installHelm(
       return { path: path.join(cached, platform.executable), version, fromCache: true }
     }
   }
-  const dir = await downloadVerifyExtract(version, baseUrl, platform, extract)
+  const dir = await downloadVerifyExtract(version, baseUrl, platform, extract, options.sha256)
   return { path: path.join(dir, platform.executable), version, fromCache: false }
 }

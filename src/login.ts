@@ -6,6 +6,7 @@ import { privateDirParent } from './cleanup.js'
 import type { RegistryLogin } from './ecr.js'
 import { UserError } from './errors.js'
 import { Helm, HelmCommandError, loginSecrets } from './helm.js'
+import { proxyFor, proxyRefusal } from './proxy.js'
 import { RETRY, retrying } from './retry.js'
 import { saveState } from './state.js'
 
@@ -63,6 +64,19 @@ export async function logIn(helm: Helm, login: RegistryLogin, dir: PrivateDir): 
     if (error.kind === 'auth') {
       throw new UserError(
         `Registry ${login.host} rejected the login (${error.reason}): check the credentials ("username"/"password", or the AWS role's ecr:GetAuthorizationToken permission and the registry host).`
+      )
+    }
+    const proxy = proxyFor(`https://${login.host}`)
+    // Go reports a proxy it cannot reach as "proxyconnect …", a refused CONNECT by its status text.
+    if (
+      proxy &&
+      /proxyconnect|: (Forbidden|Proxy Authentication Required|Bad Gateway)$/i.test(error.reason)
+    ) {
+      throw new UserError(proxyRefusal(proxy, login.host, error.reason))
+    }
+    if (/x509:|certificate signed by unknown authority|tls: failed to verify/i.test(error.reason)) {
+      throw new UserError(
+        `Registry ${login.host} presented a TLS certificate Helm does not trust (${error.reason}): behind a TLS-inspecting proxy, give Helm the proxy's CA with "ca-file" or SSL_CERT_FILE; for a private registry, its CA.`
       )
     }
     throw new UserError(

@@ -11,12 +11,14 @@ import { registryKind } from './kinds/factory.js'
 import type { RegistryKind } from './kinds/registry-kind.js'
 import { makePrivateDir, type PrivateDir } from './login.js'
 import { planJobs, readCharts } from './plan.js'
+import { unifyProxyEnvironment } from './proxy.js'
 import { publish, type ChartResult } from './publish.js'
 import { setOutputs, writeSummary, type Signer } from './summary.js'
 
 /** The story of one invocation: inputs, install, authenticate, plan, publish, report. */
 export async function run(): Promise<void> {
   try {
+    unifyProxyEnvironment() // before anything connects or logs
     const inputs = readInputs()
     const registry = registryKind(inputs)
     if (inputs.attest) requireIdToken() // signing needs the OIDC token: refuse before any push
@@ -85,7 +87,7 @@ async function installAndAuthenticate(
 }> {
   const dir = await makePrivateDir()
   const [installed, charts, login] = await Promise.all([
-    installHelm(inputs.helmVersion, inputs.helmDownloadUrl),
+    installHelm(inputs.helmVersion, inputs.helmDownloadUrl, { sha256: inputs.helmSha256 }),
     readCharts(inputs.charts, workspaceDir()),
     registry.authenticate()
   ])

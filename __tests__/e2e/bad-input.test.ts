@@ -1,7 +1,7 @@
 /**
  * Reliability: a corpus of bad inputs, each run end to end through the bundled action. Every row
  * must fail with exit code 1 and exactly one `::error::` line that names the input (or the file)
- * and says how to fix it, with no stack trace, and nothing pushed.
+ * and says how to fix it, with no stack trace, and nothing pushed or downloaded.
  */
 import { readFileSync } from 'node:fs'
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
@@ -15,6 +15,8 @@ import { makeChart, startStack, type Stack } from './support/stack.js'
 import { prewarmedToolCache } from './support/tool-cache.js'
 
 const ECR_HOST = '123456789012.dkr.ecr.eu-west-2.amazonaws.com'
+/** Stands for the test mirror's plain-HTTP URL in a row's inputs. */
+const MIRROR_HTTP = '{mirror-http}'
 const CHART_YAML = (body: string): string => `apiVersion: v2\ntype: application\n${body}\n`
 
 export interface BadInput {
@@ -28,6 +30,8 @@ export interface BadInput {
   links?: Record<string, string>
   /** Environment over stack.actionEnv. */
   env?: Record<string, string>
+  /** Refused before any AWS API call. */
+  noAwsCall?: boolean
   /** Every one of these must be in the single error line. */
   expected: (string | RegExp)[]
 }
@@ -132,13 +136,50 @@ export const BAD_INPUTS: BadInput[] = [
   {
     what: 'helm-download-url with an ftp:// scheme',
     inputs: { 'helm-download-url': 'ftp://mirror.example.com/helm', 'helm-version': '4' },
-    expected: ['Input "helm-download-url" must be an http(s) URL']
+    expected: ['Input "helm-download-url" must be an https:// URL']
   },
   {
     what: 'helm-download-url that is not a URL',
     inputs: { 'helm-download-url': 'get.helm.sh', 'helm-version': '4' },
-    expected: ['Input "helm-download-url" must be an http(s) URL', '(got "get.helm.sh")']
+    expected: ['Input "helm-download-url" must be an https:// URL', '(got "get.helm.sh")']
   },
+  // ---- downloads and TLS switches (issue 10)
+  {
+    what: 'helm-download-url over plain http:// without helm-sha256',
+    inputs: { 'helm-download-url': MIRROR_HTTP, 'helm-version': '4' },
+    expected: [
+      'Input "helm-download-url" must be an https:// URL',
+      'pin the archive with "helm-sha256"'
+    ]
+  },
+  {
+    what: 'helm-sha256 that is not 64 hex digits',
+    inputs: { 'helm-sha256': 'sha256:abc', 'helm-version': HELM_VERSIONS.v4 },
+    expected: ['Input "helm-sha256" must be the 64 hex digits', '(got "sha256:abc")']
+  },
+  {
+    what: 'helm-sha256 with helm-version "4"',
+    inputs: { 'helm-sha256': 'a'.repeat(64), 'helm-version': '4' },
+    expected: ['Input "helm-sha256" pins one archive', 'an exact version such as "3.18.0"']
+  },
+  ...(
+    [
+      ['the default ECR registry', {}, 'Amazon ECR (the default registry of the AWS credentials)'],
+      ['a private ECR host', { registry: ECR_HOST }, `Amazon ECR (${ECR_HOST})`],
+      [
+        'ECR Public',
+        { registry: 'public.ecr.aws', namespace: 'alias' },
+        'Amazon ECR Public (public.ecr.aws)'
+      ]
+    ] as const
+  ).flatMap(([kind, inputs, named]): BadInput[] =>
+    (['plain-http', 'insecure-skip-tls-verify'] as const).map(input => ({
+      what: `${input} for ${kind}`,
+      inputs: { ...inputs, [input]: 'true' },
+      noAwsCall: true,
+      expected: [`Input "${input}" is refused for ${named}`, '12-hour registry token']
+    }))
+  ),
   // ---- versions
   {
     what: 'version that is not SemVer (two parts)',
@@ -531,6 +572,14 @@ describe('bad inputs', () => {
     const workspace = await workspaceFor(row)
     const puts = manifestPuts(stack)
     const creates = stack.ecr.apiCalls.filter(c => /CreateRepository$/.test(c.op)).length
+    const downloads = stack.mirror.downloads()
+    const apiCalls = stack.ecr.apiCalls.length
+    const inputs = Object.fromEntries(
+      Object.entries(row.inputs ?? {}).map(([k, v]) => [
+        k,
+        v === MIRROR_HTTP ? stack.mirror.httpUrl : v
+      ])
+    )
     const result = await runAction({
       workspace,
       toolCache,
@@ -539,7 +588,7 @@ describe('bad inputs', () => {
         charts: 'charts/good',
         'helm-version': HELM_VERSIONS.v4,
         'helm-download-url': stack.mirror.url,
-        ...row.inputs
+        ...inputs
       },
       timeoutMs: 60_000
     })
@@ -560,6 +609,8 @@ describe('bad inputs', () => {
     expect(errorLines(result.post?.stdout ?? '')).toEqual([])
     expect(manifestPuts(stack)).toBe(puts)
     expect(stack.ecr.apiCalls.filter(c => /CreateRepository$/.test(c.op))).toHaveLength(creates)
+    expect(stack.mirror.downloads()).toEqual(downloads)
+    if (row.noAwsCall) expect(stack.ecr.apiCalls.length).toBe(apiCalls)
     expect(result.outputs.pushed).toBeUndefined()
   })
 })

@@ -824,30 +824,36 @@ describe('Helm download mirror', () => {
   it('serves archives whose sha256 matches the .sha256sum file', async () => {
     const name = `helm-v${HELM_VERSIONS.v3_18}-linux-amd64.tar.gz`
     const archive = Buffer.from(
-      await (await fetch(`${stack.mirror.url}/${name}?ts=1`)).arrayBuffer()
+      await (await fetch(`${stack.mirror.httpUrl}/${name}?ts=1`)).arrayBuffer()
     )
-    const sumLine = await (await fetch(`${stack.mirror.url}/${name}.sha256sum`)).text()
-    const hex = await (await fetch(`${stack.mirror.url}/${name}.sha256`)).text()
+    const sumLine = await (await fetch(`${stack.mirror.httpUrl}/${name}.sha256sum`)).text()
+    const hex = await (await fetch(`${stack.mirror.httpUrl}/${name}.sha256`)).text()
     const actual = createHash('sha256').update(archive).digest('hex')
     expect(sumLine).toBe(`${actual}  ${name}\n`)
     expect(hex.trim()).toBe(actual)
-    expect(await (await fetch(`${stack.mirror.url}/helm-latest-version`)).text()).toBe('v4.1.4\n')
-    expect(await (await fetch(`${stack.mirror.url}/helm3-latest-version?ts=2`)).text()).toBe(
+    expect(await (await fetch(`${stack.mirror.httpUrl}/helm-latest-version`)).text()).toBe(
+      'v4.1.4\n'
+    )
+    expect(await (await fetch(`${stack.mirror.httpUrl}/helm3-latest-version?ts=2`)).text()).toBe(
       'v3.18.0\n'
     )
-    expect((await fetch(`${stack.mirror.url}/helm-v9.9.9-linux-amd64.tar.gz`)).status).toBe(404)
+    expect((await fetch(`${stack.mirror.httpUrl}/helm-v9.9.9-linux-amd64.tar.gz`)).status).toBe(404)
     expect(stack.mirror.downloads()[`/${name}`]).toBeGreaterThanOrEqual(1)
 
     stack.mirror.faults.tamper(HELM_VERSIONS.v3_18)
-    const tampered = Buffer.from(await (await fetch(`${stack.mirror.url}/${name}`)).arrayBuffer())
+    const tampered = Buffer.from(
+      await (await fetch(`${stack.mirror.httpUrl}/${name}`)).arrayBuffer()
+    )
     expect(createHash('sha256').update(tampered).digest('hex')).not.toBe(actual)
     stack.mirror.faults.clear()
 
     stack.mirror.faults.truncateOnce(HELM_VERSIONS.v3_18)
-    await expect(fetch(`${stack.mirror.url}/${name}`).then(r => r.arrayBuffer())).rejects.toThrow()
+    await expect(
+      fetch(`${stack.mirror.httpUrl}/${name}`).then(r => r.arrayBuffer())
+    ).rejects.toThrow()
     stack.mirror.faults.error500Once('/helm-latest-version')
-    expect((await fetch(`${stack.mirror.url}/helm-latest-version`)).status).toBe(500)
-    expect((await fetch(`${stack.mirror.url}/helm-latest-version`)).status).toBe(200)
+    expect((await fetch(`${stack.mirror.httpUrl}/helm-latest-version`)).status).toBe(500)
+    expect((await fetch(`${stack.mirror.httpUrl}/helm-latest-version`)).status).toBe(200)
   })
 })
 

@@ -27,7 +27,12 @@ afterAll(async () => {
 const archiveDownloads = (from: number) =>
   stack.mirror.requests.slice(from).filter(p => p.endsWith('.tar.gz'))
 
-const publish = (toolCache: string, helmVersion: string, version: string) =>
+const publish = (
+  toolCache: string,
+  helmVersion: string,
+  version: string,
+  extra: Record<string, string> = {}
+) =>
   runAction({
     workspace,
     toolCache,
@@ -37,7 +42,8 @@ const publish = (toolCache: string, helmVersion: string, version: string) =>
       namespace: 'cache',
       version,
       'helm-version': helmVersion,
-      'helm-download-url': stack.mirror.url
+      'helm-download-url': stack.mirror.url,
+      ...extra
     }
   })
 
@@ -92,4 +98,44 @@ it('a tampered archive fails the checksum, is not retried, and leaves nothing in
   } finally {
     stack.mirror.faults.clear()
   }
+})
+
+it('an http:// mirror with helm-sha256 installs the pinned archive; no .sha256sum is read', async () => {
+  const toolCache = await makeTempDir('tc-pinned')
+  const mark = stack.mirror.requests.length
+  const archive = `helm-v${HELM_VERSIONS.v3_18}-linux-amd64.tar.gz`
+  const result = await runAction({
+    workspace,
+    toolCache,
+    env: stack.actionEnv,
+    inputs: {
+      charts: 'charts/cached',
+      namespace: 'cache',
+      version: '1.3.0',
+      'helm-version': HELM_VERSIONS.v3_18,
+      'helm-download-url': stack.mirror.httpUrl,
+      'helm-sha256': stack.mirror.archives[HELM_VERSIONS.v3_18].sha256
+    }
+  })
+  expect(errorLines(result.stdout)).toEqual([])
+  expect(result.stdout).toContain(`Verified ${archive} (sha256 `)
+  expect(result.stdout).toContain('pinned by helm-sha256')
+  expect(stack.mirror.requests.slice(mark)).toEqual([`/${archive}`])
+})
+
+it('a wrong helm-sha256 refuses the archive, even over https, and installs nothing', async () => {
+  const toolCache = await makeTempDir('tc-pin-wrong')
+  const puts = manifestPuts(stack)
+  const pin = '0'.repeat(64)
+  const result = await publish(toolCache, HELM_VERSIONS.v3_18, '1.3.1', { 'helm-sha256': pin })
+  expect(result.exitCode).toBe(1)
+  expect(errorLines(result.stdout)).toEqual([
+    expect.stringMatching(
+      new RegExp(
+        `^Helm archive helm-v3\\.18\\.0-linux-amd64\\.tar\\.gz does not match "helm-sha256" \\(expected ${pin}, got [a-f0-9]{64}\\); nothing was installed`
+      )
+    )
+  ])
+  expect(await readdir(toolCache)).toEqual([])
+  expect(manifestPuts(stack)).toBe(puts)
 })

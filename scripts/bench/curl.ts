@@ -28,7 +28,13 @@ export function curlContender(
         key,
         DOWNLOAD_SH,
         [ctx.stack.mirror.url, archiveName(helm)],
-        { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8' },
+        {
+          PATH: '/usr/local/bin:/usr/bin:/bin',
+          HOME: dir,
+          LANG: 'C.UTF-8',
+          // The mirror speaks HTTPS with the test CA, as the action's download does.
+          CURL_CA_BUNDLE: ctx.stack.certs.caFile
+        },
         dir
       )
       await rm(dir, { recursive: true, force: true })

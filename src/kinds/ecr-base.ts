@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { FollowUpError, type EcrApi, type RegistryLogin } from '../ecr.js'
 import { UserError } from '../errors.js'
-import type { Inputs } from '../inputs.js'
+import type { Inputs, TlsOptions } from '../inputs.js'
 import { makeTarget, type ChartJob, type Target } from '../plan.js'
 import { followUpFailure, type FollowUp } from '../repository-requests.js'
 import { repositorySettingInputs } from '../repository-settings.js'
@@ -29,6 +29,25 @@ export async function runFollowUps(repositoryName: string, calls: FollowUpCall[]
 }
 
 /**
+ * Amazon ECR and ECR Public speak HTTPS with publicly trusted certificates, so plain HTTP or an
+ * unverified TLS connection could only expose the 12-hour registry token. `registry` names the
+ * registry in the message. Every kind that talks to an AWS registry calls it in its constructor,
+ * before any AWS call.
+ */
+export function refuseInsecureTransport(registry: string, tls: TlsOptions): void {
+  if (tls.plainHttp) {
+    throw new UserError(
+      `Input "plain-http" is refused for ${registry}: ECR speaks HTTPS only, and plain HTTP would expose its 12-hour registry token; remove "plain-http".`
+    )
+  }
+  if (tls.insecureSkipTlsVerify) {
+    throw new UserError(
+      `Input "insecure-skip-tls-verify" is refused for ${registry}: an unverified connection would expose its 12-hour registry token; remove it, and behind a TLS-inspecting proxy give Helm the proxy's CA with "ca-file" (or SSL_CERT_FILE).`
+    )
+  }
+}
+
+/**
  * What private ECR and ECR Public share: an AWS API client made once, the login it issues,
  * repositories created once each (with this kind's settings; an existing one is left as it is),
  * tags looked up through the API (no login needed).
@@ -39,7 +58,13 @@ export abstract class EcrRegistry<Api extends EcrApi> implements RegistryKind {
   private api?: Promise<Api>
   private readonly repositories = new Map<string, Promise<void>>()
 
-  constructor(protected readonly inputs: Inputs) {}
+  /** `registry` names the registry in messages, e.g. "Amazon ECR (HOST)". */
+  constructor(
+    protected readonly inputs: Inputs,
+    registry: string
+  ) {
+    refuseInsecureTransport(registry, inputs.tls)
+  }
 
   /** Loads the SDK and makes the client for this kind. */
   protected abstract connect(): Promise<Api>

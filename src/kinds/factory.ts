@@ -2,6 +2,7 @@ import * as core from '@actions/core'
 import { UserError } from '../errors.js'
 import type { Inputs } from '../inputs.js'
 import { namedInputs, repositorySettingInputs } from '../repository-settings.js'
+import { refuseInsecureTransport } from './ecr-base.js'
 import { OciRegistry } from './oci.js'
 import { PrivateEcr } from './private-ecr.js'
 import { PublicEcr } from './public-ecr.js'
@@ -35,6 +36,12 @@ function pickKind(inputs: Inputs): RegistryKind {
   // Username and password log in to any host as a plain OCI registry (inputs.ts pairs them
   // and requires "registry" with them).
   if (host && inputs.username && inputs.password) {
+    // Static credentials for an ECR host (a token from "aws ecr get-login-password") are still
+    // an ECR token on an HTTPS-only registry.
+    if (host.kind === 'ecr' || host.kind === 'ecr-public') {
+      const name = host.kind === 'ecr' ? 'Amazon ECR' : 'Amazon ECR Public'
+      refuseInsecureTransport(`${name} (${host.host})`, inputs.tls)
+    }
     return new OciRegistry(inputs, host, { username: inputs.username, password: inputs.password })
   }
   if (!host) return new PrivateEcr(inputs)

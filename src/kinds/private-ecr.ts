@@ -46,7 +46,12 @@ export class PrivateEcr extends EcrRegistry<PrivateEcrApi> {
     inputs: Inputs,
     private readonly host?: EcrHost
   ) {
-    super(inputs)
+    super(
+      inputs,
+      host
+        ? `Amazon ECR (${host.host})`
+        : 'Amazon ECR (the default registry of the AWS credentials)'
+    )
     this.region = regionFor(inputs, host)
     this.mutability = inputs.imageTagMutability ?? 'MUTABLE'
     // The default registry (no host) is the region's own, so its partition is the region's.

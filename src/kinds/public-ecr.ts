@@ -29,7 +29,7 @@ export class PublicEcr extends EcrRegistry<PublicEcrApi> {
     inputs: Inputs,
     private readonly host: EcrPublicHost
   ) {
-    super(inputs)
+    super(inputs, `Amazon ECR Public (${host.host})`)
     if (inputs.namespace === '') {
       throw new UserError(
         `Input "namespace" is required for ${host.host}: set it to your registry alias, e.g. "namespace: my-alias".`

@@ -9,10 +9,24 @@ import { memoizeAsync } from './memo.js'
 
 const execFileAsync = promisify(execFile)
 
+/**
+ * Production-like names the server certificate also carries, for tests that reach the stack by
+ * name through a proxy (a private /etc/hosts, see hosts.ts, sends direct connections nowhere).
+ */
+export const TEST_SERVER_NAMES = [
+  'get.helm.sh',
+  'helm-mirror.test',
+  'api.ecr.us-gov-west-1.amazonaws.com',
+  '123456789012.dkr.ecr.us-gov-west-1.amazonaws.com',
+  'sts.us-gov-west-1.amazonaws.com',
+  'sts.amazonaws.com',
+  'registry.test'
+] as const
+
 export interface TestCerts {
   /** PEM of the test CA (use as SSL_CERT_FILE / NODE_EXTRA_CA_CERTS / --ca-file). */
   caFile: string
-  /** Server certificate for 127.0.0.1 and localhost, signed by the CA. */
+  /** Server certificate for 127.0.0.1, localhost and TEST_SERVER_NAMES, signed by the CA. */
   certFile: string
   keyFile: string
 }
@@ -38,7 +52,8 @@ async function openssl(args: string[], cwd: string): Promise<void> {
 }
 
 /**
- * Writes a test CA and a server certificate (SAN IP:127.0.0.1, DNS:localhost) signed by it into
+ * Writes a test CA and a server certificate (SAN IP:127.0.0.1, DNS:localhost and
+ * TEST_SERVER_NAMES) signed by it into
  * `dir`, using the openssl CLI. Cached per process and directory.
  */
 export function makeTestCerts(dir: string): Promise<TestCerts> {
@@ -85,7 +100,7 @@ async function generate(dir: string): Promise<TestCerts> {
       'basicConstraints=CA:FALSE',
       'keyUsage=critical,digitalSignature,keyEncipherment',
       'extendedKeyUsage=serverAuth',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      `subjectAltName=IP:127.0.0.1,DNS:localhost,${TEST_SERVER_NAMES.map(n => `DNS:${n}`).join(',')}`,
       ''
     ].join('\n')
   )

@@ -130,9 +130,11 @@ export interface EcrEmulator {
   region: string
   /** http://127.0.0.1:P — the AWS JSON 1.1 API endpoint. */
   apiUrl: string
+  /** https://127.0.0.1:Q — the same API over TLS (the test certificate). */
+  apiTlsUrl: string
   /** 127.0.0.1:G — the ECR-like registry front (TLS and plain HTTP on one port). */
   registryHost: string
-  /** https://127.0.0.1:G — what GetAuthorizationToken returns as proxyEndpoint. */
+  /** https://127.0.0.1:G (or https://registryName) — what GetAuthorizationToken returns as proxyEndpoint. */
   proxyEndpoint: string
   credentials: TestCredentials
   /** What the action (or an AWS SDK client) needs to reach the emulator. */
@@ -173,6 +175,11 @@ export interface StartEcrEmulatorOptions {
    * the backend, which answers 404 like distribution 2.8, and clients use the tag schema.
    */
   referrersApi?: boolean
+  /**
+   * The registry host GetAuthorizationToken returns in proxyEndpoint (https://NAME), for tests
+   * that reach the gate by name through a proxy. Default: 127.0.0.1:<gate port>.
+   */
+  registryName?: string
 }
 
 class AwsError extends Error {
@@ -230,7 +237,7 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
   }
 
   // ---------------------------------------------------------------- the AWS JSON 1.1 API
-  const apiServer = http.createServer((req, res) => {
+  const apiHandler: http.RequestListener = (req, res) => {
     const chunks: Buffer[] = []
     let size = 0
     req.on('data', (c: Buffer) => {
@@ -256,7 +263,9 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
         }
       )
     })
-  })
+  }
+  const apiServer = http.createServer(apiHandler)
+  const apiTlsServer = https.createServer({ cert, key }, apiHandler)
 
   function takeFault(list: Counter[], op: string): boolean {
     const i = list.findIndex(c => c.n > 0 && (!c.op || c.op === op))
@@ -1228,12 +1237,19 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     })
   })
 
-  await Promise.all([listen(apiServer), listen(gate), listen(plainServer), listen(tlsServer)])
+  await Promise.all([
+    listen(apiServer),
+    listen(apiTlsServer),
+    listen(gate),
+    listen(plainServer),
+    listen(tlsServer)
+  ])
   const apiPort = (apiServer.address() as net.AddressInfo).port
   const gatePort = (gate.address() as net.AddressInfo).port
   const apiUrl = `http://127.0.0.1:${apiPort}`
   const registryHost = `127.0.0.1:${gatePort}`
-  const proxyEndpoint = `https://${registryHost}`
+  const apiTlsUrl = `https://127.0.0.1:${(apiTlsServer.address() as net.AddressInfo).port}`
+  const proxyEndpoint = `https://${opts.registryName ?? registryHost}`
 
   const faults: EcrFaults = {
     apiThrottle: (n, op) => void faultState.throttle.push({ n, op }),
@@ -1275,6 +1291,7 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     accountId,
     region,
     apiUrl,
+    apiTlsUrl,
     registryHost,
     proxyEndpoint,
     // A copy: the AWS SDK annotates the credentials object it is given.
@@ -1331,6 +1348,7 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
       for (const s of sockets) s.destroy()
       await Promise.all([
         closeServer(apiServer),
+        closeServer(apiTlsServer),
         closeServer(gate),
         closeServer(plainServer),
         closeServer(tlsServer)

@@ -7,10 +7,12 @@ import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { chmod, copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import http from 'node:http'
+import https from 'node:https'
 import type net from 'node:net'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { createGzip, gunzipSync, gzipSync } from 'node:zlib'
+import type { TestCerts } from './certs.js'
 import { helmBinary } from './helm-binaries.js'
 import { closeServer } from './net-util.js'
 import { CACHE_DIR } from './paths.js'
@@ -41,8 +43,13 @@ export interface HelmMirrorFaults {
 }
 
 export interface HelmMirror {
-  /** `http://127.0.0.1:PORT` (no trailing slash): the helm-download-url input. */
+  /**
+   * The helm-download-url input (no trailing slash): `https://127.0.0.1:PORT` when started with
+   * certs (the action refuses http:// without helm-sha256), else the plain-HTTP URL.
+   */
   url: string
+  /** `http://127.0.0.1:PORT`: the same mirror in plain HTTP (pinned installs, test fetches). */
+  httpUrl: string
   /** Every request path (without query string), in order. */
   readonly requests: string[]
   /** GET requests answered 200 (including truncated and tampered ones), per path. */
@@ -120,6 +127,8 @@ export async function prepareHelmArchives(versions: readonly string[]): Promise<
 
 export interface StartHelmMirrorOptions {
   versions: readonly string[]
+  /** Also serve HTTPS with this certificate (then `url` is the HTTPS one). */
+  certs?: TestCerts
   latest?: { all?: string; v3?: string; v4?: string }
 }
 
@@ -147,7 +156,7 @@ export async function startHelmMirror(opts: StartHelmMirrorOptions): Promise<Hel
   const truncate = new Set<string>()
   const error500 = new Set<string>()
 
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const urlPath = decodeURIComponent((req.url ?? '/').split('?')[0])
     requests.push(urlPath)
     const countDownload = (): void => {
@@ -178,7 +187,17 @@ export async function startHelmMirror(opts: StartHelmMirrorOptions): Promise<Hel
     }
     countDownload()
     void serveArchive(req, res, archive).catch(() => res.destroy())
-  })
+  }
+  const server = http.createServer(handler)
+  const tlsServer = opts.certs
+    ? https.createServer(
+        {
+          cert: await readFile(opts.certs.certFile),
+          key: await readFile(opts.certs.keyFile)
+        },
+        handler
+      )
+    : undefined
 
   const tamperedCache = new Map<string, Buffer>()
   /** A valid archive with the same files but other bytes (recompressed), so only a checksum check can tell. */
@@ -224,14 +243,17 @@ export async function startHelmMirror(opts: StartHelmMirrorOptions): Promise<Hel
     await pipeline(createReadStream(archive.file), res)
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
-  })
-  const port = (server.address() as net.AddressInfo).port
+  const listen = (srv: net.Server): Promise<number> =>
+    new Promise<number>((resolve, reject) => {
+      srv.once('error', reject)
+      srv.listen(0, '127.0.0.1', () => resolve((srv.address() as net.AddressInfo).port))
+    })
+  const httpUrl = `http://127.0.0.1:${await listen(server)}`
+  const url = tlsServer ? `https://127.0.0.1:${await listen(tlsServer)}` : httpUrl
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
+    httpUrl,
     requests,
     downloads: () => ({ ...downloadCounts }),
     archives: Object.fromEntries(Object.values(archives).map(a => [a.version, a])),
@@ -245,6 +267,8 @@ export async function startHelmMirror(opts: StartHelmMirrorOptions): Promise<Hel
         error500.clear()
       }
     },
-    stop: () => closeServer(server)
+    stop: async () => {
+      await Promise.all([closeServer(server), tlsServer ? closeServer(tlsServer) : undefined])
+    }
   }
 }

@@ -2,7 +2,8 @@
  * Name mapping for one process tree: the wrapped command runs in a private mount namespace
  * (`unshare -m`, root only) with its own hosts file bound over /etc/hosts, so fixed production
  * names (fulcio.sigstore.dev, a proxy's upstreams, ...) resolve to loopback fakes for that
- * process and its children only.
+ * process and its children only. Map names to an address where nothing listens (127.0.0.2) to
+ * make direct connections to them fail, so only a proxy gets through.
  */
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -11,9 +12,9 @@ import { tempRoot } from './paths.js'
 
 export type WrapCommand = (command: string, args: string[]) => { command: string; args: string[] }
 
-/** Whether this process may create mount namespaces (root with unshare installed). */
+/** Whether this process may create mount namespaces (Linux, root, with unshare(1)). */
 export function canMapHosts(): boolean {
-  return process.getuid?.() === 0
+  return process.platform === 'linux' && process.getuid?.() === 0
 }
 
 /**

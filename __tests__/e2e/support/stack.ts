@@ -19,6 +19,8 @@ export interface StackOptions {
   tlsRegistry?: boolean
   /** Whether the ECR emulator serves the referrers API (default true, as ECR). */
   referrersApi?: boolean
+  /** The host GetAuthorizationToken names in proxyEndpoint (default: the emulator's 127.0.0.1:port). */
+  registryName?: string
 }
 
 export interface Stack {
@@ -62,10 +64,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       certs,
       accountId: opts.accountId,
       region: opts.region,
-      referrersApi: opts.referrersApi
+      referrersApi: opts.referrersApi,
+      registryName: opts.registryName
     })
     stops.push(() => ecr.stop())
-    const mirror = await startHelmMirror({ versions: opts.helmVersions ?? ALL_HELM_VERSIONS })
+    const mirror = await startHelmMirror({
+      versions: opts.helmVersions ?? ALL_HELM_VERSIONS,
+      certs
+    })
     stops.push(() => mirror.stop())
     return {
       certs,
