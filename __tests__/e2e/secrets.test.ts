@@ -339,7 +339,8 @@ describe('every process the action starts, on a cold tool cache in username/pass
       const result = await runAction({
         workspace,
         toolCache: coldCache,
-        env: { ...runnerSecrets },
+        // The mirror speaks HTTPS with the test CA, as a TLS-inspecting proxy would.
+        env: { NODE_EXTRA_CA_CERTS: stack.certs.caFile, ...runnerSecrets },
         inputs: {
           charts: 'charts/secretive',
           registry: registry.host,
