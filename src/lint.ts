@@ -52,12 +52,15 @@ function describe(severity: LintSeverity, text: string): LintFinding {
   const message = (file ? (prefixed as RegExpExecArray)[2] : text).replace(/\s+/g, ' ').trim()
   let line: number | undefined
   let column: number | undefined
+  let rest = message
   const location = TEMPLATE_LOCATION.exec(text)
   if (location) {
     file = location[1]
     line = Number(location[2])
     column = location[3] ? Number(location[3]) : undefined
+    // The location is now in file/line: drop it from the front of the message.
+    rest = message.replace(/^(?:template:\s*)?[^\s:"]+\/templates\/[^\s:"]+:\d+(?::\d+)?:?\s*/, '')
   }
   if (file?.endsWith('/')) file = undefined // a directory ("templates/") is no file to annotate
-  return { severity, file, line, column, message }
+  return { severity, file, line, column, message: rest }
 }
