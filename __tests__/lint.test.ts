@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { parseLintOutput } from '../src/lint.js'
+import { parseLintOutput, splitLintOutput } from '../src/lint.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const recorded = (name: string) =>
@@ -52,6 +52,33 @@ describe('parseLintOutput', () => {
         line: undefined,
         column: undefined,
         message: 'chart metadata is missing these dependencies: db'
+      }
+    ])
+  })
+})
+
+describe('splitLintOutput', () => {
+  it('gives each chart of one helm lint run its own part', () => {
+    const sections = splitLintOutput(
+      [
+        '==> Linting /w/a-1.0.0.tgz',
+        '[INFO] Chart.yaml: icon is recommended',
+        '',
+        '==> Linting /w/b-1.0.0.tgz',
+        '[ERROR] templates/: b/templates/x.yaml:1:2',
+        '  executing it failed',
+        '',
+        'Error: 2 chart(s) linted, 1 chart(s) failed'
+      ].join('\n')
+    )
+    expect([...sections.keys()]).toEqual(['/w/a-1.0.0.tgz', '/w/b-1.0.0.tgz'])
+    expect(parseLintOutput(sections.get('/w/b-1.0.0.tgz') as string)).toEqual([
+      {
+        severity: 'error',
+        file: 'templates/x.yaml',
+        line: 1,
+        column: 2,
+        message: 'executing it failed'
       }
     ])
   })

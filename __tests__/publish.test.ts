@@ -7,7 +7,7 @@ import { FakeHelm, fakeDigest } from './fixtures/fake-helm.js'
 
 vi.mock('@actions/core', () => import('../__fixtures__/core.js'))
 
-const { publishCharts } = await import('../src/publish.js')
+const { lintInBatches, publishCharts } = await import('../src/publish.js')
 const { Helm } = await import('../src/helm.js')
 const { makeJob } = await import('../src/plan.js')
 type PublishSettings = import('../src/publish.js').PublishSettings
@@ -671,6 +671,12 @@ describe('publishCharts after a late transient failure', () => {
 describe('publishCharts: reproducible archives, content-aware skip-existing, dry run (issue 11)', () => {
   const sourceEpoch = async () => ({ seconds: 1700000000, from: 'SOURCE_DATE_EPOCH' as const })
   const localRemote = 'oci://127.0.0.1:5999/charts'
+  const dry = (registryChecked: boolean) => ({
+    localRemote,
+    registryChecked,
+    workspace: ws,
+    lint: lintInBatches(helm)
+  })
   const calls = async (command: string) =>
     (await fake.calls()).map(c => c.argv).filter(argv => argv[0] === command)
 
@@ -737,7 +743,7 @@ describe('publishCharts: reproducible archives, content-aware skip-existing, dry
       '[WARNING] templates/ing.yaml: extensions/v1beta1 Ingress is deprecated in v1.14+'
     )
     const { results, ensured } = run([job], {
-      dryRun: { localRemote, registryChecked: true, workspace: ws }
+      dryRun: dry(true)
     })
     const [result] = await results
     expect(result).toMatchObject({
@@ -761,12 +767,12 @@ describe('publishCharts: reproducible archives, content-aware skip-existing, dry
       '[ERROR] templates/: template: broken/templates/cm.yaml:4:18: executing "broken/templates/cm.yaml" at <.Values.x.y>: nil pointer\n\nError: 1 chart(s) linted, 1 chart(s) failed'
     )
     const [result] = await run([job], {
-      dryRun: { localRemote, registryChecked: false, workspace: ws }
+      dryRun: dry(false)
     }).results
     expect(result.error).toMatch(
       /^Chart broken 1\.0\.0 fails helm lint: charts\/broken\/templates\/cm\.yaml:4: executing .* nil pointer: fix the chart/
     )
-    expect(await pushes()).toEqual([])
+    expect((await pushes()).filter(argv => argv[2] !== localRemote)).toEqual([])
   })
 
   it('dry run: the same digest needs no pull; another digest with the same content is pulled and compared', async () => {
@@ -778,7 +784,7 @@ describe('publishCharts: reproducible archives, content-aware skip-existing, dry
         [0, fakeDigest('pinned', '1.0.0')],
         [1, otherDigest]
       ]),
-      dryRun: { localRemote, registryChecked: true, workspace: ws }
+      dryRun: dry(true)
     }).results
     expect(results.map(r => [r.outcome, r.digest])).toEqual([
       ['already published with the same content', fakeDigest('pinned', '1.0.0')],
@@ -792,10 +798,32 @@ describe('publishCharts: reproducible archives, content-aware skip-existing, dry
     await fake.publishedValues('drift', 'a: 1\n')
     const [result] = await run([job], {
       existing: new Map([[0, `sha256:${'d'.repeat(64)}`]]),
-      dryRun: { localRemote, registryChecked: true, workspace: ws }
+      dryRun: dry(true)
     }).results
     expect(result.error).toMatch(
       /^Chart drift version 1\.0\.0 is already published .*values\.yaml removed/
     )
+  })
+})
+
+describe('lintInBatches', () => {
+  it('the first lint runs at once; lints asked meanwhile share the next Helm process', async () => {
+    const archives = await Promise.all(
+      ['a', 'b', 'c'].map(async name => {
+        const file = path.join(workDir(), `${name}-1.0.0.tgz`)
+        await fs.writeFile(file, `${name} 1.0.0\n`)
+        return file
+      })
+    )
+    await fake.lintOutput('c', 1, '[ERROR] Chart.yaml: version is required')
+    const lint = lintInBatches(helm)
+    const results = await Promise.all(archives.map(a => lint(a)))
+    const lints = (await fake.calls()).map(c => c.argv).filter(argv => argv[0] === 'lint')
+    expect(lints.map(argv => argv.length - 1).sort()).toEqual([1, 2])
+    expect(results.map(r => r.findings.map(f => `${f.severity} ${f.file}`))).toEqual([
+      ['info Chart.yaml'],
+      ['info Chart.yaml'],
+      ['error Chart.yaml']
+    ])
   })
 })

@@ -388,9 +388,9 @@ export class Helm {
     throw new HelmCommandError('pull', result)
   }
 
-  /** `helm lint ARCHIVE`: findings are parsed by lint.ts; exit code 1 means errors. */
-  async lint(target: string): Promise<HelmResult> {
-    return this.run(['lint', target])
+  /** `helm lint A B …` (one process for several charts): lint.ts splits and parses the output. */
+  async lint(targets: string[]): Promise<HelmResult> {
+    return this.run(['lint', ...targets])
   }
 
   /** Chart.yaml of a packaged archive. */

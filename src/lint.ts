@@ -64,3 +64,28 @@ function describe(severity: LintSeverity, text: string): LintFinding {
   if (file?.endsWith('/')) file = undefined // a directory ("templates/") is no file to annotate
   return { severity, file, line, column, message: rest }
 }
+
+/**
+ * Splits the output of `helm lint A B C` into each chart's part, by the `==> Linting PATH` line
+ * Helm prints before each (Helm 3.8+ and 4). Keys are the paths as given to Helm.
+ */
+export function splitLintOutput(output: string): Map<string, string> {
+  const sections = new Map<string, string>()
+  let current: string | undefined
+  let lines: string[] = []
+  const flush = (): void => {
+    if (current !== undefined) sections.set(current, lines.join('\n'))
+  }
+  for (const line of output.split(/\r?\n/)) {
+    const header = /^==> Linting (.+?)\s*$/.exec(line)
+    if (header) {
+      flush()
+      current = header[1]
+      lines = []
+    } else if (current !== undefined) {
+      lines.push(line)
+    }
+  }
+  flush()
+  return sections
+}

@@ -13,7 +13,7 @@ import { logIn, type PrivateDir } from './login.js'
 import { ociReference, ociRepository, type ChartJob, type Target } from './plan.js'
 import { RETRY, retrying, type RetryPolicy } from './retry.js'
 import { describeDifferences, diffArchives, type ArchiveDifference } from './compare.js'
-import { parseLintOutput } from './lint.js'
+import { parseLintOutput, splitLintOutput, type LintFinding } from './lint.js'
 import { startLocalRegistry } from './local-registry.js'
 import { makeReproducible, sourceEpochResolver, type SourceEpoch } from './reproducible.js'
 
@@ -43,6 +43,8 @@ export interface DryRunOptions {
   registryChecked: boolean
   /** Absolute workspace path, to name chart files in lint annotations. */
   workspace: string
+  /** `helm lint` of a packaged chart (batched: see lintInBatches). */
+  lint: (archive: string) => Promise<LintResult>
 }
 
 /** The registry side of publishing: its kind, where charts go, the login in flight. */
@@ -270,16 +272,56 @@ async function skipIfSameContent(
   return { ...base, digest: existing }
 }
 
+/** A chart's part of a `helm lint` run: its findings, or Helm's reason when it printed none. */
+interface LintResult {
+  findings: LintFinding[]
+  failure?: string
+}
+
+/**
+ * `helm lint` for many charts in few processes: the first request runs at once; requests that
+ * arrive meanwhile wait and run together in the next process (each Helm start costs ~50 ms CPU).
+ */
+export function lintInBatches(helm: Helm): (archive: string) => Promise<LintResult> {
+  let queue: { archive: string; settle: (r: LintResult | Error) => void }[] = []
+  let running = false
+  const drain = async (): Promise<void> => {
+    running = true
+    while (queue.length > 0) {
+      const batch = queue
+      queue = []
+      try {
+        const result = await helm.lint(batch.map(b => b.archive))
+        const sections = splitLintOutput(`${result.stdout}\n${result.stderr}`)
+        for (const b of batch) {
+          const text = sections.get(b.archive)
+          b.settle(
+            text === undefined
+              ? { findings: [], failure: new HelmCommandError('lint', result).reason }
+              : { findings: parseLintOutput(text) }
+          )
+        }
+      } catch (error) {
+        for (const b of batch) b.settle(error instanceof Error ? error : new Error(String(error)))
+      }
+    }
+    running = false
+  }
+  return archive =>
+    new Promise<LintResult>((resolve, reject) => {
+      queue.push({ archive, settle: r => (r instanceof Error ? reject(r) : resolve(r)) })
+      if (!running) void drain()
+    })
+}
+
 /** Lints the packaged chart: warnings become annotations on the chart's files; errors fail it. */
 async function lintChart(
-  helm: Helm,
   job: ChartJob,
-  archive: string,
+  linted: Promise<LintResult>,
   dryRun: DryRunOptions,
   log: ChartLog
 ): Promise<void> {
-  const result = await helm.lint(archive)
-  const findings = parseLintOutput(`${result.stdout}\n${result.stderr}`)
+  const { findings, failure } = await linted
   const fileOf = (file?: string): string =>
     path
       .relative(
@@ -298,14 +340,14 @@ async function lintChart(
     })
   }
   const errors = findings.filter(f => f.severity === 'error')
-  if (result.exitCode === 0 && errors.length === 0) {
+  if (!failure && errors.length === 0) {
     log.add(`helm lint: ${warnings.length} warning(s)`)
     return
   }
   const first = errors[0]
   const where = first?.file ? `${fileOf(first.file)}${first.line ? `:${first.line}` : ''}: ` : ''
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''
-  const message = first?.message ?? new HelmCommandError('lint', result).reason
+  const message = first?.message ?? failure
   throw new UserError(
     `Chart ${job.meta.name} ${job.version} fails helm lint: ${where}${message}${more}: fix the chart (run "helm lint" on it locally).`
   )
@@ -325,8 +367,13 @@ async function dryRunOne(
   log: ChartLog
 ): Promise<ChartResult> {
   const base = resultBase(job, registry.target)
-  await lintChart(helm, job, archive, dryRun, log)
-  const { digest } = await helm.push(archive, dryRun.localRemote, true)
+  // Lint and the local push (for the digest) run side by side; a lint error still fails the chart.
+  const linted = dryRun.lint(archive)
+  linted.catch(() => undefined)
+  const pushed = helm.push(archive, dryRun.localRemote, true)
+  pushed.catch(() => undefined)
+  await lintChart(job, linted, dryRun, log)
+  const { digest } = await pushed
   if (!existing) {
     const checked = dryRun.registryChecked ? '' : '; the registry was not checked'
     log.add(`Would push ${base.ref} (${digest})${checked}`)
@@ -485,7 +532,8 @@ export async function publish(
         dryRun: local && {
           localRemote: `oci://${local.host}${namespace}`,
           registryChecked: login !== undefined,
-          workspace: workspaceDir()
+          workspace: workspaceDir(),
+          lint: lintInBatches(helm)
         }
       }
     )
