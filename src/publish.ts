@@ -85,6 +85,37 @@ export interface PublishSettings {
   dryRun?: DryRunOptions
 }
 
+/** A promise whose work starts on first use (then/catch/finally/await) or on start(). */
+export interface LazyPromise<T> extends Promise<T> {
+  readonly started: boolean
+  start(): LazyPromise<T>
+}
+
+export function lazyPromise<T>(work: () => Promise<T>): LazyPromise<T> {
+  let running: Promise<T> | undefined
+  const run = (): Promise<T> => {
+    if (!running) {
+      running = work()
+      running.catch(() => undefined) // its users observe the failure
+    }
+    return running
+  }
+  const lazy: LazyPromise<T> = {
+    then: (onFulfilled, onRejected) => run().then(onFulfilled, onRejected),
+    catch: onRejected => run().catch(onRejected),
+    finally: onFinally => run().finally(onFinally),
+    get started() {
+      return running !== undefined
+    },
+    start: () => {
+      run()
+      return lazy
+    },
+    [Symbol.toStringTag]: 'Promise'
+  }
+  return lazy
+}
+
 /** Thrown inside a chart's work when the shared registry preparation failed (main reports it). */
 class RegistryNotReady extends Error {
   constructor() {
@@ -416,8 +447,10 @@ export async function publishCharts(
 ): Promise<ChartResult[]> {
   const limit = pLimit(settings.maxParallel)
   // Charts meet a failed login as RegistryNotReady; main reports the login failure itself, once.
-  const loggedIn = registry.loggedIn.catch(() => Promise.reject(new RegistryNotReady()))
-  loggedIn.catch(() => undefined)
+  // Lazy, so a dry run whose login nobody needs never starts it (see publish()).
+  const loggedIn = lazyPromise(() =>
+    registry.loggedIn.catch(() => Promise.reject(new RegistryNotReady()))
+  )
   const charts: PublishRegistry = { ...registry, loggedIn }
   // Before Helm or the registry meets a chart: links out of the workspace, special files and
   // far file:// dependencies fail it (and no repository is created or looked up for it).
@@ -507,8 +540,13 @@ export async function publish(
   sourceEpoch: (dir: string) => Promise<SourceEpoch> = sourceEpochResolver()
 ): Promise<ChartResult[]> {
   const login = registry.login
-  const loggedIn = login ? logIn(helm, login, registry.dir) : Promise.resolve()
-  loggedIn.catch(() => undefined) // awaited below
+  // A dry run logs in only when something needs it (a pull to compare contents, an OCI lookup or
+  // dependency): ECR lookups go through the API.
+  const loggedIn = !login
+    ? lazyPromise(() => Promise.resolve())
+    : inputs.dryRun
+      ? lazyPromise(() => logIn(helm, login, registry.dir))
+      : lazyPromise(() => logIn(helm, login, registry.dir)).start()
   const local = inputs.dryRun ? await startLocalRegistry() : undefined
   try {
     const namespace = registry.target.namespace ? `/${registry.target.namespace}` : ''
@@ -537,7 +575,7 @@ export async function publish(
         }
       }
     )
-    await loggedIn
+    if (loggedIn.started) await loggedIn // a failed login is the step's one error
     return await publishing
   } finally {
     await local?.stop()
