@@ -447,7 +447,9 @@ export async function publishCharts(
 ): Promise<ChartResult[]> {
   const limit = pLimit(settings.maxParallel)
   // Charts meet a failed login as RegistryNotReady; main reports the login failure itself, once.
-  // Lazy, so a dry run whose login nobody needs never starts it (see publish()).
+  // Lazy, so a dry run whose login nobody needs never starts it (see publish()). A login already
+  // under way is observed here: charts meet its failure as RegistryNotReady; main reports it.
+  if (!('started' in registry.loggedIn)) registry.loggedIn.catch(() => undefined)
   const loggedIn = lazyPromise(() =>
     registry.loggedIn.catch(() => Promise.reject(new RegistryNotReady()))
   )
