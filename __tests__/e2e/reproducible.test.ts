@@ -17,7 +17,7 @@ const COMMIT_TIME = 1700000000 // 2023-11-14T22:13:20Z
 
 let stack: Stack
 beforeAll(async () => {
-  stack = await startStack()
+  stack = await startStack({ tlsRegistry: true })
 })
 afterAll(async () => {
   await stack?.stop()
@@ -309,5 +309,55 @@ describe('dry run without credentials (a pull request from a fork)', () => {
     expect(
       await readFile(path.join(workspace, 'charts', 'forked', 'values.yaml'), 'utf8')
     ).toContain('hello')
+  })
+})
+
+describe('dry run against an OCI registry with username/password (TLS, htpasswd; Helm 4.1.4)', () => {
+  it('looks versions up through the login; its digest is the real one; without the password it checks nothing', async () => {
+    const registry = stack.tlsRegistry!
+    const workspace = await makeTempDir('oci-dry')
+    await makeChart(path.join(workspace, 'charts', 'ocidry'), { name: 'ocidry', version: '0.3.0' })
+    const toolCache = await makeTempDir('tc-oci')
+    const run = (inputs: Record<string, string>) =>
+      runAction({
+        workspace,
+        toolCache,
+        env: { ...stack.actionEnv, SOURCE_DATE_EPOCH: String(COMMIT_TIME) },
+        inputs: {
+          'helm-version': '4.1.4',
+          'helm-download-url': stack.mirror.url,
+          charts: 'charts/ocidry',
+          registry: registry.host,
+          namespace: 'oci',
+          username: registry.username,
+          'ca-file': stack.certs.caFile,
+          ...inputs
+        }
+      })
+    const apiBefore = stack.ecr.apiCalls.length
+    const dry = await run({ password: registry.password, 'dry-run': 'true' })
+    expect(errorLines(dry.stdout)).toEqual([])
+    expect(JSON.parse(dry.outputs.charts)[0]).toMatchObject({
+      outcome: 'would push',
+      pushed: false
+    })
+    const real = await run({ password: registry.password })
+    expect(errorLines(real.stdout)).toEqual([])
+    expect(real.outputs.pushed).toBe('true')
+    expect(real.outputs.digest).toBe(dry.outputs.digest)
+    const again = await run({ password: registry.password, 'dry-run': 'true' })
+    expect(JSON.parse(again.outputs.charts)[0]).toMatchObject({
+      outcome: 'already published with the same content',
+      digest: real.outputs.digest
+    })
+    // A fork: the username is in the workflow, the password secret is empty.
+    const fork = await run({ password: '', 'dry-run': 'true' })
+    expect(errorLines(fork.stdout)).toEqual([])
+    expect(fork.exitCode).toBe(0)
+    expect(annotations(fork.stdout, 'notice')).toEqual([
+      expect.stringMatching(/^Dry run without registry credentials/)
+    ])
+    expect(fork.outputs.digest).toBe(real.outputs.digest)
+    expect(stack.ecr.apiCalls.length).toBe(apiBefore) // no AWS call in any of these runs
   })
 })
