@@ -702,6 +702,7 @@ describe('publishCharts: reproducible archives, content-aware skip-existing, dry
         versionOverride: false,
         skipExisting: scenario.skipExisting,
         maxParallel: 4,
+        workspace: ws,
         sourceEpoch,
         dryRun: s.dryRun
       }

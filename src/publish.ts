@@ -577,8 +577,10 @@ export async function publish(
         }
       }
     )
-    if (loggedIn.started) await loggedIn // a failed login is the step's one error
-    return await publishing
+    const results = await publishing
+    // A failed login is the step's one error (a dry run's login may have started late, or never).
+    if (loggedIn.started) await loggedIn
+    return results
   } finally {
     await local?.stop()
   }
