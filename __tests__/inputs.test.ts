@@ -147,6 +147,7 @@ describe('readInputs', () => {
       },
       skipExisting: false,
       maxParallel: 4,
+      dryRun: false,
       username: undefined,
       password: undefined,
       tls: { plainHttp: false, insecureSkipTlsVerify: false, caFile: undefined },

@@ -8,7 +8,7 @@ vi.mock('@actions/core', () => import('../__fixtures__/core.js'))
 
 const { readInputs } = await import('../src/inputs.js')
 const { registryKind } = await import('../src/kinds/factory.js')
-const { UserError } = await import('../src/errors.js')
+const { MissingCredentialsError, UserError } = await import('../src/errors.js')
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 const DEFAULTS: Record<string, string> = Object.fromEntries(
@@ -253,5 +253,19 @@ describe('attest on a plain OCI registry', () => {
   it('allows plain HTTP to a loopback registry (the referrer push uses HTTP there)', () => {
     expect(kindFor({ ...oci, registry: '127.0.0.1:5000', 'plain-http': 'true' }).name).toBe('oci')
     expect(kindFor({ ...oci, attest: 'false', 'plain-http': 'true' }).name).toBe('oci')
+  })
+})
+
+describe('a dry run without secrets (pull requests from forks)', () => {
+  it('an OCI host without username/password is still an OCI kind; authenticate says none exist', async () => {
+    expect(() => kindFor({ registry: 'ghcr.io' })).toThrow(UserError)
+    const kind = kindFor({ registry: 'ghcr.io', 'dry-run': 'true', username: 'me' })
+    expect(kind.name).toBe('oci')
+    await expect(kind.authenticate()).rejects.toBeInstanceOf(MissingCredentialsError)
+    expect(kind.target('ghcr.io').host).toBe('ghcr.io')
+  })
+  it('with secrets the dry run logs in as usual', async () => {
+    const kind = kindFor({ registry: 'ghcr.io', 'dry-run': 'true', username: 'me', password: 'pw' })
+    expect(await kind.authenticate()).toEqual({ host: 'ghcr.io', username: 'me', password: 'pw' })
   })
 })

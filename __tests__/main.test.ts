@@ -298,6 +298,21 @@ describe('run', () => {
     expect(await helmCalls('registry login')).toEqual([])
   })
 
+  it('an invalid SOURCE_DATE_EPOCH fails the step in one line naming it, before any Helm runs', async () => {
+    await chart('chart', 'demo')
+    inputs({ charts: 'chart', registry: HOST })
+    process.env.SOURCE_DATE_EPOCH = 'yesterday'
+    try {
+      await run()
+    } finally {
+      delete process.env.SOURCE_DATE_EPOCH
+    }
+    expect(core.setFailed).toHaveBeenCalledWith(
+      'SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 such as "1700000000" (got "yesterday"): set it from "git log -1 --format=%ct", or unset it.'
+    )
+    expect(await fake.calls()).toEqual([])
+  })
+
   it('fails the step naming the failed charts when some fail', async () => {
     await chart('charts/a', 'a')
     await chart('charts/b', 'b')

@@ -7,7 +7,7 @@ import { FakeHelm, fakeDigest } from './fixtures/fake-helm.js'
 
 vi.mock('@actions/core', () => import('../__fixtures__/core.js'))
 
-const { publishCharts } = await import('../src/publish.js')
+const { lintInBatches, publishCharts } = await import('../src/publish.js')
 const { Helm } = await import('../src/helm.js')
 const { makeJob } = await import('../src/plan.js')
 type PublishSettings = import('../src/publish.js').PublishSettings
@@ -665,5 +665,166 @@ describe('publishCharts after a late transient failure', () => {
     })
     expect(result.error).toBe('ecr:DescribeImages denied')
     expect(await fake.calls()).toEqual([])
+  })
+})
+
+describe('publishCharts: reproducible archives, content-aware skip-existing, dry run (issue 11)', () => {
+  const sourceEpoch = async () => ({ seconds: 1700000000, from: 'SOURCE_DATE_EPOCH' as const })
+  const localRemote = 'oci://127.0.0.1:5999/charts'
+  const dry = (registryChecked: boolean) => ({
+    localRemote,
+    registryChecked,
+    workspace: ws,
+    lint: lintInBatches(helm)
+  })
+  const calls = async (command: string) =>
+    (await fake.calls()).map(c => c.argv).filter(argv => argv[0] === command)
+
+  function run(jobs: ChartJob[], s: Scenario & { dryRun?: PublishSettings['dryRun'] } = {}) {
+    const scenario = { ...s, skipExisting: s.skipExisting ?? Boolean(s.existing) }
+    const ensured: ChartJob[] = []
+    const kind = fakeKind(scenario, jobs)
+    const results = publishCharts(
+      helm,
+      jobs,
+      {
+        kind: {
+          ...kind,
+          ensureRepository: async job => {
+            ensured.push(job)
+          }
+        },
+        target,
+        loggedIn: Promise.resolve(),
+        workDir: workDir()
+      },
+      {
+        versionOverride: false,
+        skipExisting: scenario.skipExisting,
+        maxParallel: 4,
+        workspace: ws,
+        sourceEpoch,
+        dryRun: s.dryRun
+      }
+    )
+    return { results, ensured }
+  }
+
+  it('skip-existing with the same content: pulls, compares, skips with the published digest', async () => {
+    const job = await chartJob('same')
+    const existing = `sha256:${'a'.repeat(64)}`
+    const [result] = await run([job], { existing: new Map([[0, existing]]) }).results
+    expect(result).toMatchObject({ digest: existing, pushed: false })
+    expect(result.error).toBeUndefined()
+    expect(await pushes()).toEqual([])
+    expect((await calls('pull'))[0].slice(0, 4)).toEqual([
+      'pull',
+      `oci://${HOST}/charts/same`,
+      '--version',
+      '1.0.0'
+    ])
+  })
+
+  it('skip-existing with other content: one line naming the chart, version and files', async () => {
+    const job = await chartJob('changed')
+    await fake.publishedValues('changed', 'replicas: 3\n')
+    const [result] = await run([job], { existing: new Map([[0, `sha256:${'b'.repeat(64)}`]]) })
+      .results
+    expect(result.error).toBe(
+      `Chart changed version 1.0.0 is already published (oci://${HOST}/charts/changed:1.0.0) with different content (values.yaml removed): bump the chart version to publish this change.`
+    )
+    expect(await pushes()).toEqual([])
+  })
+
+  it('dry run: lints, pushes only to the local registry, creates nothing, reports "would push"', async () => {
+    const job = await chartJob('dry')
+    await fake.lintOutput(
+      'dry',
+      0,
+      '[WARNING] templates/ing.yaml: extensions/v1beta1 Ingress is deprecated in v1.14+'
+    )
+    const { results, ensured } = run([job], {
+      dryRun: dry(true)
+    })
+    const [result] = await results
+    expect(result).toMatchObject({
+      pushed: false,
+      outcome: 'would push',
+      digest: fakeDigest('dry', '1.0.0')
+    })
+    expect((await pushes()).map(argv => argv.slice(2))).toEqual([[localRemote, '--plain-http']])
+    expect(ensured).toEqual([])
+    expect(core.warning).toHaveBeenCalledWith(
+      'helm lint: extensions/v1beta1 Ingress is deprecated in v1.14+',
+      { title: 'dry 1.0.0', file: 'charts/dry/templates/ing.yaml' }
+    )
+  })
+
+  it('dry run: a lint error fails the chart in one line with the file and line', async () => {
+    const job = await chartJob('broken')
+    await fake.lintOutput(
+      'broken',
+      1,
+      '[ERROR] templates/: template: broken/templates/cm.yaml:4:18: executing "broken/templates/cm.yaml" at <.Values.x.y>: nil pointer\n\nError: 1 chart(s) linted, 1 chart(s) failed'
+    )
+    const [result] = await run([job], {
+      dryRun: dry(false)
+    }).results
+    expect(result.error).toMatch(
+      /^Chart broken 1\.0\.0 fails helm lint: charts\/broken\/templates\/cm\.yaml:4: executing .* nil pointer: fix the chart/
+    )
+    expect((await pushes()).filter(argv => argv[2] !== localRemote)).toEqual([])
+  })
+
+  it('dry run: the same digest needs no pull; another digest with the same content is pulled and compared', async () => {
+    const same = await chartJob('pinned')
+    const older = await chartJob('older')
+    const otherDigest = `sha256:${'c'.repeat(64)}`
+    const results = await run([same, older], {
+      existing: new Map([
+        [0, fakeDigest('pinned', '1.0.0')],
+        [1, otherDigest]
+      ]),
+      dryRun: dry(true)
+    }).results
+    expect(results.map(r => [r.outcome, r.digest])).toEqual([
+      ['already published with the same content', fakeDigest('pinned', '1.0.0')],
+      ['already published with the same content', otherDigest]
+    ])
+    expect((await calls('pull')).map(argv => argv[1])).toEqual([`oci://${HOST}/charts/older`])
+  })
+
+  it('dry run: a published version with other content fails the chart', async () => {
+    const job = await chartJob('drift')
+    await fake.publishedValues('drift', 'a: 1\n')
+    const [result] = await run([job], {
+      existing: new Map([[0, `sha256:${'d'.repeat(64)}`]]),
+      dryRun: dry(true)
+    }).results
+    expect(result.error).toMatch(
+      /^Chart drift version 1\.0\.0 is already published .*values\.yaml removed/
+    )
+  })
+})
+
+describe('lintInBatches', () => {
+  it('the first lint runs at once; lints asked meanwhile share the next Helm process', async () => {
+    const archives = await Promise.all(
+      ['a', 'b', 'c'].map(async name => {
+        const file = path.join(workDir(), `${name}-1.0.0.tgz`)
+        await fs.writeFile(file, `${name} 1.0.0\n`)
+        return file
+      })
+    )
+    await fake.lintOutput('c', 1, '[ERROR] Chart.yaml: version is required')
+    const lint = lintInBatches(helm)
+    const results = await Promise.all(archives.map(a => lint(a)))
+    const lints = (await fake.calls()).map(c => c.argv).filter(argv => argv[0] === 'lint')
+    expect(lints.map(argv => argv.length - 1).sort()).toEqual([1, 2])
+    expect(results.map(r => r.findings.map(f => `${f.severity} ${f.file}`))).toEqual([
+      ['info Chart.yaml'],
+      ['info Chart.yaml'],
+      ['error Chart.yaml']
+    ])
   })
 })

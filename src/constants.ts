@@ -25,7 +25,8 @@ export const Input = {
   InsecureSkipTlsVerify: 'insecure-skip-tls-verify',
   CaFile: 'ca-file',
   Attest: 'attest',
-  GithubToken: 'github-token'
+  GithubToken: 'github-token',
+  DryRun: 'dry-run'
 } as const
 
 export const Output = {

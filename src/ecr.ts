@@ -16,7 +16,7 @@ import * as https from 'node:https'
 import type * as net from 'node:net'
 import * as tls from 'node:tls'
 import { USER_AGENT } from './constants.js'
-import { UserError, errorMessage } from './errors.js'
+import { MissingCredentialsError, UserError, errorMessage } from './errors.js'
 import { ProxyConnectError, bypassesProxy, configuredProxy } from './proxy.js'
 import { hostFromProxyEndpoint, type EcrHost } from './registry-host.js'
 
@@ -218,7 +218,7 @@ export function describeAwsError(error: unknown, action: string, region: string)
   const credentialHint =
     'configure AWS credentials for the job (e.g. aws-actions/configure-aws-credentials with a role that allows it)'
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
-    return new UserError(`No AWS credentials found for ${action}: ${credentialHint}.`)
+    return new MissingCredentialsError(`No AWS credentials found for ${action}: ${credentialHint}.`)
   }
   if (
     [

@@ -9,6 +9,14 @@ export class UserError extends Error {
   }
 }
 
+/** No credentials could be found (a dry run then goes on without checking the registry). */
+export class MissingCredentialsError extends UserError {
+  constructor(message: string) {
+    super(message)
+    this.name = 'MissingCredentialsError'
+  }
+}
+
 /** Collapses whitespace so a message is always a single log line. */
 export function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim()

@@ -1,4 +1,6 @@
 import * as exec from '@actions/exec'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
 import semver from 'semver'
 import { childEnv } from './child-env.js'
 import { oneLine } from './errors.js'
@@ -321,8 +323,19 @@ export class Helm {
     return ['push', archive, remote, ...this.registryFlags('push')]
   }
 
-  async push(archive: string, remote: string): Promise<PushResult> {
-    const result = await this.runOrThrow('push', this.pushArgs(archive, remote))
+  /**
+   * Push to the in-process registry of a dry run (127.0.0.1, plain HTTP, no login): Helm 3.13+
+   * get --plain-http; 3.8–3.12 use plain HTTP to loopback by themselves. The user's TLS inputs do
+   * not apply (with them, Helm would ignore --plain-http).
+   */
+  localPushArgs(archive: string, remote: string): string[] {
+    const plainHttp = semver.gte(this.semver, PUSH_FLAGS.plainHttp) ? ['--plain-http'] : []
+    return ['push', archive, remote, ...plainHttp]
+  }
+
+  async push(archive: string, remote: string, local = false): Promise<PushResult> {
+    const args = local ? this.localPushArgs(archive, remote) : this.pushArgs(archive, remote)
+    const result = await this.runOrThrow('push', args)
     const parsed = parsePushOutput(`${result.stdout}\n${result.stderr}`)
     if (!parsed) {
       throw new HelmCommandError('push', {
@@ -338,6 +351,19 @@ export class Helm {
    * non-ECR registries): `helm pull` prints it; a missing tag or repository gives undefined.
    */
   async remoteDigest(remote: string, chart: string, version: string, destination: string) {
+    return (await this.pull(remote, chart, version, destination))?.digest
+  }
+
+  /**
+   * `helm pull REMOTE/CHART --version VERSION` into `destination` (an empty directory): the
+   * manifest digest and the archive's path; undefined when the tag or repository does not exist.
+   */
+  async pull(
+    remote: string,
+    chart: string,
+    version: string,
+    destination: string
+  ): Promise<{ digest?: string; archive: string } | undefined> {
     const result = await this.run([
       'pull',
       `${remote}/${chart}`,
@@ -348,12 +374,23 @@ export class Helm {
       ...this.registryFlags('pull')
     ])
     if (result.exitCode === 0) {
-      return parseDigest(`${result.stdout}\n${result.stderr}`)
+      const [file] = (await fs.readdir(destination).catch(() => [])).filter(name =>
+        name.endsWith('.tgz')
+      )
+      return {
+        digest: parseDigest(`${result.stdout}\n${result.stderr}`),
+        archive: path.join(destination, file ?? `${chart}-${version}.tgz`)
+      }
     }
     if (/not found|name unknown|manifest unknown/i.test(`${result.stdout}\n${result.stderr}`)) {
       return undefined
     }
     throw new HelmCommandError('pull', result)
+  }
+
+  /** `helm lint A B …` (one process for several charts): lint.ts splits and parses the output. */
+  async lint(targets: string[]): Promise<HelmResult> {
+    return this.run(['lint', ...targets])
   }
 
   /** Chart.yaml of a packaged archive. */

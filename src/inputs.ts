@@ -35,6 +35,8 @@ export interface Inputs {
   repositorySettings: RepositorySettings
   skipExisting: boolean
   maxParallel: number
+  /** Everything but writes: lint, package, report the digest; check the registry when credentials exist. */
+  dryRun: boolean
   username?: string
   password?: string
   tls: TlsOptions
@@ -239,9 +241,12 @@ export function readInputs(
       `Input "region" must be an AWS region such as "eu-west-2" or "us-gov-west-1" (got "${regionText}").`
     )
   }
-  const username = read(Input.Username).trim() || undefined
+  const dryRun = parseBoolean(Input.DryRun, read(Input.DryRun))
+  let username = read(Input.Username).trim() || undefined
   const password = read(Input.Password) || undefined
   if (password) core.setSecret(password)
+  // A dry run in a pull request from a fork gets empty secrets: it goes on without credentials.
+  if (dryRun && username && !password) username = undefined
   if (username && !password) {
     throw new UserError(
       'Input "username" is set but "password" is empty: set both, or neither for Amazon ECR.'
@@ -295,6 +300,7 @@ export function readInputs(
     repositorySettings,
     skipExisting: parseBoolean(Input.SkipExisting, read(Input.SkipExisting)),
     maxParallel: parseMaxParallel(read(Input.MaxParallel)),
+    dryRun,
     username,
     password,
     tls,

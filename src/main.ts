@@ -3,7 +3,7 @@ import * as path from 'node:path'
 import { Attestor, attestResult, requireIdToken } from './attest.js'
 import type { RegistryLogin } from './ecr.js'
 import { workspaceDir } from './chart-files.js'
-import { UserError, errorMessage } from './errors.js'
+import { MissingCredentialsError, UserError, errorMessage } from './errors.js'
 import { Helm } from './helm.js'
 import { readInputs, type Inputs } from './inputs.js'
 import { installHelm } from './installer.js'
@@ -13,6 +13,7 @@ import { makePrivateDir, type PrivateDir } from './login.js'
 import { planJobs, readCharts } from './plan.js'
 import { unifyProxyEnvironment } from './proxy.js'
 import { publish, type ChartResult } from './publish.js'
+import { sourceEpochResolver, type SourceEpoch } from './reproducible.js'
 import { setOutputs, writeSummary, type Signer } from './summary.js'
 
 /** The story of one invocation: inputs, install, authenticate, plan, publish, report. */
@@ -20,21 +21,36 @@ export async function run(): Promise<void> {
   try {
     unifyProxyEnvironment() // before anything connects or logs
     const inputs = readInputs()
+    const sourceEpoch = loggedSourceEpoch() // an invalid SOURCE_DATE_EPOCH fails here
     const registry = registryKind(inputs)
-    if (inputs.attest) requireIdToken() // signing needs the OIDC token: refuse before any push
+    // Signing needs the OIDC token: refuse before any push (a dry run signs nothing).
+    if (inputs.attest && !inputs.dryRun) requireIdToken()
     core.info(describeRun(inputs))
     const { helm, login, charts, dir } = await installAndAuthenticate(inputs, registry)
-    const target = registry.target(login.host)
+    if (!login) {
+      core.notice(
+        `Dry run without registry credentials: the charts were linted and packaged, but ${inputs.registry?.host ?? 'the registry'} was not checked for existing versions (pull requests from forks get no secrets).`
+      )
+    }
+    const target = registry.target(login?.host ?? inputs.registry?.host ?? UNCHECKED_REGISTRY)
     const jobs = await planJobs(helm, charts, inputs, target)
-    const provenance = inputs.attest ? provenanceStep(inputs, registry, login) : undefined
+    // A dry run writes nothing: no attestation either.
+    const attest = inputs.attest && !inputs.dryRun && login !== undefined
+    const provenance = attest && login ? provenanceStep(inputs, registry, login) : undefined
     const results = await publish(
       helm,
       jobs,
       { kind: registry, login, target, dir },
       inputs,
-      provenance
+      provenance,
+      sourceEpoch
     )
-    await report(results, helm.version, inputs.attest ? workflowRepository() : undefined)
+    await report(
+      results,
+      helm.version,
+      attest ? workflowRepository() : undefined,
+      inputs.dryRun ? { registryChecked: !!login } : undefined
+    )
   } catch (error) {
     if (!(error instanceof UserError) && error instanceof Error && error.stack) {
       core.debug(error.stack)
@@ -43,12 +59,49 @@ export async function run(): Promise<void> {
   }
 }
 
+/** Shown as the registry host when a dry run has no credentials and no "registry" input. */
+const UNCHECKED_REGISTRY = 'registry-not-checked'
+
 function describeRun(inputs: Inputs): string {
   const where = inputs.registry
     ? `oci://${inputs.registry.host}`
     : 'the default Amazon ECR registry'
   const namespace = inputs.namespace ? ` (namespace ${inputs.namespace})` : ''
-  return `Publishing ${inputs.charts.join(', ')} to ${where}${namespace}`
+  const dryRun = inputs.dryRun ? ' (dry run: nothing is pushed and no repository is created)' : ''
+  return `Publishing ${inputs.charts.join(', ')} to ${where}${namespace}${dryRun}`
+}
+
+/** The reproducible archives' timestamp (reproducible.ts), logged once per distinct value. */
+function loggedSourceEpoch(): (dir: string) => Promise<SourceEpoch> {
+  const resolve = sourceEpochResolver()
+  const logged = new Set<string>()
+  const origin = {
+    git: 'commit time',
+    fallback: 'no git checkout',
+    SOURCE_DATE_EPOCH: 'SOURCE_DATE_EPOCH'
+  }
+  return async dir => {
+    const epoch = await resolve(dir)
+    const stamp = `${new Date(epoch.seconds * 1000).toISOString()} (${origin[epoch.from]})`
+    if (!logged.has(stamp)) {
+      logged.add(stamp)
+      core.info(`Reproducible archives: entries stamped ${stamp}`)
+    }
+    return epoch
+  }
+}
+
+/** A dry run goes on without credentials (pull requests from forks get no secrets). */
+async function credentials(
+  inputs: Inputs,
+  registry: RegistryKind
+): Promise<RegistryLogin | undefined> {
+  try {
+    return await registry.authenticate()
+  } catch (error) {
+    if (inputs.dryRun && error instanceof MissingCredentialsError) return undefined
+    throw error
+  }
 }
 
 /** The repository whose workflow runs (GITHUB_SERVER_URL, GITHUB_REPOSITORY). */
@@ -81,7 +134,8 @@ async function installAndAuthenticate(
   registry: RegistryKind
 ): Promise<{
   helm: Helm
-  login: RegistryLogin
+  /** Undefined only in a dry run without credentials. */
+  login: RegistryLogin | undefined
   charts: Awaited<ReturnType<typeof readCharts>>
   dir: PrivateDir
 }> {
@@ -89,10 +143,10 @@ async function installAndAuthenticate(
   const [installed, charts, login] = await Promise.all([
     installHelm(inputs.helmVersion, inputs.helmDownloadUrl, { sha256: inputs.helmSha256 }),
     readCharts(inputs.charts, workspaceDir()),
-    registry.authenticate()
+    credentials(inputs, registry)
   ])
   core.info(
-    `Helm ${installed.version} ${installed.fromCache ? 'from the tool cache' : 'installed'}; registry ${login.host}; ${charts.length} chart(s)`
+    `Helm ${installed.version} ${installed.fromCache ? 'from the tool cache' : 'installed'}; registry ${login?.host ?? 'not checked'}; ${charts.length} chart(s)`
   )
   core.addPath(path.dirname(installed.path))
   core.exportVariable('HELM_REGISTRY_CONFIG', dir.registryConfig)
@@ -121,10 +175,11 @@ async function installAndAuthenticate(
 async function report(
   results: ChartResult[],
   helmVersion: string,
-  signer: Signer | undefined
+  signer: Signer | undefined,
+  dryRun?: { registryChecked: boolean }
 ): Promise<void> {
   setOutputs(results, helmVersion)
-  await writeSummary(results, helmVersion, signer)
+  await writeSummary(results, helmVersion, signer, dryRun)
   const failed = results.filter(r => r.error)
   if (failed.length === 0) return
   if (results.length === 1) {

@@ -12,6 +12,10 @@ import type { RegistryKind } from './kinds/registry-kind.js'
 import { logIn, type PrivateDir } from './login.js'
 import { ociReference, ociRepository, type ChartJob, type Target } from './plan.js'
 import { RETRY, retrying, type RetryPolicy } from './retry.js'
+import { describeDifferences, diffArchives, type ArchiveDifference } from './compare.js'
+import { parseLintOutput, splitLintOutput, type LintFinding } from './lint.js'
+import { startLocalRegistry } from './local-registry.js'
+import { makeReproducible, sourceEpochResolver, type SourceEpoch } from './reproducible.js'
 
 export interface ChartResult {
   chart: string
@@ -25,6 +29,22 @@ export interface ChartResult {
   attestation?: { digest: string; url?: string }
   /** Set when this chart failed; the step fails at the end. */
   error?: string
+  /** Dry run only: what a real run would do with this chart. */
+  outcome?: DryRunOutcome
+}
+
+export type DryRunOutcome = 'would push' | 'already published with the same content'
+
+/** How a dry run runs: the local registry that yields exact digests, and what it may check. */
+export interface DryRunOptions {
+  /** `oci://127.0.0.1:PORT[/NAMESPACE]` of the in-process registry (see local-registry.ts). */
+  localRemote: string
+  /** Whether credentials exist, so the registry is checked (existing versions, content). */
+  registryChecked: boolean
+  /** Absolute workspace path, to name chart files in lint annotations. */
+  workspace: string
+  /** `helm lint` of a packaged chart (batched: see lintInBatches). */
+  lint: (archive: string) => Promise<LintResult>
 }
 
 /** The registry side of publishing: its kind, where charts go, the login in flight. */
@@ -56,6 +76,44 @@ export interface PublishSettings {
    * it returns is the chart's result. Dependants wait for it.
    */
   afterPublish?: (result: ChartResult, log: (line: string) => void) => Promise<ChartResult>
+  /**
+   * The timestamp of reproducible archives (reproducible.ts), by chart directory. When set, every
+   * chart this step packages is rewritten deterministically, and skip-existing compares contents.
+   */
+  sourceEpoch?: (dir: string) => Promise<SourceEpoch>
+  /** Set for a dry run: nothing is written to the registry. */
+  dryRun?: DryRunOptions
+}
+
+/** A promise whose work starts on first use (then/catch/finally/await) or on start(). */
+export interface LazyPromise<T> extends Promise<T> {
+  readonly started: boolean
+  start(): LazyPromise<T>
+}
+
+export function lazyPromise<T>(work: () => Promise<T>): LazyPromise<T> {
+  let running: Promise<T> | undefined
+  const run = (): Promise<T> => {
+    if (!running) {
+      running = work()
+      running.catch(() => undefined) // its users observe the failure
+    }
+    return running
+  }
+  const lazy: LazyPromise<T> = {
+    then: (onFulfilled, onRejected) => run().then(onFulfilled, onRejected),
+    catch: onRejected => run().catch(onRejected),
+    finally: onFinally => run().finally(onFinally),
+    get started() {
+      return running !== undefined
+    },
+    start: () => {
+      run()
+      return lazy
+    },
+    [Symbol.toStringTag]: 'Promise'
+  }
+  return lazy
 }
 
 /** Thrown inside a chart's work when the shared registry preparation failed (main reports it). */
@@ -130,12 +188,13 @@ async function publishOne(
   job: ChartJob,
   registry: PublishRegistry,
   settings: PublishSettings,
-  log: ChartLog
+  log: ChartLog,
+  existing?: string
 ): Promise<ChartResult> {
   const base = resultBase(job, registry.target)
   const registryReady = async (): Promise<void> => {
     await registry.loggedIn
-    await registry.kind.ensureRepository(job)
+    if (!settings.dryRun) await registry.kind.ensureRepository(job) // a dry run creates nothing
   }
   let archive = job.source.path
   if (job.source.kind === 'dir') {
@@ -152,8 +211,15 @@ async function publishOne(
       settings.versionOverride ? job.version : undefined,
       settings.appVersion
     )
+    if (settings.sourceEpoch) {
+      await makeReproducible(archive, (await settings.sourceEpoch(job.source.path)).seconds)
+    }
     log.add(`Packaged ${archive}`)
   }
+  if (settings.dryRun) {
+    return dryRunOne(helm, job, archive, existing, registry, settings.dryRun, log)
+  }
+  if (existing) return skipIfSameContent(helm, job, archive, existing, registry, log)
   await registryReady()
   const policy = settings.retry ?? RETRY.push
   const transient = (error: unknown) =>
@@ -194,15 +260,172 @@ async function publishOne(
   return { ...base, digest: result.digest, pushed: true }
 }
 
+/** The one-line failure for a version that exists with other content. */
+function differentContent(job: ChartJob, ref: string, differences: ArchiveDifference[]): UserError {
+  return new UserError(
+    `Chart ${job.meta.name} version ${job.version} is already published (${ref}) with different content (${describeDifferences(differences)}): bump the chart version to publish this change.`
+  )
+}
+
+/** Pulls the published version through the job's login and compares it with the new archive. */
+async function compareWithPublished(
+  helm: Helm,
+  job: ChartJob,
+  archive: string,
+  registry: PublishRegistry
+): Promise<ArchiveDifference[]> {
+  await registry.loggedIn
+  const dir = await fs.mkdtemp(path.join(registry.workDir, 'published-'))
+  try {
+    const pulled = await helm.pull(ociRepository(registry.target), job.meta.name, job.version, dir)
+    if (!pulled) return [] // removed meanwhile: nothing to contradict
+    return await diffArchives(await fs.readFile(pulled.archive), await fs.readFile(archive))
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** Content-aware skip-existing: the same content is skipped with the published digest. */
+async function skipIfSameContent(
+  helm: Helm,
+  job: ChartJob,
+  archive: string,
+  existing: string,
+  registry: PublishRegistry,
+  log: ChartLog
+): Promise<ChartResult> {
+  const base = resultBase(job, registry.target)
+  const differences = await compareWithPublished(helm, job, archive, registry)
+  if (differences.length > 0) throw differentContent(job, base.ref, differences)
+  log.add(
+    `${base.ref} already exists with the same content (${existing}); skipped because skip-existing is set`
+  )
+  return { ...base, digest: existing }
+}
+
+/** A chart's part of a `helm lint` run: its findings, or Helm's reason when it printed none. */
+interface LintResult {
+  findings: LintFinding[]
+  failure?: string
+}
+
+/**
+ * `helm lint` for many charts in few processes: the first request runs at once; requests that
+ * arrive meanwhile wait and run together in the next process (each Helm start costs ~50 ms CPU).
+ */
+export function lintInBatches(helm: Helm): (archive: string) => Promise<LintResult> {
+  let queue: { archive: string; settle: (r: LintResult | Error) => void }[] = []
+  let running = false
+  const drain = async (): Promise<void> => {
+    running = true
+    while (queue.length > 0) {
+      const batch = queue
+      queue = []
+      try {
+        const result = await helm.lint(batch.map(b => b.archive))
+        const sections = splitLintOutput(`${result.stdout}\n${result.stderr}`)
+        for (const b of batch) {
+          const text = sections.get(b.archive)
+          b.settle(
+            text === undefined
+              ? { findings: [], failure: new HelmCommandError('lint', result).reason }
+              : { findings: parseLintOutput(text) }
+          )
+        }
+      } catch (error) {
+        for (const b of batch) b.settle(error instanceof Error ? error : new Error(String(error)))
+      }
+    }
+    running = false
+  }
+  return archive =>
+    new Promise<LintResult>((resolve, reject) => {
+      queue.push({ archive, settle: r => (r instanceof Error ? reject(r) : resolve(r)) })
+      if (!running) void drain()
+    })
+}
+
+/** Lints the packaged chart: warnings become annotations on the chart's files; errors fail it. */
+async function lintChart(
+  job: ChartJob,
+  linted: Promise<LintResult>,
+  dryRun: DryRunOptions,
+  log: ChartLog
+): Promise<void> {
+  const { findings, failure } = await linted
+  const fileOf = (file?: string): string =>
+    path
+      .relative(
+        dryRun.workspace,
+        job.source.kind === 'dir' && file ? path.join(job.source.path, file) : job.source.path
+      )
+      .split(path.sep)
+      .join('/')
+  const warnings = findings.filter(f => f.severity === 'warning')
+  for (const warning of warnings) {
+    core.warning(`helm lint: ${warning.message}`, {
+      title: `${job.meta.name} ${job.version}`,
+      file: fileOf(warning.file),
+      ...(warning.line ? { startLine: warning.line } : {}),
+      ...(warning.column ? { startColumn: warning.column } : {})
+    })
+  }
+  const errors = findings.filter(f => f.severity === 'error')
+  if (!failure && errors.length === 0) {
+    log.add(`helm lint: ${warnings.length} warning(s)`)
+    return
+  }
+  const first = errors[0]
+  const where = first?.file ? `${fileOf(first.file)}${first.line ? `:${first.line}` : ''}: ` : ''
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''
+  const message = first?.message ?? failure
+  throw new UserError(
+    `Chart ${job.meta.name} ${job.version} fails helm lint: ${where}${message}${more}: fix the chart (run "helm lint" on it locally).`
+  )
+}
+
+/**
+ * A dry run of one chart: lint, push to the in-process registry for the exact digest, then (with
+ * credentials) compare with what the registry holds. Nothing is written to the registry.
+ */
+async function dryRunOne(
+  helm: Helm,
+  job: ChartJob,
+  archive: string,
+  existing: string | undefined,
+  registry: PublishRegistry,
+  dryRun: DryRunOptions,
+  log: ChartLog
+): Promise<ChartResult> {
+  const base = resultBase(job, registry.target)
+  // Lint and the local push (for the digest) run side by side; a lint error still fails the chart.
+  const linted = dryRun.lint(archive)
+  linted.catch(() => undefined)
+  const pushed = helm.push(archive, dryRun.localRemote, true)
+  pushed.catch(() => undefined)
+  await lintChart(job, linted, dryRun, log)
+  const { digest } = await pushed
+  if (!existing) {
+    const checked = dryRun.registryChecked ? '' : '; the registry was not checked'
+    log.add(`Would push ${base.ref} (${digest})${checked}`)
+    return { ...base, digest, outcome: 'would push' }
+  }
+  // The same digest needs no pull; another one may still be the same content (older packaging).
+  if (existing !== digest) {
+    const differences = await compareWithPublished(helm, job, archive, registry)
+    if (differences.length > 0) throw differentContent(job, base.ref, differences)
+  }
+  log.add(`${base.ref} is already published with the same content (${existing})`)
+  return { ...base, digest: existing, outcome: 'already published with the same content' }
+}
+
 /** Prints a chart's collected lines as one group, titled with what happened and how long it took. */
 function printGroup(job: ChartJob, result: ChartResult, log: ChartLog, started: number): void {
   const outcome = result.error
     ? result.pushed
       ? 'pushed, then failed'
       : 'failed'
-    : result.pushed
-      ? 'pushed'
-      : 'skipped'
+    : (result.outcome ?? (result.pushed ? 'pushed' : 'skipped'))
   const seconds = ((Date.now() - started) / 1000).toFixed(1)
   core.startGroup(
     `${job.meta.name} ${job.version} (${job.source.display}) ${outcome} in ${seconds}s`
@@ -224,8 +447,12 @@ export async function publishCharts(
 ): Promise<ChartResult[]> {
   const limit = pLimit(settings.maxParallel)
   // Charts meet a failed login as RegistryNotReady; main reports the login failure itself, once.
-  const loggedIn = registry.loggedIn.catch(() => Promise.reject(new RegistryNotReady()))
-  loggedIn.catch(() => undefined)
+  // Lazy, so a dry run whose login nobody needs never starts it (see publish()). A login already
+  // under way is observed here: charts meet its failure as RegistryNotReady; main reports it.
+  if (!('started' in registry.loggedIn)) registry.loggedIn.catch(() => undefined)
+  const loggedIn = lazyPromise(() =>
+    registry.loggedIn.catch(() => Promise.reject(new RegistryNotReady()))
+  )
   const charts: PublishRegistry = { ...registry, loggedIn }
   // Before Helm or the registry meets a chart: links out of the workspace, special files and
   // far file:// dependencies fail it (and no repository is created or looked up for it).
@@ -241,11 +468,15 @@ export async function publishCharts(
   )
   // Each kind makes each repository ready once; a chart whose files failed asks for none.
   const repositoryReady = (job: ChartJob): Promise<void> =>
-    (filesChecked.get(job) as Promise<void>).then(() => registry.kind.ensureRepository(job))
+    (filesChecked.get(job) as Promise<void>).then(() =>
+      settings.dryRun ? undefined : registry.kind.ensureRepository(job)
+    ) // a dry run creates nothing
   const lookup = (job: ChartJob): Promise<string | undefined> =>
     repositoryReady(job).then(() =>
       registry.kind.findTag(job, { helm, loggedIn, workDir: registry.workDir })
     )
+  // A dry run looks every version up (when it may); skip-existing does too.
+  const looksUp = settings.dryRun ? settings.dryRun.registryChecked : settings.skipExisting
   const done = new Map<number, Promise<ChartResult>>()
   const start = (i: number): Promise<ChartResult> => {
     const known = done.get(i)
@@ -253,7 +484,7 @@ export async function publishCharts(
     const job = jobs[i]
     // Repositories are made ready at once, beside the login; a failure fails the chart below.
     repositoryReady(job).catch(() => undefined)
-    const existing = settings.skipExisting ? lookup(job) : Promise.resolve(undefined)
+    const existing = looksUp ? lookup(job) : Promise.resolve(undefined)
     existing.catch(() => undefined) // observed below, after the dependencies
     const promise = (async (): Promise<ChartResult> => {
       const deps = await Promise.all(job.dependsOn.map(start))
@@ -264,9 +495,13 @@ export async function publishCharts(
       try {
         await filesChecked.get(job)
         const digest = await existing
-        if (digest) {
+        if (digest && !settings.sourceEpoch && !settings.dryRun) {
+          // Without reproducible archives, the tag alone decides.
           log.add(`${base.ref} already exists (${digest}); skipped because skip-existing is set`)
           result = { ...base, digest }
+        } else if (digest) {
+          // Content-aware: package, then compare with what is published.
+          result = await limit(() => publishOne(helm, job, charts, settings, log, digest))
         } else {
           const failedDep = deps.find(d => d.error)
           if (failedDep) {
@@ -295,35 +530,58 @@ export async function publishCharts(
 
 /**
  * The publish step: logs in to the registry while the charts package, then pushes each chart
- * once the login is done. A failed login is the step's one error.
+ * once the login is done. A failed login is the step's one error. A dry run pushes to an
+ * in-process registry instead; without a login (no credentials) it checks nothing remote.
  */
 export async function publish(
   helm: Helm,
   jobs: ChartJob[],
-  registry: { kind: RegistryKind; login: RegistryLogin; target: Target; dir: PrivateDir },
+  registry: { kind: RegistryKind; login?: RegistryLogin; target: Target; dir: PrivateDir },
   inputs: Inputs,
-  afterPublish?: PublishSettings['afterPublish']
+  afterPublish?: PublishSettings['afterPublish'],
+  sourceEpoch: (dir: string) => Promise<SourceEpoch> = sourceEpochResolver()
 ): Promise<ChartResult[]> {
-  const loggedIn = logIn(helm, registry.login, registry.dir)
-  loggedIn.catch(() => undefined) // awaited below
-  const publishing = publishCharts(
-    helm,
-    jobs,
-    {
-      kind: registry.kind,
-      target: registry.target,
-      loggedIn,
-      workDir: registry.dir.root
-    },
-    {
-      appVersion: inputs.appVersion,
-      versionOverride: inputs.version !== undefined,
-      skipExisting: inputs.skipExisting,
-      maxParallel: inputs.maxParallel,
-      workspace: workspaceDir(),
-      afterPublish
-    }
-  )
-  await loggedIn
-  return publishing
+  const login = registry.login
+  // A dry run logs in only when something needs it (a pull to compare contents, an OCI lookup or
+  // dependency): ECR lookups go through the API.
+  const loggedIn = !login
+    ? lazyPromise(() => Promise.resolve())
+    : inputs.dryRun
+      ? lazyPromise(() => logIn(helm, login, registry.dir))
+      : lazyPromise(() => logIn(helm, login, registry.dir)).start()
+  const local = inputs.dryRun ? await startLocalRegistry() : undefined
+  try {
+    const namespace = registry.target.namespace ? `/${registry.target.namespace}` : ''
+    const publishing = publishCharts(
+      helm,
+      jobs,
+      {
+        kind: registry.kind,
+        target: registry.target,
+        loggedIn,
+        workDir: registry.dir.root
+      },
+      {
+        appVersion: inputs.appVersion,
+        versionOverride: inputs.version !== undefined,
+        skipExisting: inputs.skipExisting,
+        maxParallel: inputs.maxParallel,
+        workspace: workspaceDir(),
+        afterPublish,
+        sourceEpoch,
+        dryRun: local && {
+          localRemote: `oci://${local.host}${namespace}`,
+          registryChecked: login !== undefined,
+          workspace: workspaceDir(),
+          lint: lintInBatches(helm)
+        }
+      }
+    )
+    const results = await publishing
+    // A failed login is the step's one error (a dry run's login may have started late, or never).
+    if (loggedIn.started) await loggedIn
+    return results
+  } finally {
+    await local?.stop()
+  }
 }

@@ -6,7 +6,18 @@ import type { ChartResult } from './publish.js'
 export function chartsJson(results: ChartResult[]): string {
   return JSON.stringify(
     results.map(
-      ({ chart, version, ref, digest, repository, registry, pushed, attestation, error }) => ({
+      ({
+        chart,
+        version,
+        ref,
+        digest,
+        repository,
+        registry,
+        pushed,
+        attestation,
+        error,
+        outcome
+      }) => ({
         chart,
         version,
         ref,
@@ -15,7 +26,8 @@ export function chartsJson(results: ChartResult[]): string {
         registry,
         pushed,
         ...(attestation ? { attestation } : {}),
-        ...(error ? { error } : {})
+        ...(error ? { error } : {}),
+        ...(outcome ? { outcome } : {})
       })
     )
   )
@@ -50,6 +62,7 @@ function escapeHtml(text: string): string {
 
 function resultWord(r: ChartResult): string {
   if (r.error) return `failed: ${escapeHtml(r.error)}`
+  if (r.outcome) return r.outcome
   return r.pushed ? 'pushed' : 'skipped (already published)'
 }
 
@@ -137,12 +150,22 @@ export function verifySnippets(
 export async function writeSummary(
   results: ChartResult[],
   helmVersion: string,
-  signer?: Signer
+  signer?: Signer,
+  dryRun?: { registryChecked: boolean }
 ): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
   const ok = results.filter(r => !r.error)
-  const summary = core.summary
-    .addHeading('Helm charts published to OCI', 2)
+  const summary = core.summary.addHeading(
+    dryRun ? 'Dry run: Helm charts that would be published to OCI' : 'Helm charts published to OCI',
+    2
+  )
+  if (dryRun) {
+    summary.addRaw(
+      `<p>This was a dry run: nothing was pushed and no repository was created. Digests are the exact ones a real run of this commit would push.${dryRun.registryChecked ? '' : ' The registry was not checked (no credentials).'}</p>`,
+      true
+    )
+  }
+  summary
     .addTable([
       [
         { data: 'Chart', header: true },
@@ -161,7 +184,7 @@ export async function writeSummary(
     ])
     .addRaw(`<p>Helm ${escapeHtml(helmVersion)}</p>`, true)
   const example = ok[0]
-  if (example) {
+  if (example && !dryRun) {
     const { helm, terraform } = usageSnippets(example)
     summary.addHeading('Use it', 3).addCodeBlock(helm, 'shell').addCodeBlock(terraform, 'hcl')
   }

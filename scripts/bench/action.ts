@@ -25,13 +25,20 @@ export interface ActionRunOptions {
   helm: string
   /** Shared tool cache (warm); a fresh empty one per run when undefined (cold). */
   toolCache?: string
-  /** Charts the run must push. */
+  /** Charts the run must push (with dryRun: report as "would push"). */
   count: number
+  /** The dry-run input: lint, package, local push for the digest, registry lookups; no writes. */
+  dryRun?: boolean
   extraEnv?: Record<string, string>
   wrap?: (command: string, args: string[]) => { command: string; args: string[] }
 }
 
-function assertPublished(result: RunActionResult, what: string, charts: number): void {
+function assertPublished(
+  result: RunActionResult,
+  what: string,
+  charts: number,
+  dryRun = false
+): void {
   const errors = errorLines(result.stdout)
   if (result.exitCode !== 0 || errors.length > 0 || result.timedOut) {
     throw new Error(
@@ -43,10 +50,14 @@ function assertPublished(result: RunActionResult, what: string, charts: number):
       `${what}: the post step failed (exit ${result.post?.exitCode}): ${lastLines(`${result.post?.stdout}${result.post?.stderr}`)}`
     )
   }
-  const pushed = (JSON.parse(result.outputs.charts ?? '[]') as { pushed: boolean }[]).filter(
-    c => c.pushed
-  ).length
-  if (pushed !== charts) throw new Error(`${what}: pushed ${pushed} of ${charts} charts`)
+  const reported = JSON.parse(result.outputs.charts ?? '[]') as {
+    pushed: boolean
+    outcome?: string
+  }[]
+  const pushed = reported.filter(c => (dryRun ? c.outcome === 'would push' : c.pushed)).length
+  if (pushed !== charts) {
+    throw new Error(`${what}: ${dryRun ? 'would push' : 'pushed'} ${pushed} of ${charts} charts`)
+  }
 }
 
 /**
@@ -71,7 +82,8 @@ export async function actionRun(
       namespace: o.namespace,
       version: nextVersion(o.namespace),
       'helm-version': o.helm,
-      'helm-download-url': ctx.stack.mirror.url
+      'helm-download-url': ctx.stack.mirror.url,
+      ...(o.dryRun ? { 'dry-run': 'true' } : {})
     },
     wrapCommand: (command, runnerArgs) => {
       if (runnerArgs.includes(ACTION_POST)) postStart = performance.now()
@@ -91,7 +103,7 @@ export async function actionRun(
     if (!o.toolCache) await rm(toolCache, { recursive: true, force: true })
     return actionRun(ctx, key, o, true)
   }
-  assertPublished(result, key, o.count)
+  assertPublished(result, key, o.count, o.dryRun)
   if (!o.toolCache) await rm(toolCache, { recursive: true, force: true })
   return {
     result,

@@ -25,6 +25,8 @@ const TARGETS = {
   postStepMs: 150,
   /** Many charts: the action / the shell pipeline in a loop. */
   manyVsShellLoop: 0.35,
+  /** Many charts: the dry run / the real run (issue 11). */
+  manyDryVsReal: 1.2,
   /** Runner's Node: spawn to the first log line. */
   startupMs: 150
 }
@@ -116,6 +118,12 @@ function targetTable(m: Measurements, knobs: Knobs): string[][] {
     med('many-action'),
     med('many-shell'),
     TARGETS.manyVsShellLoop
+  )
+  ratio(
+    `${knobs.many} charts: dry run / real run`,
+    med('many-dry'),
+    med('many-action'),
+    TARGETS.manyDryVsReal
   )
   const s0 = m.startup[0]
   if (s0) {

@@ -67,7 +67,9 @@ async function prepare(ctx: BenchContext): Promise<Workspace> {
       ['action', 'shell', 'floor'].map(who => `one${compactVersion(helm)}-${who}/bench-one`)
     ),
     `cold${compactVersion(helms[0])}-action/bench-one`,
-    ...manyDirs.flatMap(d => [`many-action/${path.basename(d)}`, `many-shell/${path.basename(d)}`])
+    ...manyDirs.flatMap(d =>
+      ['many-action', 'many-shell', 'many-dry'].map(ns => `${ns}/${path.basename(d)}`)
+    )
   ]
   for (const name of new Set(repositories)) await createRepository(ctx.stack, name)
   return { dir, oneDir, manyDirs }
@@ -140,7 +142,7 @@ async function coldRunner(ctx: BenchContext, ws: Workspace, m: Table): Promise<v
   await alternate(scenario, contenders, ctx.knobs.iterations, m.results)
 }
 
-/** Many charts on a warm runner: the action against the shell pipeline in a loop. */
+/** Many charts on a warm runner: the action against its dry run and the shell pipeline in a loop. */
 async function manyCharts(ctx: BenchContext, ws: Workspace, m: Table): Promise<void> {
   const { helms, many } = ctx.knobs
   const scenario = `${many} charts, warm runner, Helm ${helms[0]}`
@@ -157,6 +159,20 @@ async function manyCharts(ctx: BenchContext, ws: Workspace, m: Table): Promise<v
   ]
   row('action (max-parallel 4, main + post)', 'many-action')
   row('action, main step only', 'many-action:main')
+  // Issue 11: the dry run lints, packages, pushes to its in-process registry and looks each
+  // version up in ECR; it writes nothing. Alternated with the real run above.
+  contenders.push(
+    actionContender(ctx, 'many-dry', 'action dry run', {
+      workspace: ws.dir,
+      charts: 'many/*',
+      namespace: 'many-dry',
+      helm: helms[0],
+      toolCache: await mkdtemp(path.join(TEMP_ROOT, 'tc-many-dry-')),
+      count: many,
+      dryRun: true
+    })
+  )
+  row('action dry-run: true (max-parallel 4, main + post)', 'many-dry')
   if (ctx.aws) {
     contenders.push(
       shellContender(ctx, 'many-shell', 'shell loop', {

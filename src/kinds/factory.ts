@@ -51,6 +51,8 @@ function pickKind(inputs: Inputs): RegistryKind {
     case 'ecr-public':
       return new PublicEcr(inputs, host)
     case 'oci':
+      // A dry run in a pull request from a fork has no secrets: it checks nothing remote.
+      if (inputs.dryRun) return new OciRegistry(inputs, host)
       throw new UserError(
         `Input "registry" (${host.host}) is not an Amazon ECR host: set "username" and "password" for other OCI registries, or use ACCOUNT.dkr.ecr.REGION.amazonaws.com.`
       )

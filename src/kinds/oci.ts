@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import type { RegistryLogin } from '../ecr.js'
-import { UserError } from '../errors.js'
+import { MissingCredentialsError, UserError } from '../errors.js'
 import type { Inputs } from '../inputs.js'
 import { makeTarget, ociRepository, type ChartJob, type Target } from '../plan.js'
 import type { RegistryHost } from '../registry-host.js'
@@ -36,12 +36,12 @@ function refuseAttestationTransport(inputs: Inputs, host: string): void {
 export class OciRegistry implements RegistryKind {
   readonly name = 'oci'
   readonly pushPermissionFix = 'check that "username" may push to this repository.'
-  private readonly login: RegistryLogin
 
   constructor(
     private readonly inputs: Inputs,
-    host: RegistryHost,
-    credentials: { username: string; password: string }
+    private readonly host: RegistryHost,
+    /** Absent only in a dry run without secrets (authenticate then reports them missing). */
+    private readonly credentials?: { username: string; password: string }
   ) {
     if (inputs.createRepository) {
       throw new UserError(
@@ -61,11 +61,15 @@ export class OciRegistry implements RegistryKind {
       )
     }
     if (inputs.attest) refuseAttestationTransport(inputs, host.host)
-    this.login = { host: host.host, ...credentials }
   }
 
   async authenticate(): Promise<RegistryLogin> {
-    return this.login
+    if (!this.credentials) {
+      throw new MissingCredentialsError(
+        `No "username"/"password" for ${this.host.host}: set both (from secrets) to log in.`
+      )
+    }
+    return { host: this.host.host, ...this.credentials }
   }
 
   target(host: string): Target {
@@ -78,7 +82,7 @@ export class OciRegistry implements RegistryKind {
   async findTag(job: ChartJob, context: LookupContext): Promise<string | undefined> {
     await context.loggedIn
     return context.helm.remoteDigest(
-      ociRepository(this.target(this.login.host)),
+      ociRepository(this.target(this.host.host)),
       job.meta.name,
       job.version,
       await fs.mkdtemp(path.join(context.workDir, 'exists-'))
