@@ -31359,7 +31359,8 @@ const Input = {
     InsecureSkipTlsVerify: 'insecure-skip-tls-verify',
     CaFile: 'ca-file',
     Attest: 'attest',
-    GithubToken: 'github-token'
+    GithubToken: 'github-token',
+    DryRun: 'dry-run'
 };
 const Output = {
     Ref: 'ref',
@@ -31394,6 +31395,13 @@ class UserError extends Error {
     constructor(message) {
         super(oneLine(message));
         this.name = 'UserError';
+    }
+}
+/** No credentials could be found (a dry run then goes on without checking the registry). */
+class MissingCredentialsError extends UserError {
+    constructor(message) {
+        super(message);
+        this.name = 'MissingCredentialsError';
     }
 }
 /** Collapses whitespace so a message is always a single log line. */
