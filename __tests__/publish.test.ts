@@ -70,7 +70,9 @@ async function chartJob(
 }
 
 /** What a test varies: settings, the registry's answers, the login in flight. */
-interface Scenario extends Partial<PublishSettings> {
+interface Scenario extends Partial<Omit<PublishSettings, 'packaging'>> {
+  appVersion?: string
+  versionOverride?: boolean
   /** Digests already in the registry, by job index (skip-existing's lookup finds them). */
   existing?: Map<number, string>
   /** skip-existing lookups that fail, by job index. */
@@ -122,12 +124,14 @@ function publish(jobs: ChartJob[], s: Scenario = {}) {
       workDir: workDir()
     },
     {
-      versionOverride: s.versionOverride ?? false,
-      appVersion: s.appVersion,
+      packaging: {
+        workspace: ws,
+        versionOverride: s.versionOverride ?? false,
+        appVersion: s.appVersion
+      },
       skipExisting: scenario.skipExisting,
       maxParallel: s.maxParallel ?? 4,
       retry: s.retry ?? { retries: 3, minTimeoutMs: 5, factor: 2 },
-      workspace: ws,
       afterPublish: s.afterPublish
     }
   )
@@ -674,7 +678,6 @@ describe('publishCharts: reproducible archives, content-aware skip-existing, dry
   const dry = (registryChecked: boolean) => ({
     localRemote,
     registryChecked,
-    workspace: ws,
     lint: lintInBatches(helm)
   })
   const calls = async (command: string) =>
@@ -699,11 +702,9 @@ describe('publishCharts: reproducible archives, content-aware skip-existing, dry
         workDir: workDir()
       },
       {
-        versionOverride: false,
+        packaging: { workspace: ws, versionOverride: false, sourceEpoch },
         skipExisting: scenario.skipExisting,
         maxParallel: 4,
-        workspace: ws,
-        sourceEpoch,
         dryRun: s.dryRun
       }
     )

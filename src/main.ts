@@ -37,14 +37,10 @@ export async function run(): Promise<void> {
     // A dry run writes nothing: no attestation either.
     const attest = inputs.attest && !inputs.dryRun && login !== undefined
     const provenance = attest && login ? provenanceStep(inputs, registry, login) : undefined
-    const results = await publish(
-      helm,
-      jobs,
-      { kind: registry, login, target, dir },
-      inputs,
-      provenance,
+    const results = await publish(helm, jobs, { kind: registry, login, target, dir }, inputs, {
+      afterPublish: provenance,
       sourceEpoch
-    )
+    })
     await report(
       results,
       helm.version,

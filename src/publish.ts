@@ -41,8 +41,6 @@ export interface DryRunOptions {
   localRemote: string
   /** Whether credentials exist, so the registry is checked (existing versions, content). */
   registryChecked: boolean
-  /** Absolute workspace path, to name chart files in lint annotations. */
-  workspace: string
   /** `helm lint` of a packaged chart (batched: see lintInBatches). */
   lint: (archive: string) => Promise<LintResult>
 }
@@ -60,27 +58,32 @@ export interface PublishRegistry {
   workDir: string
 }
 
-/** How to publish, from the inputs. */
-export interface PublishSettings {
+/** What goes into each chart's package, from the inputs. */
+export interface PackageSettings {
+  /** Nothing outside it may go into a chart (chart-files.ts); lint annotations name files from it. */
+  workspace: string
   appVersion?: string
   /** Whether `version` came from the input (then `helm package --version` applies it). */
   versionOverride: boolean
-  /** A version already in the registry is skipped (also one another run published meanwhile). */
-  skipExisting: boolean
-  maxParallel: number
-  retry?: RetryPolicy
-  /** Nothing outside it may go into a chart (see chart-files.ts). */
-  workspace: string
-  /**
-   * Runs on each chart's result once it is published or skipped (attest: its provenance); what
-   * it returns is the chart's result. Dependants wait for it.
-   */
-  afterPublish?: (result: ChartResult, log: (line: string) => void) => Promise<ChartResult>
   /**
    * The timestamp of reproducible archives (reproducible.ts), by chart directory. When set, every
    * chart this step packages is rewritten deterministically, and skip-existing compares contents.
    */
   sourceEpoch?: (dir: string) => Promise<SourceEpoch>
+}
+
+/** How to publish, from the inputs. */
+export interface PublishSettings {
+  packaging: PackageSettings
+  /** A version already in the registry is skipped (also one another run published meanwhile). */
+  skipExisting: boolean
+  maxParallel: number
+  retry?: RetryPolicy
+  /**
+   * Runs on each chart's result once it is published or skipped (attest: its provenance); what
+   * it returns is the chart's result. Dependants wait for it.
+   */
+  afterPublish?: (result: ChartResult, log: (line: string) => void) => Promise<ChartResult>
   /** Set for a dry run: nothing is written to the registry. */
   dryRun?: DryRunOptions
 }
@@ -208,16 +211,25 @@ async function publishOne(
     archive = await helm.package(
       job.source.path,
       destination,
-      settings.versionOverride ? job.version : undefined,
-      settings.appVersion
+      settings.packaging.versionOverride ? job.version : undefined,
+      settings.packaging.appVersion
     )
-    if (settings.sourceEpoch) {
-      await makeReproducible(archive, (await settings.sourceEpoch(job.source.path)).seconds)
+    const { sourceEpoch } = settings.packaging
+    if (sourceEpoch) {
+      await makeReproducible(archive, (await sourceEpoch(job.source.path)).seconds)
     }
     log.add(`Packaged ${archive}`)
   }
   if (settings.dryRun) {
-    return dryRunOne(helm, job, archive, existing, registry, settings.dryRun, log)
+    return dryRunOne(
+      helm,
+      job,
+      archive,
+      existing,
+      registry,
+      { ...settings, dryRun: settings.dryRun },
+      log
+    )
   }
   if (existing) return skipIfSameContent(helm, job, archive, existing, registry, log)
   await registryReady()
@@ -349,14 +361,14 @@ export function lintInBatches(helm: Helm): (archive: string) => Promise<LintResu
 async function lintChart(
   job: ChartJob,
   linted: Promise<LintResult>,
-  dryRun: DryRunOptions,
+  workspace: string,
   log: ChartLog
 ): Promise<void> {
   const { findings, failure } = await linted
   const fileOf = (file?: string): string =>
     path
       .relative(
-        dryRun.workspace,
+        workspace,
         job.source.kind === 'dir' && file ? path.join(job.source.path, file) : job.source.path
       )
       .split(path.sep)
@@ -394,16 +406,17 @@ async function dryRunOne(
   archive: string,
   existing: string | undefined,
   registry: PublishRegistry,
-  dryRun: DryRunOptions,
+  settings: PublishSettings & { dryRun: DryRunOptions },
   log: ChartLog
 ): Promise<ChartResult> {
+  const { dryRun } = settings
   const base = resultBase(job, registry.target)
   // Lint and the local push (for the digest) run side by side; a lint error still fails the chart.
   const linted = dryRun.lint(archive)
   linted.catch(() => undefined)
   const pushed = helm.push(archive, dryRun.localRemote, true)
   pushed.catch(() => undefined)
-  await lintChart(job, linted, dryRun, log)
+  await lintChart(job, linted, settings.packaging.workspace, log)
   const { digest } = await pushed
   if (!existing) {
     const checked = dryRun.registryChecked ? '' : '; the registry was not checked'
@@ -460,7 +473,7 @@ export async function publishCharts(
     jobs.map(job => {
       const checked =
         job.source.kind === 'dir'
-          ? checkChartFiles(job.source.path, settings.workspace, job.source.display)
+          ? checkChartFiles(job.source.path, settings.packaging.workspace, job.source.display)
           : Promise.resolve()
       checked.catch(() => undefined) // observed below
       return [job, checked]
@@ -495,7 +508,7 @@ export async function publishCharts(
       try {
         await filesChecked.get(job)
         const digest = await existing
-        if (digest && !settings.sourceEpoch && !settings.dryRun) {
+        if (digest && !settings.packaging.sourceEpoch && !settings.dryRun) {
           // Without reproducible archives, the tag alone decides.
           log.add(`${base.ref} already exists (${digest}); skipped because skip-existing is set`)
           result = { ...base, digest }
@@ -538,9 +551,9 @@ export async function publish(
   jobs: ChartJob[],
   registry: { kind: RegistryKind; login?: RegistryLogin; target: Target; dir: PrivateDir },
   inputs: Inputs,
-  afterPublish?: PublishSettings['afterPublish'],
-  sourceEpoch: (dir: string) => Promise<SourceEpoch> = sourceEpochResolver()
+  hooks: Pick<PublishSettings, 'afterPublish'> & Pick<PackageSettings, 'sourceEpoch'> = {}
 ): Promise<ChartResult[]> {
+  const { afterPublish, sourceEpoch = sourceEpochResolver() } = hooks
   const login = registry.login
   // A dry run logs in only when something needs it (a pull to compare contents, an OCI lookup or
   // dependency): ECR lookups go through the API.
@@ -562,17 +575,18 @@ export async function publish(
         workDir: registry.dir.root
       },
       {
-        appVersion: inputs.appVersion,
-        versionOverride: inputs.version !== undefined,
+        packaging: {
+          workspace: workspaceDir(),
+          appVersion: inputs.appVersion,
+          versionOverride: inputs.version !== undefined,
+          sourceEpoch
+        },
         skipExisting: inputs.skipExisting,
         maxParallel: inputs.maxParallel,
-        workspace: workspaceDir(),
         afterPublish,
-        sourceEpoch,
         dryRun: local && {
           localRemote: `oci://${local.host}${namespace}`,
           registryChecked: login !== undefined,
-          workspace: workspaceDir(),
           lint: lintInBatches(helm)
         }
       }
