@@ -15,7 +15,7 @@ export default tseslint.config(
     }
   },
   {
-    files: ['scripts/**', '__tests__/**'],
+    files: ['scripts/**', '__tests__/**', 'testbed/**'],
     rules: { 'no-console': 'off' }
   }
 )

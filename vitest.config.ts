@@ -20,7 +20,7 @@ export default defineConfig({
           hookTimeout: 180_000,
           pool: 'forks',
           poolOptions: { forks: { singleFork: true } },
-          globalSetup: ['__tests__/e2e/support/global-setup.ts']
+          globalSetup: ['testbed/global-setup.ts']
         }
       }
     ]

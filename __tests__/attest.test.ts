@@ -3,7 +3,7 @@ import type net from 'node:net'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import * as core from '../__fixtures__/core.js'
 import { startFakeRegistry, type FakeRegistry } from '../__fixtures__/oci-registry.js'
-import { startOidcFake, WORKFLOW, type OidcFake } from './e2e/support/sigstore-world.js'
+import { startOidcFake, WORKFLOW, type OidcFake } from '../testbed/sigstore-world.js'
 
 // The real getIDToken (it reads ACTIONS_ID_TOKEN_REQUEST_URL), the mock for logging.
 vi.mock('@actions/core', async () => ({

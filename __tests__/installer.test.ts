@@ -18,7 +18,7 @@ import * as tc from '@actions/tool-cache'
 import * as core from '../__fixtures__/core.js'
 import { rejection } from '../__fixtures__/rejection.js'
 import release from './fixtures/helm-release-archives.json' with { type: 'json' }
-import { makeTestCerts } from './e2e/support/certs.js'
+import { makeTestCerts } from '../testbed/certs.js'
 
 vi.mock('@actions/core', () => import('../__fixtures__/core.js'))
 

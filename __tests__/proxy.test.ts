@@ -6,7 +6,7 @@ import * as path from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, test, vi } from 'vitest'
 import * as core from '../__fixtures__/core.js'
 import { rejection } from '../__fixtures__/rejection.js'
-import { startConnectProxy, type ConnectProxy } from './e2e/support/connect-proxy.js'
+import { startConnectProxy, type ConnectProxy } from '../testbed/connect-proxy.js'
 
 vi.mock('@actions/core', () => import('../__fixtures__/core.js'))
 

@@ -6,17 +6,11 @@
 import { TEMP_ROOT } from './lib/temp-root.js'
 import { cp, readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { HELM_VERSIONS } from '../__tests__/e2e/support/helm-binaries.js'
-import { REPO_ROOT } from '../__tests__/e2e/support/paths.js'
-import {
-  ACTION_MAIN,
-  ACTION_POST,
-  actionNode,
-  errorLines,
-  runAction
-} from '../__tests__/e2e/support/runner.js'
-import { pullChart } from '../__tests__/e2e/support/scenario.js'
-import type { Stack } from '../__tests__/e2e/support/stack.js'
+import { HELM_VERSIONS } from '../testbed/helm-binaries.js'
+import { REPO_ROOT } from '../testbed/paths.js'
+import { ACTION_MAIN, ACTION_POST, actionNode, errorLines, runAction } from '../testbed/runner.js'
+import { pullChart } from '../testbed/scenario.js'
+import type { Stack } from '../testbed/stack.js'
 import { snapshotDist } from './lib/dist-snapshot.js'
 import { renderLog, summaryToText } from './lib/render.js'
 import { withStack } from './lib/with-stack.js'

@@ -9,10 +9,15 @@
 import http from 'node:http'
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { canMapHosts, withHosts } from './support/hosts.js'
-import { request } from './support/net-util.js'
-import { annotations, E2E_GITHUB_TOKEN, errorLines, runAction } from './support/runner.js'
-import { createRepository, manifestPuts, servedDigest, workspaceWith } from './support/scenario.js'
+import { canMapHosts, withHosts } from '../../testbed/hosts.js'
+import { request } from '../../testbed/net-util.js'
+import { annotations, E2E_GITHUB_TOKEN, errorLines, runAction } from '../../testbed/runner.js'
+import {
+  createRepository,
+  manifestPuts,
+  servedDigest,
+  workspaceWith
+} from '../../testbed/scenario.js'
 import {
   GITHUB_FULCIO,
   GITHUB_TSA,
@@ -22,9 +27,9 @@ import {
   startSigstoreWorld,
   WORKFLOW,
   type SigstoreWorld
-} from './support/sigstore-world.js'
-import { startStack, type Stack } from './support/stack.js'
-import { prewarmedToolCache } from './support/tool-cache.js'
+} from '../../testbed/sigstore-world.js'
+import { startStack, type Stack } from '../../testbed/stack.js'
+import { prewarmedToolCache } from '../../testbed/tool-cache.js'
 
 const HELM = '3.18.0'
 const BUNDLE_V03 = 'application/vnd.dev.sigstore.bundle.v0.3+json'

@@ -5,11 +5,11 @@
  * chart or a tag that points at something neither run reported.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ALL_HELM_VERSIONS } from './support/helm-binaries.js'
-import { errorLines, runAction, type RunActionResult } from './support/runner.js'
-import { describeTag, pullChart, servedDigest, workspaceWith } from './support/scenario.js'
-import { startStack, type Stack } from './support/stack.js'
-import { prewarmedToolCache } from './support/tool-cache.js'
+import { ALL_HELM_VERSIONS } from '../../testbed/helm-binaries.js'
+import { errorLines, runAction, type RunActionResult } from '../../testbed/runner.js'
+import { describeTag, pullChart, servedDigest, workspaceWith } from '../../testbed/scenario.js'
+import { startStack, type Stack } from '../../testbed/stack.js'
+import { prewarmedToolCache } from '../../testbed/tool-cache.js'
 
 let stack: Stack
 let toolCache: string

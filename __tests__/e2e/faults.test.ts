@@ -8,12 +8,12 @@ import { existsSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { HELM_VERSIONS } from './support/helm-binaries.js'
-import { sha256File } from './support/helm-mirror.js'
-import { helmBinary } from './support/helm-binaries.js'
-import { helmCli } from './support/helm-cli.js'
-import { makeTempDir } from './support/paths.js'
-import { errorLines, runAction, type RunActionResult } from './support/runner.js'
+import { HELM_VERSIONS } from '../../testbed/helm-binaries.js'
+import { sha256File } from '../../testbed/helm-mirror.js'
+import { helmBinary } from '../../testbed/helm-binaries.js'
+import { helmCli } from '../../testbed/helm-cli.js'
+import { makeTempDir } from '../../testbed/paths.js'
+import { errorLines, runAction, type RunActionResult } from '../../testbed/runner.js'
 import {
   createRepository,
   describeTag,
@@ -21,9 +21,9 @@ import {
   manifestPuts,
   servedDigest,
   workspaceWith
-} from './support/scenario.js'
-import { startStack, type Stack } from './support/stack.js'
-import { prewarmedToolCache } from './support/tool-cache.js'
+} from '../../testbed/scenario.js'
+import { startStack, type Stack } from '../../testbed/stack.js'
+import { prewarmedToolCache } from '../../testbed/tool-cache.js'
 
 let stack: Stack
 let toolCache: string

@@ -54,12 +54,12 @@ import {
   PutRepositoryCatalogDataCommand
 } from '@aws-sdk/client-ecr-public'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { HELM_VERSIONS, helmBinary, helmVersionOf } from './support/helm-binaries.js'
-import { helmCli, type HelmCli, type HelmResult } from './support/helm-cli.js'
-import { E2E_TMP_ENV, makeTempDir, REPO_ROOT } from './support/paths.js'
-import { startRegistry, type Registry } from './support/registry.js'
-import { errorLines, parseFileCommand } from './support/runner.js'
-import { makeChart, startStack, type Stack } from './support/stack.js'
+import { HELM_VERSIONS, helmBinary, helmVersionOf } from '../../testbed/helm-binaries.js'
+import { helmCli, type HelmCli, type HelmResult } from '../../testbed/helm-cli.js'
+import { E2E_TMP_ENV, makeTempDir, REPO_ROOT } from '../../testbed/paths.js'
+import { startRegistry, type Registry } from '../../testbed/registry.js'
+import { errorLines, parseFileCommand } from '../../testbed/runner.js'
+import { makeChart, startStack, type Stack } from '../../testbed/stack.js'
 
 const FIXTURES = path.join(REPO_ROOT, '__tests__', 'fixtures', 'helm-output')
 const UPDATE_FIXTURES = process.env.UPDATE_HELM_FIXTURES === '1'

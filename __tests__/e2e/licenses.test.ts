@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { REPO_ROOT } from './support/paths.js'
+import { REPO_ROOT } from '../../testbed/paths.js'
 // @ts-expect-error: a plain .mjs build script without types
 import { bundledPackages, packageDirOf } from '../../scripts/licenses.mjs'
 

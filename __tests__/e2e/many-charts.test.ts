@@ -5,11 +5,11 @@
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { HELM_VERSIONS } from './support/helm-binaries.js'
-import { makeTempDir } from './support/paths.js'
-import { errorLines, runAction } from './support/runner.js'
-import { manifestPuts, pullChart, servedDigest } from './support/scenario.js'
-import { makeChart, startStack, type Stack } from './support/stack.js'
+import { HELM_VERSIONS } from '../../testbed/helm-binaries.js'
+import { makeTempDir } from '../../testbed/paths.js'
+import { errorLines, runAction } from '../../testbed/runner.js'
+import { manifestPuts, pullChart, servedDigest } from '../../testbed/scenario.js'
+import { makeChart, startStack, type Stack } from '../../testbed/stack.js'
 
 let stack: Stack
 beforeAll(async () => {

@@ -7,9 +7,9 @@ import { readFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ALL_HELM_VERSIONS } from './support/helm-binaries.js'
-import { makeTempDir } from './support/paths.js'
-import { errorLines, runAction, type RunActionOptions } from './support/runner.js'
+import { ALL_HELM_VERSIONS } from '../../testbed/helm-binaries.js'
+import { makeTempDir } from '../../testbed/paths.js'
+import { errorLines, runAction, type RunActionOptions } from '../../testbed/runner.js'
 import {
   createRepository,
   describeTag,
@@ -17,8 +17,8 @@ import {
   pullChart,
   servedDigest,
   workspaceWith
-} from './support/scenario.js'
-import { startStack, type Stack } from './support/stack.js'
+} from '../../testbed/scenario.js'
+import { startStack, type Stack } from '../../testbed/stack.js'
 
 let stack: Stack
 beforeAll(async () => {

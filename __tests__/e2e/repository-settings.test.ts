@@ -7,11 +7,11 @@
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { HELM_VERSIONS } from './support/helm-binaries.js'
-import { errorLines, runAction } from './support/runner.js'
-import { manifestPuts, workspaceWith } from './support/scenario.js'
-import { startStack, type Stack } from './support/stack.js'
-import { prewarmedToolCache } from './support/tool-cache.js'
+import { HELM_VERSIONS } from '../../testbed/helm-binaries.js'
+import { errorLines, runAction } from '../../testbed/runner.js'
+import { manifestPuts, workspaceWith } from '../../testbed/scenario.js'
+import { startStack, type Stack } from '../../testbed/stack.js'
+import { prewarmedToolCache } from '../../testbed/tool-cache.js'
 
 const PULL = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability']
 const LIFECYCLE = `${JSON.stringify(

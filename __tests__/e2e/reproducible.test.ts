@@ -6,12 +6,12 @@ import { execFileSync } from 'node:child_process'
 import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ALL_HELM_VERSIONS } from './support/helm-binaries.js'
-import { request } from './support/net-util.js'
-import { makeTempDir } from './support/paths.js'
-import { annotations, errorLines, runAction, type RunActionOptions } from './support/runner.js'
-import { createRepository, describeTag, servedDigest } from './support/scenario.js'
-import { makeChart, startStack, type Stack } from './support/stack.js'
+import { ALL_HELM_VERSIONS } from '../../testbed/helm-binaries.js'
+import { request } from '../../testbed/net-util.js'
+import { makeTempDir } from '../../testbed/paths.js'
+import { annotations, errorLines, runAction, type RunActionOptions } from '../../testbed/runner.js'
+import { createRepository, describeTag, servedDigest } from '../../testbed/scenario.js'
+import { makeChart, startStack, type Stack } from '../../testbed/stack.js'
 
 const COMMIT_TIME = 1700000000 // 2023-11-14T22:13:20Z
 

@@ -7,11 +7,11 @@ import { existsSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { HELM_VERSIONS } from './support/helm-binaries.js'
-import { makeTempDir } from './support/paths.js'
-import { errorLines, runAction } from './support/runner.js'
-import { createRepository, manifestPuts, workspaceWith } from './support/scenario.js'
-import { startStack, type Stack } from './support/stack.js'
+import { HELM_VERSIONS } from '../../testbed/helm-binaries.js'
+import { makeTempDir } from '../../testbed/paths.js'
+import { errorLines, runAction } from '../../testbed/runner.js'
+import { createRepository, manifestPuts, workspaceWith } from '../../testbed/scenario.js'
+import { startStack, type Stack } from '../../testbed/stack.js'
 
 let stack: Stack
 let workspace: string

@@ -13,7 +13,7 @@ import {
   errorLines,
   runAction,
   type RunActionResult
-} from '../../__tests__/e2e/support/runner.js'
+} from '../../testbed/runner.js'
 import type { BenchContext } from './context.js'
 import { nextVersion, type Contender, type Sample } from './contender.js'
 import { lastLines, progress } from './util.js'

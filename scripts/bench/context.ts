@@ -1,5 +1,5 @@
 /** What every part of `npm run bench` shares: the knobs, the stack, the tools, the dist/ copy. */
-import type { Stack } from '../../__tests__/e2e/support/stack.js'
+import type { Stack } from '../../testbed/stack.js'
 import type { DistSnapshot } from '../lib/dist-snapshot.js'
 
 /** The BENCH_* settings (see scripts/bench.ts). */

@@ -5,8 +5,8 @@
 import { TEMP_ROOT } from '../lib/temp-root.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { archiveName } from '../../__tests__/e2e/support/helm-mirror.js'
-import { REPO_ROOT } from '../../__tests__/e2e/support/paths.js'
+import { archiveName } from '../../testbed/helm-mirror.js'
+import { REPO_ROOT } from '../../testbed/paths.js'
 import type { BenchContext } from './context.js'
 import { timeScript, type Contender } from './contender.js'
 

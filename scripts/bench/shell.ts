@@ -6,7 +6,7 @@
 import { TEMP_ROOT } from '../lib/temp-root.js'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { REPO_ROOT } from '../../__tests__/e2e/support/paths.js'
+import { REPO_ROOT } from '../../testbed/paths.js'
 import type { BenchContext } from './context.js'
 import { nextVersion, timeScript, type Contender } from './contender.js'
 import { exec } from './util.js'

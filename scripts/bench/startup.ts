@@ -8,12 +8,8 @@ import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { trackChild } from '../../__tests__/e2e/support/processes.js'
-import {
-  actionInputDefaults,
-  inputEnvName,
-  NODE24_BINARY
-} from '../../__tests__/e2e/support/runner.js'
+import { trackChild } from '../../testbed/processes.js'
+import { actionInputDefaults, inputEnvName, NODE24_BINARY } from '../../testbed/runner.js'
 import type { DistSnapshot } from '../lib/dist-snapshot.js'
 import type { BenchContext } from './context.js'
 import { fmtMs, isExecutable, median, progress } from './util.js'

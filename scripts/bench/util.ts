@@ -1,8 +1,8 @@
 /** Small helpers of `npm run bench`: progress lines, medians, formatting, processes, apt tools. */
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
-import { REPO_ROOT } from '../../__tests__/e2e/support/paths.js'
-import { trackChild } from '../../__tests__/e2e/support/processes.js'
+import { REPO_ROOT } from '../../testbed/paths.js'
+import { trackChild } from '../../testbed/processes.js'
 
 /** A progress line on stderr (stdout holds the report). */
 export function progress(text: string): void {

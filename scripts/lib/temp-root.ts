@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { E2E_TMP_ENV } from '../../__tests__/e2e/support/paths.js'
+import { E2E_TMP_ENV } from '../../testbed/paths.js'
 
 export const TEMP_ROOT = mkdtempSync(path.join(tmpdir(), 'helm-ecr-script-'))
 process.env[E2E_TMP_ENV] = TEMP_ROOT

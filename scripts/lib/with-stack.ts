@@ -2,7 +2,7 @@
  * Runs a script body against the e2e stack and always stops the stack: on success, on failure
  * (exit 1 with the reason) and on Ctrl-C (exit 130). Shared by the demo and the bench.
  */
-import { startStack, type Stack, type StackOptions } from '../../__tests__/e2e/support/stack.js'
+import { startStack, type Stack, type StackOptions } from '../../testbed/stack.js'
 
 export async function withStack(
   name: string,

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** Absolute path of the repository root (this file lives in __tests__/e2e/support/). */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
+/** Absolute path of the repository root (this file lives in testbed/). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
 /** The repository's gitignored cache directory. */
 export const CACHE_DIR = path.join(REPO_ROOT, '.cache')
