@@ -248,34 +248,41 @@ export function describeAwsError(error: unknown, action: string, region: string)
   return new Error(`${action} failed in ${region}: ${name}: ${message}`)
 }
 
-/** CreateRepository, where "already exists" is success (false). */
-async function createRepositoryOnce(
-  send: () => Promise<unknown>,
-  action: string,
-  region: string
-): Promise<boolean> {
-  try {
-    await send()
-    return true
-  } catch (error) {
-    if ((error as AwsError).name === 'RepositoryAlreadyExistsException') return false
-    throw describeAwsError(error, action, region)
-  }
-}
-
-/** DescribeImages for one tag: its digest, or undefined when the tag or the repository is absent. */
-async function digestOfTag(
-  send: () => Promise<{ imageDetails?: { imageDigest?: string }[] }>,
-  action: string,
-  region: string
-): Promise<string | undefined> {
-  try {
-    return (await send()).imageDetails?.[0]?.imageDigest
-  } catch (error) {
-    const name = (error as AwsError).name
-    if (name === 'ImageNotFoundException' || name === 'RepositoryNotFoundException')
-      return undefined
-    throw describeAwsError(error, action, region)
+/**
+ * CreateRepository (where "already exists" is success: false) and DescribeImages for one tag
+ * (undefined when the tag or the repository is absent), as both ECR flavours answer them.
+ */
+function repositoryCalls<Create extends { repositoryName: string | undefined }>(
+  service: 'ecr' | 'ecr-public',
+  region: string,
+  create: (request: Create) => Promise<unknown>,
+  describe: (
+    repositoryName: string,
+    imageTag: string
+  ) => Promise<{ imageDetails?: { imageDigest?: string }[] }>
+) {
+  return {
+    async createRepository(request: Create): Promise<boolean> {
+      try {
+        await create(request)
+        return true
+      } catch (error) {
+        if ((error as AwsError).name === 'RepositoryAlreadyExistsException') return false
+        const action = `${service}:CreateRepository for "${request.repositoryName}"`
+        throw describeAwsError(error, action, region)
+      }
+    },
+    async findTag(repositoryName: string, imageTag: string): Promise<string | undefined> {
+      try {
+        return (await describe(repositoryName, imageTag)).imageDetails?.[0]?.imageDigest
+      } catch (error) {
+        const name = (error as AwsError).name
+        if (name === 'ImageNotFoundException' || name === 'RepositoryNotFoundException')
+          return undefined
+        const action = `${service}:DescribeImages for "${repositoryName}"`
+        throw describeAwsError(error, action, region)
+      }
+    }
   }
 }
 
@@ -317,12 +324,16 @@ export async function privateEcr(region: string, host?: EcrHost): Promise<Privat
         ...decodeAuthorizationToken(data.authorizationToken)
       }
     },
-    createRepository: request =>
-      createRepositoryOnce(
-        () => client.send(new sdk.CreateRepositoryCommand(request)),
-        `ecr:CreateRepository for "${request.repositoryName}"`,
-        region
-      ),
+    ...repositoryCalls(
+      'ecr',
+      region,
+      (request: CreateRepositoryCommandInput) =>
+        client.send(new sdk.CreateRepositoryCommand(request)),
+      (repositoryName, imageTag) =>
+        client.send(
+          new sdk.DescribeImagesCommand({ repositoryName, registryId, imageIds: [{ imageTag }] })
+        )
+    ),
     putLifecyclePolicy: request =>
       followUp('ecr:PutLifecyclePolicy', () =>
         client.send(new sdk.PutLifecyclePolicyCommand(request))
@@ -330,15 +341,6 @@ export async function privateEcr(region: string, host?: EcrHost): Promise<Privat
     setRepositoryPolicy: request =>
       followUp('ecr:SetRepositoryPolicy', () =>
         client.send(new sdk.SetRepositoryPolicyCommand(request))
-      ),
-    findTag: (repositoryName, imageTag) =>
-      digestOfTag(
-        () =>
-          client.send(
-            new sdk.DescribeImagesCommand({ repositoryName, registryId, imageIds: [{ imageTag }] })
-          ),
-        `ecr:DescribeImages for "${repositoryName}"`,
-        region
       )
   }
 }
@@ -362,22 +364,17 @@ export async function publicEcr(host: string): Promise<PublicEcrApi> {
       if (!token) throw new Error('ecr-public:GetAuthorizationToken returned no authorization data')
       return { host, ...decodeAuthorizationToken(token) }
     },
-    createRepository: request =>
-      createRepositoryOnce(
-        () => client.send(new sdk.CreateRepositoryCommand(request)),
-        `ecr-public:CreateRepository for "${request.repositoryName}"`,
-        region
-      ),
+    ...repositoryCalls(
+      'ecr-public',
+      region,
+      (request: PublicCreateRepositoryCommandInput) =>
+        client.send(new sdk.CreateRepositoryCommand(request)),
+      (repositoryName, imageTag) =>
+        client.send(new sdk.DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag }] }))
+    ),
     putRepositoryCatalogData: request =>
       followUp('ecr-public:PutRepositoryCatalogData', () =>
         client.send(new sdk.PutRepositoryCatalogDataCommand(request))
-      ),
-    findTag: (repositoryName, imageTag) =>
-      digestOfTag(
-        () =>
-          client.send(new sdk.DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag }] })),
-        `ecr-public:DescribeImages for "${repositoryName}"`,
-        region
       )
   }
 }

@@ -1,14 +1,5 @@
-import type {
-  CreateRepositoryCommandInput,
-  PutLifecyclePolicyCommandInput,
-  SetRepositoryPolicyCommandInput
-} from '@aws-sdk/client-ecr'
-import type {
-  CreateRepositoryCommandInput as PublicCreateRepositoryCommandInput,
-  PutRepositoryCatalogDataCommandInput
-} from '@aws-sdk/client-ecr-public'
 import { Input } from './constants.js'
-import type { Mutability } from './ecr.js'
+import type { Mutability, PrivateEcrApi, PublicEcrApi } from './ecr.js'
 import { UserError } from './errors.js'
 import {
   hasPullPrincipals,
@@ -16,6 +7,13 @@ import {
   type RepositorySettings,
   type ResourceTag
 } from './repository-settings.js'
+
+/** The requests of each ECR call, as ecr.ts types them. */
+type CreateRepositoryCommandInput = Parameters<PrivateEcrApi['createRepository']>[0]
+type PutLifecyclePolicyCommandInput = Parameters<PrivateEcrApi['putLifecyclePolicy']>[0]
+type SetRepositoryPolicyCommandInput = Parameters<PrivateEcrApi['setRepositoryPolicy']>[0]
+type PublicCreateRepositoryCommandInput = Parameters<PublicEcrApi['createRepository']>[0]
+type PutRepositoryCatalogDataCommandInput = Parameters<PublicEcrApi['putRepositoryCatalogData']>[0]
 
 /* Pure builders: the AWS requests that create and configure a repository, and the one-line
    messages for a follow-up call that fails after the repository was created. */

@@ -2,33 +2,26 @@ import * as core from '@actions/core'
 import { Output } from './constants.js'
 import type { ChartResult } from './publish.js'
 
+/** What every entry of the `charts` output has, and what it has only when set. */
+const CHART_FIELDS = [
+  'chart',
+  'version',
+  'ref',
+  'digest',
+  'repository',
+  'registry',
+  'pushed'
+] as const
+const CHART_FIELDS_WHEN_SET = ['attestation', 'error', 'outcome'] as const
+
 /** The `charts` output: one object per chart, in input order. */
 export function chartsJson(results: ChartResult[]): string {
   return JSON.stringify(
-    results.map(
-      ({
-        chart,
-        version,
-        ref,
-        digest,
-        repository,
-        registry,
-        pushed,
-        attestation,
-        error,
-        outcome
-      }) => ({
-        chart,
-        version,
-        ref,
-        digest,
-        repository,
-        registry,
-        pushed,
-        ...(attestation ? { attestation } : {}),
-        ...(error ? { error } : {}),
-        ...(outcome ? { outcome } : {})
-      })
+    results.map(r =>
+      Object.fromEntries([
+        ...CHART_FIELDS.map(field => [field, r[field]]),
+        ...CHART_FIELDS_WHEN_SET.filter(field => r[field]).map(field => [field, r[field]])
+      ])
     )
   )
 }

@@ -66,10 +66,6 @@ async function generate(dir: string): Promise<TestCerts> {
   await mkdir(dir, { recursive: true })
   const caKey = path.join(dir, 'ca.key')
   const caFile = path.join(dir, 'ca.pem')
-  const keyFile = path.join(dir, 'server.key')
-  const csr = path.join(dir, 'server.csr')
-  const certFile = path.join(dir, 'server.pem')
-  const ext = path.join(dir, 'server.ext')
   await openssl(['genrsa', '-out', caKey, '2048'], dir)
   await openssl(
     [
@@ -92,69 +88,37 @@ async function generate(dir: string): Promise<TestCerts> {
     ],
     dir
   )
-  await openssl(['genrsa', '-out', keyFile, '2048'], dir)
-  await openssl(['req', '-new', '-key', keyFile, '-subj', '/CN=127.0.0.1', '-out', csr], dir)
-  await writeFile(
-    ext,
-    [
-      'basicConstraints=CA:FALSE',
-      'keyUsage=critical,digitalSignature,keyEncipherment',
-      'extendedKeyUsage=serverAuth',
-      `subjectAltName=IP:127.0.0.1,DNS:localhost,${TEST_SERVER_NAMES.map(n => `DNS:${n}`).join(',')}`,
-      ''
-    ].join('\n')
-  )
-  await openssl(
-    [
-      'x509',
-      '-req',
-      '-in',
-      csr,
-      '-CA',
-      caFile,
-      '-CAkey',
-      caKey,
-      '-CAcreateserial',
-      '-days',
-      '7',
-      '-sha256',
-      '-extfile',
-      ext,
-      '-out',
-      certFile
-    ],
-    dir
-  )
+  const { certFile, keyFile } = await signServerCert(dir, 'server', '127.0.0.1', [
+    'IP:127.0.0.1',
+    'DNS:localhost',
+    ...TEST_SERVER_NAMES.map(n => `DNS:${n}`)
+  ])
   return { caFile, certFile, keyFile }
 }
 
 /**
- * A server certificate for the DNS `names` (and 127.0.0.1), signed by the test CA of `certs`
- * (its key sits next to caFile): for fakes that answer under production host names.
+ * A server key and certificate in `dir` named `<base>.key`/`<base>.pem`, for `cn` with the
+ * subjectAltName entries `sans`, signed by the test CA in `dir` (ca.pem, ca.key).
  */
-export function makeHostCert(
-  certs: TestCerts,
-  names: readonly string[]
+async function signServerCert(
+  dir: string,
+  base: string,
+  cn: string,
+  sans: string[]
 ): Promise<{ certFile: string; keyFile: string }> {
-  return hostCertOnce(JSON.stringify([path.dirname(certs.caFile), [...names].sort()]))
-}
-
-const hostCertOnce = memoizeAsync(async (spec: string) => {
-  const [dir, names] = JSON.parse(spec) as [string, string[]]
-  const id = createHash('sha256').update(spec).digest('hex').slice(0, 12)
-  const keyFile = path.join(dir, `host-${id}.key`)
-  const csr = path.join(dir, `host-${id}.csr`)
-  const certFile = path.join(dir, `host-${id}.pem`)
-  const ext = path.join(dir, `host-${id}.ext`)
+  const keyFile = path.join(dir, `${base}.key`)
+  const csr = path.join(dir, `${base}.csr`)
+  const certFile = path.join(dir, `${base}.pem`)
+  const ext = path.join(dir, `${base}.ext`)
   await openssl(['genrsa', '-out', keyFile, '2048'], dir)
-  await openssl(['req', '-new', '-key', keyFile, '-subj', `/CN=${names[0]}`, '-out', csr], dir)
+  await openssl(['req', '-new', '-key', keyFile, '-subj', `/CN=${cn}`, '-out', csr], dir)
   await writeFile(
     ext,
     [
       'basicConstraints=CA:FALSE',
       'keyUsage=critical,digitalSignature,keyEncipherment',
       'extendedKeyUsage=serverAuth',
-      `subjectAltName=${[...names.map(n => `DNS:${n}`), 'IP:127.0.0.1'].join(',')}`,
+      `subjectAltName=${sans.join(',')}`,
       ''
     ].join('\n')
   )
@@ -180,6 +144,26 @@ const hostCertOnce = memoizeAsync(async (spec: string) => {
     dir
   )
   return { certFile, keyFile }
+}
+
+/**
+ * A server certificate for the DNS `names` (and 127.0.0.1), signed by the test CA of `certs`
+ * (its key sits next to caFile): for fakes that answer under production host names.
+ */
+export function makeHostCert(
+  certs: TestCerts,
+  names: readonly string[]
+): Promise<{ certFile: string; keyFile: string }> {
+  return hostCertOnce(JSON.stringify([path.dirname(certs.caFile), [...names].sort()]))
+}
+
+const hostCertOnce = memoizeAsync(async (spec: string) => {
+  const [dir, names] = JSON.parse(spec) as [string, string[]]
+  const id = createHash('sha256').update(spec).digest('hex').slice(0, 12)
+  return signServerCert(dir, `host-${id}`, names[0], [
+    ...names.map(n => `DNS:${n}`),
+    'IP:127.0.0.1'
+  ])
 })
 
 /** Reads the PEM files of `certs` into memory (for node's tls/https servers). */

@@ -147,31 +147,25 @@ async function manyCharts(ctx: BenchContext, ws: Workspace, m: Table): Promise<v
   const { helms, many } = ctx.knobs
   const scenario = `${many} charts, warm runner, Helm ${helms[0]}`
   const row = (contender: string, key: string) => m.rows.push({ scenario, contender, key })
-  const contenders: Contender[] = [
-    actionContender(ctx, 'many-action', 'action', {
+  // The same charts through the action, as a real run or (issue 11) a dry run: the dry run
+  // lints, packages, pushes to its in-process registry and looks each version up in ECR; it
+  // writes nothing. The two are alternated.
+  const action = async (key: string, label: string, dryRun: boolean) =>
+    actionContender(ctx, key, label, {
       workspace: ws.dir,
       charts: 'many/*',
-      namespace: 'many-action',
+      namespace: key,
       helm: helms[0],
-      toolCache: await mkdtemp(path.join(TEMP_ROOT, 'tc-many-')),
-      count: many
+      toolCache: await mkdtemp(path.join(TEMP_ROOT, `tc-${key}-`)),
+      count: many,
+      ...(dryRun ? { dryRun } : {})
     })
+  const contenders: Contender[] = [
+    await action('many-action', 'action', false),
+    await action('many-dry', 'action dry run', true)
   ]
   row('action (max-parallel 4, main + post)', 'many-action')
   row('action, main step only', 'many-action:main')
-  // Issue 11: the dry run lints, packages, pushes to its in-process registry and looks each
-  // version up in ECR; it writes nothing. Alternated with the real run above.
-  contenders.push(
-    actionContender(ctx, 'many-dry', 'action dry run', {
-      workspace: ws.dir,
-      charts: 'many/*',
-      namespace: 'many-dry',
-      helm: helms[0],
-      toolCache: await mkdtemp(path.join(TEMP_ROOT, 'tc-many-dry-')),
-      count: many,
-      dryRun: true
-    })
-  )
   row('action dry-run: true (max-parallel 4, main + post)', 'many-dry')
   if (ctx.aws) {
     contenders.push(
