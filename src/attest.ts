@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
-import { attest, buildSLSAProvenancePredicate, type Predicate } from '@actions/attest'
+import type { Predicate } from '@actions/attest'
 import { HttpClient } from '@actions/http-client'
-import { attachArtifactToImage } from '@sigstore/oci'
+import type { attachArtifactToImage } from '@sigstore/oci'
 import { USER_AGENT } from './constants.js'
 import { UserError, errorMessage, oneLine } from './errors.js'
 import type { ChartResult } from './publish.js'
@@ -124,7 +124,10 @@ export class Attestor {
 
   /** The SLSA predicate (from the OIDC token's claims), built once per run. */
   provenance(): Promise<Predicate> {
-    this.#predicate ??= buildSLSAProvenancePredicate(this.#options.issuer)
+    // The Sigstore libraries load only when a run attests (they are most of the bundle's size).
+    this.#predicate ??= import('@actions/attest').then(lib =>
+      lib.buildSLSAProvenancePredicate(this.#options.issuer)
+    )
     return this.#predicate
   }
 
@@ -151,6 +154,7 @@ export class Attestor {
     const hex = digest.replace(/^sha256:/, '')
     // @actions/attest gives every Fulcio, Rekor and TSA call 3 retries (1 s, 2 s, 4 s apart) on
     // network errors, 5xx, 408 and 429, with a 10 s timeout: transient failures are retried there.
+    const { attest } = await import('@actions/attest')
     const signed = await attest({
       subjects: [{ name, digest: { sha256: hex } }],
       predicateType: predicate.type,
@@ -184,6 +188,7 @@ export class Attestor {
     predicateType: string
   ): Promise<string> {
     try {
+      const { attachArtifactToImage } = await import('@sigstore/oci')
       const descriptor = await attachArtifactToImage({
         credentials: this.#options.credentials,
         imageName: name,
