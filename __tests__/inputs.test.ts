@@ -1,10 +1,9 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeEach, describe, expect, it, test, vi } from 'vitest'
-import { parse as parseYaml } from 'yaml'
 import * as core from '../__fixtures__/core.js'
+import { actionInputDefaults } from '../testbed/runner.js'
 
 vi.mock('@actions/core', () => import('../__fixtures__/core.js'))
 
@@ -12,15 +11,8 @@ const { parseBoolean, parseChartVersion, parseHelmVersion, parseList, parseNames
   await import('../src/inputs.js')
 const { UserError } = await import('../src/errors.js')
 
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
-const actionYml = parseYaml(fs.readFileSync(path.join(root, 'action.yml'), 'utf8')) as {
-  inputs: Record<string, { default?: string }>
-}
-
 /** Every input with its action.yml default, as the runner passes them. */
-const DEFAULTS: Record<string, string> = Object.fromEntries(
-  Object.entries(actionYml.inputs).map(([name, spec]) => [name, spec.default ?? ''])
-)
+const DEFAULTS = actionInputDefaults()
 
 const ECR = '123456789012.dkr.ecr.eu-west-2.amazonaws.com'
 const SHA = 'ab'.repeat(32)

@@ -1,8 +1,8 @@
-import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it, test, vi } from 'vitest'
-import { parse as parseYaml } from 'yaml'
+
+import { REPO_ROOT } from '../testbed/paths.js'
+import { actionInputDefaults } from '../testbed/runner.js'
 
 vi.mock('@actions/core', () => import('../__fixtures__/core.js'))
 
@@ -10,16 +10,8 @@ const { readInputs } = await import('../src/inputs.js')
 const { registryKind } = await import('../src/kinds/factory.js')
 const { MissingCredentialsError, UserError } = await import('../src/errors.js')
 
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
-const DEFAULTS: Record<string, string> = Object.fromEntries(
-  Object.entries(
-    (
-      parseYaml(fs.readFileSync(path.join(root, 'action.yml'), 'utf8')) as {
-        inputs: Record<string, { default?: string }>
-      }
-    ).inputs
-  ).map(([name, spec]) => [name, spec.default ?? ''])
-)
+/** Every input with its action.yml default, as the runner passes them. */
+const DEFAULTS = actionInputDefaults()
 const ECR = '123456789012.dkr.ecr.eu-west-2.amazonaws.com'
 
 /** The kind the action would pick for these inputs (over action.yml's defaults). */
@@ -162,7 +154,9 @@ describe('each kind refuses the inputs it cannot honour, before any network call
         'insecure-skip-tls-verify': 'true'
       }).name
     ).toBe('oci')
-    expect(kindFor({ registry: ECR, 'ca-file': fileURLToPath(import.meta.url) }).name).toBe('ecr')
+    expect(kindFor({ registry: ECR, 'ca-file': path.join(REPO_ROOT, 'package.json') }).name).toBe(
+      'ecr'
+    )
   })
 })
 
@@ -244,7 +238,7 @@ describe('attest on a plain OCI registry', () => {
     expect(() => kindFor({ ...oci, 'insecure-skip-tls-verify': 'true' })).toThrow(
       /cannot use "insecure-skip-tls-verify"/
     )
-    const ca = path.join(root, 'package.json') // any existing file
+    const ca = path.join(REPO_ROOT, 'package.json') // any existing file
     expect(() => kindFor({ ...oci, 'ca-file': ca })).toThrow(/set NODE_EXTRA_CA_CERTS/)
     process.env.NODE_EXTRA_CA_CERTS = ca
     expect(kindFor({ ...oci, 'ca-file': ca }).name).toBe('oci')

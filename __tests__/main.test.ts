@@ -10,14 +10,12 @@ import {
   GetAuthorizationTokenCommand
 } from '@aws-sdk/client-ecr'
 import { mockClient } from 'aws-sdk-client-mock'
-import { readFileSync } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { parse as parseYaml } from 'yaml'
 import * as core from '../__fixtures__/core.js'
+import { actionInputDefaults } from '../testbed/runner.js'
 import { FakeHelm, fakeDigest } from './fixtures/fake-helm.js'
 
 vi.mock('@actions/core', () => import('../__fixtures__/core.js'))
@@ -26,16 +24,8 @@ vi.mock('../src/installer.js', () => ({ installHelm: vi.fn() }))
 const { run } = await import('../src/main.js')
 const { installHelm } = await import('../src/installer.js')
 
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
-const DEFAULTS: Record<string, string> = Object.fromEntries(
-  Object.entries(
-    (
-      parseYaml(readFileSync(path.join(root, 'action.yml'), 'utf8')) as {
-        inputs: Record<string, { default?: string }>
-      }
-    ).inputs
-  ).map(([name, spec]) => [name, spec.default ?? ''])
-)
+/** Every input with its action.yml default, as the runner passes them. */
+const DEFAULTS = actionInputDefaults()
 
 const HOST = '123456789012.dkr.ecr.eu-west-2.amazonaws.com'
 const PASSWORD = 'ecr-token-password'

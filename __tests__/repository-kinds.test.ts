@@ -18,10 +18,9 @@ import { mockClient } from 'aws-sdk-client-mock'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeEach, describe, expect, it, test, vi } from 'vitest'
-import { parse as parseYaml } from 'yaml'
 import * as core from '../__fixtures__/core.js'
+import { actionInputDefaults } from '../testbed/runner.js'
 import type { ChartJob } from '../src/plan.js'
 
 vi.mock('@actions/core', () => import('../__fixtures__/core.js'))
@@ -30,16 +29,8 @@ const { readInputs } = await import('../src/inputs.js')
 const { registryKind } = await import('../src/kinds/factory.js')
 const { UserError } = await import('../src/errors.js')
 
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
-const DEFAULTS: Record<string, string> = Object.fromEntries(
-  Object.entries(
-    (
-      parseYaml(fs.readFileSync(path.join(root, 'action.yml'), 'utf8')) as {
-        inputs: Record<string, { default?: string }>
-      }
-    ).inputs
-  ).map(([name, spec]) => [name, spec.default ?? ''])
-)
+/** Every input with its action.yml default, as the runner passes them. */
+const DEFAULTS = actionInputDefaults()
 const ECR = '123456789012.dkr.ecr.eu-west-2.amazonaws.com'
 const GOV = '123456789012.dkr.ecr.us-gov-west-1.amazonaws.com'
 const LIFECYCLE = JSON.stringify({

@@ -16,7 +16,13 @@ import { helmCli } from '../../testbed/helm-cli.js'
 import { ALL_HELM_VERSIONS, HELM_VERSIONS } from '../../testbed/helm-binaries.js'
 import { archiveName } from '../../testbed/helm-mirror.js'
 import { makeTempDir, REPO_ROOT } from '../../testbed/paths.js'
-import { annotations, errorLines, runAction, type RunActionResult } from '../../testbed/runner.js'
+import {
+  annotations,
+  errorLines,
+  runAction,
+  type RunActionOptions,
+  type RunActionResult
+} from '../../testbed/runner.js'
 import { createRepository, filesBelow, workspaceWith } from '../../testbed/scenario.js'
 import { startStack, type Stack } from '../../testbed/stack.js'
 import { recordingToolCache } from '../../testbed/tool-cache.js'
@@ -228,6 +234,27 @@ describe.each(ALL_HELM_VERSIONS)('Helm %s', helmVersion => {
   )
 })
 
+/** A runAction wrapCommand: each step runs under `strace -f`, its execs traced into `dir`. */
+function straceInto(dir: string): NonNullable<RunActionOptions['wrapCommand']> {
+  let step = 0
+  return (command, args) => ({
+    command: 'strace',
+    args: [
+      '-f',
+      '-qq',
+      '-v',
+      '-s',
+      '65535',
+      '-e',
+      'trace=execve,execveat',
+      '-o',
+      path.join(dir, `step-${step++}.trace`),
+      command,
+      ...args
+    ]
+  })
+}
+
 describe('username and password (a TLS registry with htpasswd)', () => {
   it.each([HELM_VERSIONS.v3_18, HELM_VERSIONS.v4])(
     'Helm %s: the password is absent everywhere after main and post (debug on)',
@@ -272,7 +299,6 @@ describe('every process the action starts', () => {
     'strace -f of main and post: no execve carries the ECR password or token, in argv or environment',
     async () => {
       const traceDir = await makeTempDir('strace')
-      let step = 0
       const result = await runAction({
         workspace,
         toolCache,
@@ -284,22 +310,7 @@ describe('every process the action starts', () => {
           'helm-version': HELM_VERSIONS.v4,
           'helm-download-url': stack.mirror.url
         },
-        wrapCommand: (command, args) => ({
-          command: 'strace',
-          args: [
-            '-f',
-            '-qq',
-            '-v',
-            '-s',
-            '65535',
-            '-e',
-            'trace=execve,execveat',
-            '-o',
-            path.join(traceDir, `step-${step++}.trace`),
-            command,
-            ...args
-          ]
-        })
+        wrapCommand: straceInto(traceDir)
       })
       expect(errorLines(result.stdout), result.stdout + result.stderr).toEqual([])
       expect(result.exitCode).toBe(0)
@@ -335,7 +346,6 @@ describe('every process the action starts, on a cold tool cache in username/pass
       const traceDir = await makeTempDir('strace-cold')
       const coldCache = await makeTempDir('tc-cold')
       const downloads = stack.mirror.downloads()[`/${archiveName(HELM_VERSIONS.v4)}`] ?? 0
-      let step = 0
       const result = await runAction({
         workspace,
         toolCache: coldCache,
@@ -354,22 +364,7 @@ describe('every process the action starts, on a cold tool cache in username/pass
           'helm-version': HELM_VERSIONS.v4,
           'helm-download-url': stack.mirror.url
         },
-        wrapCommand: (command, args) => ({
-          command: 'strace',
-          args: [
-            '-f',
-            '-qq',
-            '-v',
-            '-s',
-            '65535',
-            '-e',
-            'trace=execve,execveat',
-            '-o',
-            path.join(traceDir, `step-${step++}.trace`),
-            command,
-            ...args
-          ]
-        })
+        wrapCommand: straceInto(traceDir)
       })
       expect(errorLines(result.stdout), result.stdout + result.stderr).toEqual([])
       expect(result.exitCode).toBe(0)
