@@ -7,3 +7,13 @@ export async function rejection(promise: Promise<unknown>): Promise<Error> {
   }
   throw new Error('expected a rejection')
 }
+
+/** The error a function throws (fails the test when it returns). */
+export function errorOf(fn: () => unknown): Error {
+  try {
+    fn()
+  } catch (error) {
+    return error as Error
+  }
+  throw new Error('expected a throw')
+}

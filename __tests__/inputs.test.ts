@@ -4,6 +4,8 @@ import * as path from 'node:path'
 import { afterAll, beforeEach, describe, expect, it, test, vi } from 'vitest'
 import * as core from '../__fixtures__/core.js'
 import { actionInputDefaults } from '../testbed/runner.js'
+import { errorOf } from '../__fixtures__/rejection.js'
+import { EXPIRE_UNTAGGED_POLICY } from '../__fixtures__/lifecycle.js'
 
 vi.mock('@actions/core', () => import('../__fixtures__/core.js'))
 
@@ -26,15 +28,6 @@ function reader(values: Record<string, string> = {}) {
   }
 }
 
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn()
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected a throw')
-}
-
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'inputs-test-'))
 const caFile = path.join(tmp, 'ca.pem')
 fs.writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\n')
@@ -43,21 +36,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
 beforeEach(() => core.resetCore())
 
 describe('repository settings', () => {
-  const LIFECYCLE = JSON.stringify({
-    rules: [
-      {
-        rulePriority: 1,
-        description: 'expire untagged manifests after 7 days',
-        selection: {
-          tagStatus: 'untagged',
-          countType: 'sinceImagePushed',
-          countUnit: 'days',
-          countNumber: 7
-        },
-        action: { type: 'expire' }
-      }
-    ]
-  })
+  const LIFECYCLE = EXPIRE_UNTAGGED_POLICY
   fs.writeFileSync(path.join(tmp, 'lifecycle.json'), LIFECYCLE)
   const all = {
     'create-repository': 'true',

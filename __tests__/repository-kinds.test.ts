@@ -22,6 +22,7 @@ import { afterAll, beforeEach, describe, expect, it, test, vi } from 'vitest'
 import * as core from '../__fixtures__/core.js'
 import { actionInputDefaults } from '../testbed/runner.js'
 import type { ChartJob } from '../src/plan.js'
+import { EXPIRE_UNTAGGED_POLICY } from '../__fixtures__/lifecycle.js'
 
 vi.mock('@actions/core', () => import('../__fixtures__/core.js'))
 
@@ -33,20 +34,7 @@ const { UserError } = await import('../src/errors.js')
 const DEFAULTS = actionInputDefaults()
 const ECR = '123456789012.dkr.ecr.eu-west-2.amazonaws.com'
 const GOV = '123456789012.dkr.ecr.us-gov-west-1.amazonaws.com'
-const LIFECYCLE = JSON.stringify({
-  rules: [
-    {
-      rulePriority: 1,
-      selection: {
-        tagStatus: 'untagged',
-        countType: 'sinceImagePushed',
-        countUnit: 'days',
-        countNumber: 7
-      },
-      action: { type: 'expire' }
-    }
-  ]
-})
+const LIFECYCLE = EXPIRE_UNTAGGED_POLICY
 
 const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'repository-kinds-'))
 fs.writeFileSync(path.join(workspace, 'lifecycle.json'), LIFECYCLE)

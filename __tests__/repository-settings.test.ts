@@ -12,15 +12,8 @@ import {
   parseRepositoryTags,
   readLifecyclePolicyFile
 } from '../src/repository-settings.js'
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn()
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected a throw')
-}
+import { errorOf } from '../__fixtures__/rejection.js'
+import { EXPIRE_UNTAGGED_RULE } from '../__fixtures__/lifecycle.js'
 
 describe('parseRepositoryTags', () => {
   test.each([
@@ -153,17 +146,7 @@ describe('parsePullAccounts', () => {
 })
 
 type Rule = Record<string, unknown>
-const untagged: Rule = {
-  rulePriority: 1,
-  description: 'Expire untagged manifests after 7 days',
-  selection: {
-    tagStatus: 'untagged',
-    countType: 'sinceImagePushed',
-    countUnit: 'days',
-    countNumber: 7
-  },
-  action: { type: 'expire' }
-}
+const untagged: Rule = EXPIRE_UNTAGGED_RULE
 const keepTen: Rule = {
   rulePriority: 2,
   selection: {

@@ -60,6 +60,7 @@ import { E2E_TMP_ENV, makeTempDir, REPO_ROOT } from '../../testbed/paths.js'
 import { startRegistry, type Registry } from '../../testbed/registry.js'
 import { errorLines, parseFileCommand } from '../../testbed/runner.js'
 import { makeChart, startStack, type Stack } from '../../testbed/stack.js'
+import { EXPIRE_UNTAGGED_POLICY } from '../../__fixtures__/lifecycle.js'
 
 const FIXTURES = path.join(REPO_ROOT, '__tests__', 'fixtures', 'helm-output')
 const UPDATE_FIXTURES = process.env.UPDATE_HELM_FIXTURES === '1'
@@ -119,20 +120,7 @@ function ecrPublicFromEnv<T>(fn: (client: ECRPUBLICClient) => Promise<T>) {
   })
 }
 
-const LIFECYCLE_TEXT = JSON.stringify({
-  rules: [
-    {
-      rulePriority: 1,
-      selection: {
-        tagStatus: 'untagged',
-        countType: 'sinceImagePushed',
-        countUnit: 'days',
-        countNumber: 7
-      },
-      action: { type: 'expire' }
-    }
-  ]
-})
+const LIFECYCLE_TEXT = EXPIRE_UNTAGGED_POLICY
 const pullPolicyFor = (partition: string) =>
   JSON.stringify({
     Version: '2012-10-17',

@@ -12,22 +12,13 @@ import { errorLines, runAction } from '../../testbed/runner.js'
 import { manifestPuts, workspaceWith } from '../../testbed/scenario.js'
 import { startStack, type Stack } from '../../testbed/stack.js'
 import { prewarmedToolCache } from '../../testbed/tool-cache.js'
+import { EXPIRE_UNTAGGED_RULE } from '../../__fixtures__/lifecycle.js'
 
 const PULL = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability']
 const LIFECYCLE = `${JSON.stringify(
   {
     rules: [
-      {
-        rulePriority: 1,
-        description: 'Expire untagged manifests after 7 days',
-        selection: {
-          tagStatus: 'untagged',
-          countType: 'sinceImagePushed',
-          countUnit: 'days',
-          countNumber: 7
-        },
-        action: { type: 'expire' }
-      },
+      EXPIRE_UNTAGGED_RULE,
       {
         rulePriority: 2,
         description: 'Keep the last 50 versions',
