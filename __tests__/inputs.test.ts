@@ -61,12 +61,6 @@ describe('repository settings', () => {
     expect(core.warning).not.toHaveBeenCalled()
   })
 
-  it('fails kms-key without create-repository', () => {
-    expect(() => readInputs(reader({ 'kms-key': 'alias/ecr-charts' }), tmp)).toThrow(
-      'Input "kms-key" needs "create-repository: true"'
-    )
-  })
-
   test.each([
     ['repository-tags', 'team', 'Input "repository-tags" entry "team" is not key=value'],
     ['scan-on-push', 'yes', 'Input "scan-on-push" must be "true" or "false"'],

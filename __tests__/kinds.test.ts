@@ -244,6 +244,20 @@ describe('attest on a plain OCI registry', () => {
     expect(kindFor({ ...oci, 'ca-file': ca }).name).toBe('oci')
   })
 
+  it('refuses ca-file without NODE_EXTRA_CA_CERTS for ECR too, before anything is pushed', () => {
+    delete process.env.NODE_EXTRA_CA_CERTS
+    const ca = path.join(REPO_ROOT, 'package.json')
+    expect(() => kindFor({ registry: ECR, attest: 'true', 'ca-file': ca })).toThrow(
+      /set NODE_EXTRA_CA_CERTS/
+    )
+    expect(kindFor({ registry: ECR, attest: 'false', 'ca-file': ca }).name).toBe('ecr')
+  })
+
+  it('a dry run signs nothing, so it refuses none of these', () => {
+    delete process.env.NODE_EXTRA_CA_CERTS
+    expect(kindFor({ ...oci, 'dry-run': 'true', 'plain-http': 'true' }).name).toBe('oci')
+  })
+
   it('allows plain HTTP to a loopback registry (the referrer push uses HTTP there)', () => {
     expect(kindFor({ ...oci, registry: '127.0.0.1:5000', 'plain-http': 'true' }).name).toBe('oci')
     expect(kindFor({ ...oci, attest: 'false', 'plain-http': 'true' }).name).toBe('oci')

@@ -495,6 +495,18 @@ describe('publishCharts', () => {
     )
   })
 
+  it('a dependency pushed but not attested does not hold its dependants back', async () => {
+    const jobs = [await chartJob('base'), await chartJob('app', '1.0.0', [0])]
+    const results = await publish(jobs, {
+      afterPublish: async result =>
+        result.chart === 'base' ? { ...result, error: 'attestation failed' } : result
+    })
+    expect(results.map(r => [r.chart, r.pushed, r.error])).toEqual([
+      ['base', true, 'attestation failed'],
+      ['app', true, undefined]
+    ])
+  })
+
   it('with skip-existing, reports a skip when an immutable tag was published meanwhile (race)', async () => {
     const job = await chartJob('alpha', '0.1.0')
     const raced = `sha256:${'c'.repeat(64)}`
@@ -724,6 +736,22 @@ describe('publishCharts: reproducible archives, content-aware skip-existing, dry
       '--version',
       '1.0.0'
     ])
+  })
+
+  it('skip-existing: a published dependant of a failed dependency is skipped without packaging it', async () => {
+    const base = await chartJob('base')
+    const top = await chartJob('top', '1.0.0', [0])
+    await fake.failPush('base', 5, 'Error: something unrecoverable')
+    const digest = `sha256:${'c'.repeat(64)}`
+    const [baseResult, topResult] = await run([base, top], { existing: new Map([[1, digest]]) })
+      .results
+    expect(baseResult.error).toBeTruthy()
+    expect(topResult).toMatchObject({ pushed: false, digest })
+    expect(topResult.error).toBeUndefined()
+    expect((await calls('package')).some(argv => argv[1] === top.source.path)).toBe(false)
+    expect(core.info).toHaveBeenCalledWith(
+      `oci://${HOST}/charts/top:1.0.0 already exists (${digest}); skipped without comparing its content, because its dependency base failed`
+    )
   })
 
   it('skip-existing with other content: one line naming the chart, version and files', async () => {

@@ -112,6 +112,16 @@ describe('which kind takes which settings', () => {
       'Inputs "scan-on-push", "pull-accounts" set up Amazon ECR repositories and cannot apply to an OCI registry with "username"/"password": remove them.'
     ],
     [
+      'private ECR: kms-key without create-repository (encryption is fixed at creation)',
+      { registry: ECR, 'kms-key': 'alias/ecr-charts' },
+      'Input "kms-key" needs "create-repository: true": encryption is fixed when a repository is created, so set create-repository, or remove kms-key and create the repository with the key yourself.'
+    ],
+    [
+      'ECR Public: kms-key without create-repository names ECR Public, not create-repository',
+      { registry: 'public.ecr.aws', namespace: 'alias', 'kms-key': 'alias/ecr-charts' },
+      'Input "kms-key" cannot apply to Amazon ECR Public, which has no KMS keys, scanning, lifecycle policies or pull policies (its repositories are public): remove it; "repository-tags" works there.'
+    ],
+    [
       'private ECR: a key ARN of another region',
       { ...ALL, registry: ECR, 'kms-key': 'arn:aws:kms:eu-west-1:123456789012:alias/charts' },
       'Input "kms-key" is a key in aws/eu-west-1, but the registry is in aws/eu-west-2: ECR needs a key in the repository\'s own partition and region.'

@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { UserError } from './errors.js'
+import { isInside } from './system.js'
 
 /*
  * What Helm will read into a chart, checked before Helm reads it. Helm follows every symbolic
@@ -21,12 +22,6 @@ import { UserError } from './errors.js'
 /** The workspace: what the runner checked out, where charts are and nothing may leave. */
 export function workspaceDir(): string {
   return process.env.GITHUB_WORKSPACE || process.cwd()
-}
-
-/** True when `child` is `parent` or below it (both absolute, symlinks resolved). */
-export function isWithin(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child)
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
 }
 
 function describeSpecial(stat: Stats): string | undefined {
@@ -90,7 +85,7 @@ async function walkDir(walk: Walk, dir: string, real: string, chain: string[]): 
         'remove the link or restore its target inside the workspace.'
       )
     }
-    if (!isWithin(target, walk.workspace)) {
+    if (!isInside(walk.workspace, target)) {
       refuse(
         walk,
         file,
@@ -101,7 +96,7 @@ async function walkDir(walk: Walk, dir: string, real: string, chain: string[]): 
     const targetStat = await fs.stat(target)
     if (targetStat.isDirectory()) {
       // A link to a directory Helm is inside of, or above one, would make Helm walk forever.
-      if (chain.some(dir => isWithin(dir, target))) {
+      if (chain.some(dir => isInside(target, dir))) {
         refuse(
           walk,
           file,
@@ -188,7 +183,7 @@ export async function checkChartFiles(
           `Chart "${chart.display}" dependency ${repository} does not exist (${depPath}): fix its "repository" in Chart.yaml.`
         )
       }
-      if (!isWithin(depReal, root)) {
+      if (!isInside(root, depReal)) {
         throw new UserError(
           `Chart "${chart.display}" dependency ${repository} resolves to ${depReal}, outside the workspace (${root}): nothing outside the workspace is published; check the dependency out into the workspace or use a chart repository.`
         )

@@ -2,6 +2,7 @@ import * as core from '@actions/core'
 import * as fs from 'node:fs'
 import semver from 'semver'
 import { Input } from './constants.js'
+import { workspaceDir } from './chart-files.js'
 import { UserError } from './errors.js'
 import { parseRegistryHost, REGION, type RegistryHost } from './registry-host.js'
 import type { Mutability } from './ecr.js'
@@ -198,27 +199,14 @@ function parseAppVersion(value: string): string | undefined {
   return value.trim()
 }
 
-/**
- * The repository settings. Which registry kinds take which settings is each kind's rule
- * (src/kinds/); kms-key without create-repository fails here for every kind: encryption is fixed
- * when a repository is created, so pushing into an existing one would silently miss it.
- */
-function readRepositorySettings(
-  read: InputReader,
-  workspace: string,
-  createRepository: boolean
-): RepositorySettings {
+/** The repository settings. Which registry kinds take which settings is each kind's rule (src/kinds/). */
+function readRepositorySettings(read: InputReader, workspace: string): RepositorySettings {
   const settings: RepositorySettings = {
     tags: parseRepositoryTags(read(Input.RepositoryTags)),
     scanOnPush: parseBoolean(Input.ScanOnPush, read(Input.ScanOnPush)),
     kmsKey: parseKmsKey(read(Input.KmsKey)),
     pull: parsePullAccounts(read(Input.PullAccounts)),
     lifecyclePolicy: readLifecyclePolicyFile(read(Input.LifecyclePolicy), workspace)
-  }
-  if (settings.kmsKey && !createRepository) {
-    throw new UserError(
-      'Input "kms-key" needs "create-repository: true": encryption is fixed when a repository is created, so set create-repository, or remove kms-key and create the repository with the key yourself.'
-    )
   }
   return settings
 }
@@ -230,7 +218,7 @@ function readRepositorySettings(
  */
 export function readInputs(
   read: InputReader = defaultReader,
-  workspace: string = process.env.GITHUB_WORKSPACE || process.cwd()
+  workspace: string = workspaceDir()
 ): Inputs {
   const registryText = read(Input.Registry).trim()
   const registry = registryText === '' ? undefined : parseRegistryHost(registryText)
@@ -263,7 +251,7 @@ export function readInputs(
     )
   }
   const createRepository = parseBoolean(Input.CreateRepository, read(Input.CreateRepository))
-  const repositorySettings = readRepositorySettings(read, workspace, createRepository)
+  const repositorySettings = readRepositorySettings(read, workspace)
   const caFile = read(Input.CaFile).trim() || undefined
   if (caFile && !fs.existsSync(caFile)) {
     throw new UserError(

@@ -508,21 +508,27 @@ export async function publishCharts(
       try {
         await filesChecked.get(job)
         const digest = await existing
-        if (digest && !settings.packaging.sourceEpoch && !settings.dryRun) {
+        // A dependency that failed before it reached the registry (one pushed but not attested
+        // is there): its dependants cannot be packaged.
+        const failedDep = deps.find(d => d.error && !d.pushed)
+        if (digest && failedDep) {
+          log.add(
+            `${base.ref} already exists (${digest}); skipped without comparing its content, because its dependency ${failedDep.chart} failed`
+          )
+          result = { ...base, digest }
+        } else if (digest && !settings.packaging.sourceEpoch && !settings.dryRun) {
           // Without reproducible archives, the tag alone decides.
           log.add(`${base.ref} already exists (${digest}); skipped because skip-existing is set`)
           result = { ...base, digest }
         } else if (digest) {
           // Content-aware: package, then compare with what is published.
           result = await limit(() => publishOne(helm, job, charts, settings, log, digest))
-        } else {
-          const failedDep = deps.find(d => d.error)
-          if (failedDep) {
-            return {
-              ...base,
-              error: `not published because its dependency ${failedDep.chart} failed`
-            }
+        } else if (failedDep) {
+          return {
+            ...base,
+            error: `not published because its dependency ${failedDep.chart} failed`
           }
+        } else {
           result = await limit(() => publishOne(helm, job, charts, settings, log))
         }
         if (settings.afterPublish) result = await settings.afterPublish(result, log.add)

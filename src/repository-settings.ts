@@ -2,6 +2,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { Input } from './constants.js'
 import { UserError, errorMessage } from './errors.js'
+import { isInside } from './system.js'
 
 /* Settings for repositories this step creates: tags, scanning, KMS, lifecycle and pull access.
    Parsing and validation are pure (ECR's own rules, so a bad value fails before any AWS write);
@@ -383,10 +384,6 @@ export function readLifecyclePolicyFile(
   const display = value.trim()
   if (display === '') return undefined
   const file = path.resolve(workspace, display)
-  const outside = (p: string, root: string): boolean => {
-    const rel = path.relative(root, p)
-    return rel.startsWith('..') || path.isAbsolute(rel)
-  }
   let real = file
   try {
     real = fs.realpathSync(file)
@@ -394,7 +391,7 @@ export function readLifecyclePolicyFile(
     // missing: reported below
   }
   const root = fs.existsSync(workspace) ? fs.realpathSync(workspace) : path.resolve(workspace)
-  if (outside(file, path.resolve(workspace)) || outside(real, root)) {
+  if (!isInside(path.resolve(workspace), file) || !isInside(root, real)) {
     throw new UserError(
       `Input "${Input.LifecyclePolicy}" (${display}) is outside the workspace: put the policy file in the repository and give its path relative to it.`
     )

@@ -1,6 +1,7 @@
 import * as exec from '@actions/exec'
 import * as fs from 'node:fs/promises'
 import * as zlib from 'node:zlib'
+import { childEnv } from './child-env.js'
 import { UserError } from './errors.js'
 import { isGzip, readArchive, writeTar, type ArchiveEntry } from './archive.js'
 
@@ -34,18 +35,14 @@ export function parseSourceDateEpoch(value: string): number {
   return n
 }
 
-/** A minimal environment for git: no action inputs, no credentials, no pager, no prompt. */
+/** git's environment: the allow-listed one of every child process, with no pager or prompt. */
 export function gitEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const keep = ['PATH', 'Path', 'HOME', 'USERPROFILE', 'SystemRoot', 'TMPDIR', 'TEMP', 'TMP']
-  const out: Record<string, string> = {}
-  for (const name of keep) if (env[name] !== undefined) out[name] = env[name] as string
-  return {
-    ...out,
+  return childEnv(env, {
     LC_ALL: 'C',
     GIT_TERMINAL_PROMPT: '0',
     GIT_PAGER: 'cat',
     GIT_OPTIONAL_LOCKS: '0'
-  }
+  })
 }
 
 /** Commit time of HEAD of the checkout holding `dir`, or undefined (no git, not a checkout). */

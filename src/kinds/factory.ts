@@ -3,7 +3,7 @@ import { UserError } from '../errors.js'
 import type { Inputs } from '../inputs.js'
 import { namedInputs, repositorySettingInputs } from '../repository-settings.js'
 import { refuseInsecureTransport } from './ecr-base.js'
-import { OciRegistry } from './oci.js'
+import { OciRegistry, refuseAttestationTransport } from './oci.js'
 import { PrivateEcr } from './private-ecr.js'
 import { PublicEcr } from './public-ecr.js'
 import type { RegistryKind } from './registry-kind.js'
@@ -14,12 +14,16 @@ import type { RegistryKind } from './registry-kind.js'
  */
 export function registryKind(inputs: Inputs): RegistryKind {
   const kind = pickKind(inputs)
+  // A dry run signs nothing, so only a real attesting run needs the referrer push's transport.
+  if (inputs.attest && !inputs.dryRun) {
+    refuseAttestationTransport(inputs, inputs.registry?.host ?? 'the default ECR registry')
+  }
   warnUnusedSettings(inputs)
   return kind
 }
 
 /**
- * Repository settings without create-repository do nothing (kms-key is refused in inputs.ts):
+ * Repository settings without create-repository do nothing (kms-key is refused by PrivateEcr):
  * one warning, once the kind has accepted them.
  */
 function warnUnusedSettings(inputs: Inputs): void {

@@ -12,8 +12,8 @@ import type { LookupContext, RegistryKind } from './registry-kind.js'
  * The attestation referrer goes up through @sigstore/oci, which speaks HTTPS with Node's CAs
  * (plain HTTP only to localhost and 127.0.0.1) and has no setting for the TLS inputs Helm takes.
  */
-function refuseAttestationTransport(inputs: Inputs, host: string): void {
-  const hostname = new URL(`http://${host}`).hostname
+export function refuseAttestationTransport(inputs: Inputs, host: string): void {
+  const hostname = URL.parse(`http://${host}`)?.hostname
   const loopback = hostname === 'localhost' || hostname === '127.0.0.1'
   if (inputs.tls.plainHttp && !loopback) {
     throw new UserError(
@@ -60,7 +60,6 @@ export class OciRegistry implements RegistryKind {
         `${namedInputs(settings)} set${many ? '' : 's'} up Amazon ECR repositories and cannot apply to an OCI registry with "username"/"password": remove ${many ? 'them' : 'it'}.`
       )
     }
-    if (inputs.attest) refuseAttestationTransport(inputs, host.host)
   }
 
   async authenticate(): Promise<RegistryLogin> {

@@ -57,6 +57,13 @@ export class PrivateEcr extends EcrRegistry<PrivateEcrApi> {
     // The default registry (no host) is the region's own, so its partition is the region's.
     this.partition = host?.partition ?? partitionOf(this.region)
     const kmsKey = inputs.repositorySettings.kmsKey
+    // Encryption is fixed when a repository is created: pushing into an existing one would
+    // silently miss it, so kms-key alone is an error (the other settings only warn).
+    if (kmsKey && !inputs.createRepository) {
+      throw new UserError(
+        'Input "kms-key" needs "create-repository: true": encryption is fixed when a repository is created, so set create-repository, or remove kms-key and create the repository with the key yourself.'
+      )
+    }
     if (kmsKey) checkKmsKeyPlacement(kmsKey, this.partition, this.region)
   }
 
