@@ -267,6 +267,11 @@ describe('classifyHelmError', () => {
     ['no basic auth credentials', 'auth'],
     ['basic credential not found', 'auth'],
     ['response status code 429: toomanyrequests: Rate exceeded', 'transient'],
+    // Recorded in e2e (concurrency.test.ts, Helm 3.18.0): two runs racing the same blobs.
+    [
+      'Error: PUT "https://127.0.0.1:34815/v2/imm-same-3180/racer/manifests/1.0.0": response status code 400: digest invalid: provided digest did not match uploaded content; manifest blob unknown: blob unknown to registry: sha256:c9e07d6ef9932a4fc4d92feb41687e47c689c3a7c00f61aaa98b7925edb563c8',
+      'transient'
+    ],
     ['response status code 502: Bad Gateway', 'transient'],
     ['read tcp 10.0.0.1:443: read: connection reset by peer', 'transient'],
     ['Put "https://h/v2/c/blobs/uploads/x": unexpected EOF', 'transient'],

@@ -68,8 +68,10 @@ export function classifyHelmError(raw: string): HelmErrorKind {
     return 'auth'
   }
   // Helm 3.18 prints the Tag-step flake without oras' prefix: "Error: sha256:<digest>: not found".
+  // Two runs pushing the same chart at once upload the same blobs: one run's manifest can name
+  // a blob the other's upload has not finished ("manifest blob unknown"); a retry finds it.
   if (
-    /status code (5\d\d|429|408)\b|\b(500|502|503|504) (Internal|Bad Gateway|Service Unavailable|Gateway Timeout)|too many requests|toomanyrequests|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i\/o timeout|TLS handshake timeout|timeout awaiting|server misbehaving|"Tag" on destination.*not found|(^|Error: )sha256:[a-f0-9]{64}: not found/im.test(
+    /status code (5\d\d|429|408)\b|\b(500|502|503|504) (Internal|Bad Gateway|Service Unavailable|Gateway Timeout)|too many requests|toomanyrequests|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i\/o timeout|TLS handshake timeout|timeout awaiting|server misbehaving|"Tag" on destination.*not found|manifest blob unknown|blob unknown to registry|(^|Error: )sha256:[a-f0-9]{64}: not found/im.test(
       output
     )
   ) {

@@ -237,6 +237,14 @@ export async function startSigstoreWorld(opts: {
     const ca = await initializeCA(ecKey(), ctlog)
     const tlog = await initializeTLog(`https://${PUBLIC_REKOR}`, ecKey())
     const tsa = await initializeTSA(ecKey())
+    // The mock TSA's genTime carries milliseconds, which pkijs writes without trailing zeros
+    // (".12Z"); @sigstore/verify accepts only three digits or none. Whole seconds avoid the
+    // 1-in-10 "invalid time" this caused (the certificate's validity has whole seconds too).
+    ;(tsa as unknown as { getCurrentTime: () => Date }).getCurrentTime = () => {
+      const now = new Date()
+      now.setMilliseconds(0)
+      return now
+    }
     // Real Fulcio builds a GitHub token's SAN from job_workflow_ref; the mock copies one claim.
     const fulcio = fulcioHandler(ca, { subjectClaim: 'identity' })
     const routes: Record<string, { path: string; fn: HandlerFn }> = {
