@@ -501,17 +501,6 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     return text
   }
 
-  function requirePublicRepository(name: unknown): EmulatedPublicRepository {
-    const repo = typeof name === 'string' ? publicRepos.get(name) : undefined
-    if (!repo) {
-      throw new AwsError(
-        'RepositoryNotFoundException',
-        `The repository with name '${String(name)}' does not exist in the registry with id '${accountId}'`
-      )
-    }
-    return repo
-  }
-
   function publicRepositoryJson(r: EmulatedPublicRepository): Record<string, unknown> {
     return {
       repositoryArn: `arn:aws:ecr-public::${accountId}:repository/${r.name}`,
@@ -601,8 +590,9 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     }
   }
 
-  function requireRepository(name: unknown): EmulatedRepository {
-    const repo = typeof name === 'string' ? repos.get(name) : undefined
+  /** A repository of `map` by name, or ECR's RepositoryNotFoundException (both flavours). */
+  function requireIn<R>(map: Map<string, R>, name: unknown): R {
+    const repo = typeof name === 'string' ? map.get(name) : undefined
     if (!repo) {
       throw new AwsError(
         'RepositoryNotFoundException',
@@ -611,6 +601,10 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     }
     return repo
   }
+
+  const requireRepository = (name: unknown): EmulatedRepository => requireIn(repos, name)
+  const requirePublicRepository = (name: unknown): EmulatedPublicRepository =>
+    requireIn(publicRepos, name)
 
   function validateName(name: unknown): string {
     if (

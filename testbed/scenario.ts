@@ -13,6 +13,7 @@ import path from 'node:path'
 import { helmCli, type HelmCli } from './helm-cli.js'
 import { request } from './net-util.js'
 import { makeTempDir } from './paths.js'
+import { runAction, type RunActionOptions, type RunActionResult } from './runner.js'
 import { makeChart, type ChartSpec, type Stack } from './stack.js'
 
 /** A real SDK client pointed at the emulator. */
@@ -140,4 +141,33 @@ export function manifestPuts(stack: Stack): number {
   return stack.ecr.registryRequests.filter(
     r => r.method === 'PUT' && /\/manifests\//.test(r.path) && r.status < 300
   ).length
+}
+
+/**
+ * The bundled action on one Helm version, against the stack (read when a run starts, so a
+ * describe block may pass a getter for a stack started in beforeAll), with one tool cache for
+ * all runs of that version. Call it in a describe block: it registers the beforeAll.
+ */
+export function runOnHelm(
+  stack: () => Stack,
+  helmVersion: string,
+  beforeAll: (fn: () => Promise<void>) => void
+): ((
+  workspace: string,
+  inputs: Record<string, string>,
+  extra?: RunActionOptions
+) => Promise<RunActionResult>) & { toolCache: () => string } {
+  let toolCache: string
+  beforeAll(async () => {
+    toolCache = await makeTempDir(`tc-${helmVersion.replace(/\./g, '')}`)
+  })
+  const run = (workspace: string, inputs: Record<string, string>, extra: RunActionOptions = {}) =>
+    runAction({
+      workspace,
+      toolCache,
+      env: stack().actionEnv,
+      ...extra,
+      inputs: { 'helm-version': helmVersion, 'helm-download-url': stack().mirror.url, ...inputs }
+    })
+  return Object.assign(run, { toolCache: () => toolCache })
 }

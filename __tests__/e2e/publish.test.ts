@@ -8,13 +8,13 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ALL_HELM_VERSIONS } from '../../testbed/helm-binaries.js'
-import { makeTempDir } from '../../testbed/paths.js'
-import { errorLines, runAction, type RunActionOptions } from '../../testbed/runner.js'
+import { errorLines } from '../../testbed/runner.js'
 import {
   createRepository,
   describeTag,
   manifestPuts,
   pullChart,
+  runOnHelm,
   servedDigest,
   workspaceWith
 } from '../../testbed/scenario.js'
@@ -30,22 +30,7 @@ afterAll(async () => {
 
 describe.each(ALL_HELM_VERSIONS)('Helm %s', helmVersion => {
   const short = helmVersion.replace(/\./g, '')
-  let toolCache: string
-  beforeAll(async () => {
-    toolCache = await makeTempDir(`tc-${short}`)
-  })
-  const run = (workspace: string, inputs: Record<string, string>, extra: RunActionOptions = {}) =>
-    runAction({
-      workspace,
-      toolCache,
-      env: stack.actionEnv,
-      ...extra,
-      inputs: {
-        'helm-version': helmVersion,
-        'helm-download-url': stack.mirror.url,
-        ...inputs
-      }
-    })
+  const run = runOnHelm(() => stack, helmVersion, beforeAll)
 
   it('first publish with only charts set: the chart lands and pulls back by ref and digest', async () => {
     const chart = `first-${short}`
@@ -91,7 +76,7 @@ describe.each(ALL_HELM_VERSIONS)('Helm %s', helmVersion => {
     expect(result.summary).toContain(`helm install ${chart} oci://${host}/${chart} --version 0.1.0`)
     expect(result.summary).toContain('resource "helm_release"')
     // Helm is on PATH and the login is exported for later steps; post removes it.
-    expect(result.addedPath[0]).toContain(path.join(toolCache, 'helm'))
+    expect(result.addedPath[0]).toContain(path.join(run.toolCache(), 'helm'))
     expect(result.exportedEnv.HELM_REGISTRY_CONFIG).toBeTruthy()
     expect(result.post?.exitCode).toBe(0)
     expect(existsSync(result.exportedEnv.HELM_REGISTRY_CONFIG)).toBe(false)

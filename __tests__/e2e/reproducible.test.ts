@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ALL_HELM_VERSIONS } from '../../testbed/helm-binaries.js'
 import { request } from '../../testbed/net-util.js'
 import { makeTempDir } from '../../testbed/paths.js'
-import { annotations, errorLines, runAction, type RunActionOptions } from '../../testbed/runner.js'
-import { createRepository, describeTag, servedDigest } from '../../testbed/scenario.js'
+import { annotations, errorLines, runAction } from '../../testbed/runner.js'
+import { createRepository, describeTag, runOnHelm, servedDigest } from '../../testbed/scenario.js'
 import { makeChart, startStack, type Stack } from '../../testbed/stack.js'
 
 const COMMIT_TIME = 1700000000 // 2023-11-14T22:13:20Z
@@ -81,18 +81,7 @@ const writes = (from: number) =>
 
 describe.each(ALL_HELM_VERSIONS)('Helm %s', helmVersion => {
   const short = helmVersion.replace(/\./g, '')
-  let toolCache: string
-  beforeAll(async () => {
-    toolCache = await makeTempDir(`tc-${short}`)
-  })
-  const run = (workspace: string, inputs: Record<string, string>, extra: RunActionOptions = {}) =>
-    runAction({
-      workspace,
-      toolCache,
-      env: stack.actionEnv,
-      ...extra,
-      inputs: { 'helm-version': helmVersion, 'helm-download-url': stack.mirror.url, ...inputs }
-    })
+  const run = runOnHelm(() => stack, helmVersion, beforeAll)
 
   it('two clones of one commit, a year apart in mtimes, publish the same digest to two repositories', async () => {
     const chart = `repro-${short}`
