@@ -7,7 +7,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['__tests__/*.test.ts'],
+          include: ['__tests__/**/*.test.ts'],
+          exclude: ['__tests__/e2e/**'],
           environment: 'node'
         }
       },

@@ -1,5 +1,5 @@
 /**
- * Typed mock of @actions/core for unit tests: `vi.mock('@actions/core', () => import('../__fixtures__/core.js'))`.
+ * Typed mock of @actions/core for unit tests: `vi.mock('@actions/core', () => import('./core.js'))`.
  * Inputs come from `inputs`, state lives in `state`; everything else is a vi.fn to assert on.
  * For the real `summary`, merge this over `vi.importActual('@actions/core')`.
  */

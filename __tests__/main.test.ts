@@ -19,10 +19,10 @@ import { actionInputDefaults } from '../testbed/runner.js'
 import { FakeHelm, fakeDigest } from './fixtures/fake-helm.js'
 
 vi.mock('@actions/core', () => import('../__fixtures__/core.js'))
-vi.mock('../src/installer.js', () => ({ installHelm: vi.fn() }))
+vi.mock('../src/helm/installer.js', () => ({ installHelm: vi.fn() }))
 
 const { run } = await import('../src/main.js')
-const { installHelm } = await import('../src/installer.js')
+const { installHelm } = await import('../src/helm/installer.js')
 
 /** Every input with its action.yml default, as the runner passes them. */
 const DEFAULTS = actionInputDefaults()

@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startLocalRegistry, type LocalRegistry } from '../../src/dry-run/local-registry.js'
+
+const digestOf = (data: Buffer | string) =>
+  `sha256:${createHash('sha256').update(data).digest('hex')}`
+
+let registry: LocalRegistry
+let base: string
+beforeAll(async () => {
+  registry = await startLocalRegistry()
+  base = `http://${registry.host}`
+})
+afterAll(async () => {
+  await registry.stop()
+})
+
+describe('startLocalRegistry', () => {
+  it('listens on loopback only and answers the version check', async () => {
+    expect(registry.host).toMatch(/^127\.0\.0\.1:\d+$/)
+    const res = await fetch(`${base}/v2/`)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('docker-distribution-api-version')).toBe('registry/2.0')
+  })
+
+  it('monolithic upload: POST ?digest= stores the blob; HEAD and GET serve it', async () => {
+    const blob = Buffer.from('config')
+    const digest = digestOf(blob)
+    const post = await fetch(`${base}/v2/ns/app/blobs/uploads/?digest=${digest}`, {
+      method: 'POST',
+      body: blob
+    })
+    expect(post.status).toBe(201)
+    expect(post.headers.get('docker-content-digest')).toBe(digest)
+    const head = await fetch(`${base}/v2/ns/app/blobs/${digest}`, { method: 'HEAD' })
+    expect(head.status).toBe(200)
+    expect(head.headers.get('content-length')).toBe(String(blob.length))
+    expect(
+      Buffer.from(await (await fetch(`${base}/v2/ns/app/blobs/${digest}`)).arrayBuffer())
+    ).toEqual(blob)
+  })
+
+  it('chunked upload: POST, PATCH, PATCH, PUT ?digest=; a wrong digest is refused', async () => {
+    const start = await fetch(`${base}/v2/ns/app/blobs/uploads/`, { method: 'POST' })
+    expect(start.status).toBe(202)
+    const location = start.headers.get('location') as string
+    expect(location).toMatch(/^\/v2\/ns\/app\/blobs\/uploads\/[0-9a-f-]+$/)
+    await fetch(`${base}${location}`, { method: 'PATCH', body: 'hello ' })
+    const patched = await fetch(`${base}${location}`, { method: 'PATCH', body: 'world' })
+    expect(patched.status).toBe(202)
+    expect(patched.headers.get('range')).toBe('0-10')
+    const put = await fetch(`${base}${location}?digest=${digestOf('hello world')}`, {
+      method: 'PUT'
+    })
+    expect(put.status).toBe(201)
+    const again = await fetch(`${base}/v2/ns/app/blobs/uploads/`, { method: 'POST' })
+    const bad = await fetch(`${base}${again.headers.get('location')}?digest=${digestOf('x')}`, {
+      method: 'PUT',
+      body: 'y'
+    })
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { errors: { code: string }[] }).errors[0].code).toBe(
+      'DIGEST_INVALID'
+    )
+  })
+
+  it('manifests by tag and digest, with their media type; tags list; 404s in OCI error form', async () => {
+    const manifest = JSON.stringify({ schemaVersion: 2, layers: [] })
+    const digest = digestOf(manifest)
+    const mediaType = 'application/vnd.oci.image.manifest.v1+json'
+    const put = await fetch(`${base}/v2/ns/app/manifests/0.1.0`, {
+      method: 'PUT',
+      headers: { 'content-type': mediaType },
+      body: manifest
+    })
+    expect(put.status).toBe(201)
+    expect(put.headers.get('docker-content-digest')).toBe(digest)
+    for (const ref of ['0.1.0', digest]) {
+      const get = await fetch(`${base}/v2/ns/app/manifests/${ref}`)
+      expect(get.status).toBe(200)
+      expect(get.headers.get('content-type')).toBe(mediaType)
+      expect(get.headers.get('docker-content-digest')).toBe(digest)
+      expect(await get.text()).toBe(manifest)
+    }
+    const byDigest = await fetch(`${base}/v2/ns/app/manifests/${digest}`, {
+      method: 'PUT',
+      body: manifest
+    })
+    expect(byDigest.status).toBe(201)
+    const wrong = await fetch(`${base}/v2/ns/app/manifests/${digestOf('other')}`, {
+      method: 'PUT',
+      body: manifest
+    })
+    expect(wrong.status).toBe(400)
+    expect(await (await fetch(`${base}/v2/ns/app/tags/list`)).json()).toEqual({
+      name: 'ns/app',
+      tags: ['0.1.0']
+    })
+    const missing = await fetch(`${base}/v2/ns/app/manifests/9.9.9`, { method: 'HEAD' })
+    expect(missing.status).toBe(404)
+    const unknown = await fetch(`${base}/v2/ns/none/tags/list`)
+    expect(((await unknown.json()) as { errors: { code: string }[] }).errors[0].code).toBe(
+      'NAME_UNKNOWN'
+    )
+  })
+
+  it('two registries keep separate content; stop() frees the port', async () => {
+    const other = await startLocalRegistry()
+    expect(other.host).not.toBe(registry.host)
+    expect((await fetch(`http://${other.host}/v2/ns/app/manifests/0.1.0`)).status).toBe(404)
+    await other.stop()
+    await expect(fetch(`http://${other.host}/v2/`)).rejects.toThrow()
+  })
+})

@@ -1,0 +1,268 @@
+import * as fs from 'node:fs/promises'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import * as core from '../../__fixtures__/core.js'
+
+// The real core.summary (it writes to GITHUB_STEP_SUMMARY), the mock for everything else.
+vi.mock('@actions/core', async () => ({
+  ...(await vi.importActual<typeof import('@actions/core')>('@actions/core')),
+  ...(await import('../../__fixtures__/core.js'))
+}))
+
+const { chartsJson, setOutputs, usageSnippets, verifySnippets, writeSummary } =
+  await import('../../src/report/summary.js')
+type ChartResult = import('../../src/model.js').ChartResult
+
+const HOST = '123456789012.dkr.ecr.eu-west-2.amazonaws.com'
+const D1 = `sha256:${'1'.repeat(64)}`
+const D2 = `sha256:${'2'.repeat(64)}`
+
+const pushed: ChartResult = {
+  chart: 'my-app',
+  version: '1.2.3+build.5',
+  ref: `oci://${HOST}/charts/my-app:1.2.3_build.5`,
+  digest: D1,
+  repository: `oci://${HOST}/charts`,
+  registry: HOST,
+  pushed: true
+}
+const skipped: ChartResult = {
+  ...pushed,
+  chart: 'lib',
+  version: '0.1.0',
+  ref: `oci://${HOST}/charts/lib:0.1.0`,
+  digest: D2,
+  pushed: false
+}
+const failed: ChartResult = {
+  ...pushed,
+  chart: 'broken',
+  version: '0.0.1',
+  ref: `oci://${HOST}/charts/broken:0.0.1`,
+  digest: '',
+  pushed: false,
+  error: 'helm push failed: <html> & "quotes"'
+}
+
+let tmp: string
+let summaryFile: string
+const savedSummary = process.env.GITHUB_STEP_SUMMARY
+
+beforeAll(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'summary-test-'))
+  summaryFile = path.join(tmp, 'step-summary.md')
+})
+afterAll(async () => {
+  if (savedSummary === undefined) delete process.env.GITHUB_STEP_SUMMARY
+  else process.env.GITHUB_STEP_SUMMARY = savedSummary
+  await fs.rm(tmp, { recursive: true, force: true })
+})
+beforeEach(async () => {
+  core.resetCore()
+  await fs.writeFile(summaryFile, '')
+  process.env.GITHUB_STEP_SUMMARY = summaryFile
+})
+
+describe('chartsJson', () => {
+  it('lists every chart in order, with error only when set', () => {
+    expect(JSON.parse(chartsJson([pushed, skipped, failed]))).toEqual([
+      {
+        chart: 'my-app',
+        version: '1.2.3+build.5',
+        ref: `oci://${HOST}/charts/my-app:1.2.3_build.5`,
+        digest: D1,
+        repository: `oci://${HOST}/charts`,
+        registry: HOST,
+        pushed: true
+      },
+      {
+        chart: 'lib',
+        version: '0.1.0',
+        ref: `oci://${HOST}/charts/lib:0.1.0`,
+        digest: D2,
+        repository: `oci://${HOST}/charts`,
+        registry: HOST,
+        pushed: false
+      },
+      {
+        chart: 'broken',
+        version: '0.0.1',
+        ref: `oci://${HOST}/charts/broken:0.0.1`,
+        digest: '',
+        repository: `oci://${HOST}/charts`,
+        registry: HOST,
+        pushed: false,
+        error: 'helm push failed: <html> & "quotes"'
+      }
+    ])
+  })
+
+  it('is [] without charts, and one line', () => {
+    expect(chartsJson([])).toBe('[]')
+    expect(chartsJson([pushed, failed])).not.toContain('\n')
+  })
+})
+
+describe('setOutputs', () => {
+  it('describes the first chart and lists them all', () => {
+    setOutputs([skipped, pushed], 'v3.18.0')
+    expect(Object.fromEntries(core.setOutput.mock.calls)).toEqual({
+      ref: `oci://${HOST}/charts/lib:0.1.0`,
+      digest: D2,
+      repository: `oci://${HOST}/charts`,
+      chart: 'lib',
+      version: '0.1.0',
+      registry: HOST,
+      pushed: 'false',
+      'helm-version': 'v3.18.0',
+      charts: chartsJson([skipped, pushed])
+    })
+    // every output action.yml declares but the attestation ones (attest only), each set once
+    expect(core.setOutput).toHaveBeenCalledTimes(9)
+  })
+
+  it('sets "pushed" as the string "true"', () => {
+    setOutputs([pushed], 'v4.1.4')
+    expect(core.setOutput).toHaveBeenCalledWith('pushed', 'true')
+  })
+
+  it('sets only helm-version and charts without charts', () => {
+    setOutputs([], 'v4.1.4')
+    expect(core.setOutput.mock.calls).toEqual([
+      ['helm-version', 'v4.1.4'],
+      ['charts', '[]']
+    ])
+  })
+})
+
+describe('usageSnippets', () => {
+  it('gives helm install and a Terraform helm_release', () => {
+    expect(usageSnippets(pushed)).toEqual({
+      helm: `helm install my-app oci://${HOST}/charts/my-app --version 1.2.3+build.5`,
+      terraform: [
+        'resource "helm_release" "my_app" {',
+        '  name       = "my-app"',
+        `  repository = "oci://${HOST}/charts"`,
+        '  chart      = "my-app"',
+        '  version    = "1.2.3+build.5"',
+        '}'
+      ].join('\n')
+    })
+  })
+
+  it('makes a valid Terraform name from dots and dashes', () => {
+    expect(usageSnippets({ ...pushed, chart: 'a.b-c' }).terraform).toContain(
+      'resource "helm_release" "a_b_c" {'
+    )
+  })
+})
+
+describe('writeSummary', () => {
+  it('writes a table with one row per chart and the usage of the first published chart', async () => {
+    await writeSummary([failed, pushed, skipped], 'v3.18.0')
+    const html = await fs.readFile(summaryFile, 'utf8')
+    expect(html).toContain('<h2>Helm charts published to OCI</h2>')
+    expect(html).toContain(
+      '<tr><th>Chart</th><th>Version</th><th>Reference</th><th>Digest</th><th>Result</th></tr>'
+    )
+    expect(html).toContain(
+      `<tr><td>my-app</td><td>1.2.3+build.5</td><td><code>oci://${HOST}/charts/my-app:1.2.3_build.5</code></td><td><code>${D1}</code></td><td>pushed</td></tr>`
+    )
+    expect(html).toContain(
+      `<tr><td>lib</td><td>0.1.0</td><td><code>oci://${HOST}/charts/lib:0.1.0</code></td><td><code>${D2}</code></td><td>skipped (already published)</td></tr>`
+    )
+    // core.summary writes an empty cell as a bare <td> (the end tag is optional in HTML)
+    expect(html).toContain(
+      `<tr><td>broken</td><td>0.0.1</td><td><code>oci://${HOST}/charts/broken:0.0.1</code></td><td><td>failed: helm push failed: &lt;html&gt; &amp; &quot;quotes&quot;</td></tr>`
+    )
+    expect(html).not.toContain('<html>')
+    expect(html).toContain('<p>Helm v3.18.0</p>')
+    expect(html).toContain('<h3>Use it</h3>')
+    // the example is the first chart that did not fail
+    expect(html).toContain(
+      `helm install my-app oci://${HOST}/charts/my-app --version 1.2.3+build.5`
+    )
+    expect(html).toContain('resource "helm_release" "my_app"')
+    expect(html).not.toContain('helm install broken')
+  })
+
+  it('escapes HTML in chart names, versions, references and the Helm version', async () => {
+    await writeSummary(
+      [{ ...failed, chart: '<img src=x>', version: '1&2', ref: 'oci://h/"x"' }],
+      '<b>v3</b>'
+    )
+    const html = await fs.readFile(summaryFile, 'utf8')
+    expect(html).toContain(
+      '<td>&lt;img src=x&gt;</td><td>1&amp;2</td><td><code>oci://h/&quot;x&quot;</code></td>'
+    )
+    expect(html).toContain('<p>Helm &lt;b&gt;v3&lt;/b&gt;</p>')
+    expect(html).not.toMatch(/<img|<b>/)
+  })
+
+  it('has no usage section when every chart failed', async () => {
+    await writeSummary([failed], 'v4.1.4')
+    const html = await fs.readFile(summaryFile, 'utf8')
+    expect(html).toContain('<table>')
+    expect(html).not.toContain('Use it')
+  })
+
+  it('appends to what earlier steps wrote', async () => {
+    await fs.writeFile(summaryFile, '# earlier step\n')
+    await writeSummary([pushed], 'v4.1.4')
+    expect(await fs.readFile(summaryFile, 'utf8')).toMatch(/^# earlier step\n<h2>/)
+  })
+
+  it('does nothing without GITHUB_STEP_SUMMARY', async () => {
+    delete process.env.GITHUB_STEP_SUMMARY
+    await expect(writeSummary([pushed], 'v4.1.4')).resolves.toBeUndefined()
+    expect(await fs.readFile(summaryFile, 'utf8')).toBe('')
+  })
+})
+
+describe('attestations', () => {
+  const attestation = {
+    digest: `sha256:${'a'.repeat(64)}`,
+    url: 'https://github.com/acme/charts/attestations/7'
+  }
+  const attested: ChartResult = { ...pushed, attestation }
+  const signer = { serverUrl: 'https://github.com', repository: 'acme/charts' }
+
+  it("adds the attestation to the charts entry and the first chart's attestation outputs", () => {
+    expect(JSON.parse(chartsJson([attested, skipped]))).toEqual([
+      expect.objectContaining({ attestation }),
+      expect.not.objectContaining({ attestation: expect.anything() })
+    ])
+    setOutputs([attested], 'v3.18.0')
+    expect(core.setOutput).toHaveBeenCalledWith('attestation-digest', attestation.digest)
+    expect(core.setOutput).toHaveBeenCalledWith('attestation-url', attestation.url)
+  })
+
+  it('sets attestation-url empty when only the registry holds the attestation', () => {
+    setOutputs([{ ...pushed, attestation: { digest: attestation.digest } }], 'v3.18.0')
+    expect(core.setOutput).toHaveBeenCalledWith('attestation-url', '')
+  })
+
+  it('gives gh (registry bundle), cosign and a Kyverno sketch', () => {
+    const { gh, cosign, kyverno } = verifySnippets(attested, signer)
+    expect(gh).toBe(
+      `gh attestation verify oci://${HOST}/charts/my-app:1.2.3_build.5 --owner acme --bundle-from-oci`
+    )
+    expect(cosign).toContain(`--certificate-identity-regexp '^https://github\\.com/acme/charts/'`)
+    expect(cosign).toContain(`${HOST}/charts/my-app@${pushed.digest}`)
+    expect(kyverno).toContain('type: https://slsa.dev/provenance/v1')
+    expect(kyverno).toContain('value: https://github.com/acme/charts')
+  })
+
+  it('writes a verification section per attested chart, only with a signer', async () => {
+    await writeSummary([attested, skipped], 'v3.18.0', signer)
+    const html = await fs.readFile(summaryFile, 'utf8')
+    expect(html).toContain('Verify the provenance')
+    expect(html).toContain('gh attestation verify')
+    expect(html).toContain('kind: ClusterPolicy')
+    expect(html).toContain(attestation.url)
+    await fs.writeFile(summaryFile, '')
+    await writeSummary([attested], 'v3.18.0')
+    expect(await fs.readFile(summaryFile, 'utf8')).not.toContain('Verify the provenance')
+  })
+})

@@ -1,0 +1,81 @@
+/* The shared types every room uses: where a chart comes from and what it says, where charts go,
+   one chart's job in a run, and one chart's result. Nothing here imports from the rooms above. */
+
+/** Where a chart comes from: a directory with Chart.yaml, or an already packaged archive. */
+export interface ChartSource {
+  kind: 'dir' | 'tgz'
+  /** Absolute, symlinks resolved. */
+  path: string
+  /** As the user wrote it (relative to the workspace), for messages. */
+  display: string
+}
+
+export interface Dependency {
+  name: string
+  version?: string
+  repository?: string
+}
+
+export interface ChartMetadata {
+  name: string
+  version: string
+  appVersion?: string
+  /** Chart.yaml description (ECR Public catalog data). */
+  description?: string
+  dependencies: Dependency[]
+}
+
+/** Where charts go: `oci://HOST/NAMESPACE`. */
+export interface Target {
+  host: string
+  namespace: string
+  /** For ECR Public the first namespace segment is the alias, not part of the repository name. */
+  repositoryPrefix: string
+}
+
+export interface ChartJob {
+  source: ChartSource
+  meta: ChartMetadata
+  /** Version to publish (input override or Chart.yaml). */
+  version: string
+  tag: string
+  /** Repository name as the registry's API knows it, e.g. `charts/el-testo`. */
+  repositoryName: string
+  /** Indexes of the charts of this run that must be published first. */
+  dependsOn: number[]
+}
+
+export function makeTarget(host: string, namespace: string, repositoryPrefix: string): Target {
+  return { host, namespace, repositoryPrefix }
+}
+
+/** `oci://HOST/NAMESPACE`: what `helm push` and Terraform's helm_release.repository take. */
+export function ociRepository(target: Target): string {
+  return `oci://${target.namespace ? `${target.host}/${target.namespace}` : target.host}`
+}
+
+export function ociReference(target: Target, chart: string, tag: string): string {
+  return `${ociRepository(target)}/${chart}:${tag}`
+}
+
+export function repositoryName(target: Target, chart: string): string {
+  return target.repositoryPrefix ? `${target.repositoryPrefix}/${chart}` : chart
+}
+
+export interface ChartResult {
+  chart: string
+  version: string
+  ref: string
+  digest: string
+  repository: string
+  registry: string
+  pushed: boolean
+  /** The provenance attestation stored for this chart (attest). */
+  attestation?: { digest: string; url?: string }
+  /** Set when this chart failed; the step fails at the end. */
+  error?: string
+  /** Dry run only: what a real run would do with this chart. */
+  outcome?: DryRunOutcome
+}
+
+export type DryRunOutcome = 'would push' | 'already published with the same content'

@@ -1,0 +1,61 @@
+import * as core from '@actions/core'
+import * as fs from 'node:fs/promises'
+import type { PrivateDir } from '../runtime/private-dir.js'
+import type { RegistryLogin } from './ecr.js'
+import { UserError } from '../errors.js'
+import { Helm, HelmCommandError, loginSecrets } from '../helm/helm.js'
+import { proxyFor, proxyRefusal } from '../runtime/proxy.js'
+import { RETRY, retrying } from '../runtime/retry.js'
+
+/* The job-private registry login: a directory under RUNNER_TEMP that only this job reads, Helm's
+   registry config inside it, and `helm registry login` into that config. Post deletes it. */
+
+/**
+ * Seeds the job-private registry config with an empty entry for the host. A config with no
+ * auth entry lets Helm (every version) hand the password to a docker-credential-* helper it
+ * finds on PATH, i.e. into the runner user's keyring where it outlives the job; with an entry,
+ * Helm writes the login into this file, which the post step deletes.
+ */
+export async function seedRegistryConfig(file: string, host: string): Promise<void> {
+  await fs.writeFile(file, JSON.stringify({ auths: { [host]: {} } }, null, 2), { mode: 0o600 })
+}
+
+/** `helm registry login` into the private config, retried while the registry is unreachable. */
+export async function logIn(helm: Helm, login: RegistryLogin, dir: PrivateDir): Promise<void> {
+  await seedRegistryConfig(dir.registryConfig, login.host)
+  // Helm stores base64(user:password) in the config file, of the password as it keeps it.
+  for (const secret of loginSecrets(login.username, login.password)) core.setSecret(secret)
+  const transient = (error: unknown) =>
+    error instanceof HelmCommandError && error.kind === 'transient'
+  try {
+    await retrying(
+      () => helm.registryLogin(login.host, login.username, login.password),
+      RETRY.login,
+      transient
+    )
+  } catch (error) {
+    if (!(error instanceof HelmCommandError)) throw error
+    if (error.kind === 'auth') {
+      throw new UserError(
+        `Registry ${login.host} rejected the login (${error.reason}): check the credentials ("username"/"password", or the AWS role's ecr:GetAuthorizationToken permission and the registry host).`
+      )
+    }
+    const proxy = proxyFor(`https://${login.host}`)
+    // Go reports a proxy it cannot reach as "proxyconnect …", a refused CONNECT by its status text.
+    if (
+      proxy &&
+      /proxyconnect|: (Forbidden|Proxy Authentication Required|Bad Gateway)$/i.test(error.reason)
+    ) {
+      throw new UserError(proxyRefusal(proxy, login.host, error.reason))
+    }
+    if (/x509:|certificate signed by unknown authority|tls: failed to verify/i.test(error.reason)) {
+      throw new UserError(
+        `Registry ${login.host} presented a TLS certificate Helm does not trust (${error.reason}): behind a TLS-inspecting proxy, give Helm the proxy's CA with "ca-file" or SSL_CERT_FILE; for a private registry, its CA.`
+      )
+    }
+    throw new UserError(
+      `Could not log in to registry ${login.host} (${error.reason}): check "registry", the runner's network, and for private registries "plain-http", "ca-file" or "insecure-skip-tls-verify".`
+    )
+  }
+  core.info(`Logged in to ${login.host}`)
+}

@@ -1,0 +1,207 @@
+import * as core from '@actions/core'
+import { Output } from '../constants.js'
+import type { ChartResult } from '../model.js'
+
+/** What every entry of the `charts` output has, and what it has only when set. */
+const CHART_FIELDS = [
+  'chart',
+  'version',
+  'ref',
+  'digest',
+  'repository',
+  'registry',
+  'pushed'
+] as const
+const CHART_FIELDS_WHEN_SET = ['attestation', 'error', 'outcome'] as const
+
+/** The `charts` output: one object per chart, in input order. */
+export function chartsJson(results: ChartResult[]): string {
+  return JSON.stringify(
+    results.map(r =>
+      Object.fromEntries([
+        ...CHART_FIELDS.map(field => [field, r[field]]),
+        ...CHART_FIELDS_WHEN_SET.filter(field => r[field]).map(field => [field, r[field]])
+      ])
+    )
+  )
+}
+
+/** Single-value outputs describe the first chart; `charts` has them all. */
+export function setOutputs(results: ChartResult[], helmVersion: string): void {
+  const first = results[0]
+  if (first) {
+    core.setOutput(Output.Ref, first.ref)
+    core.setOutput(Output.Digest, first.digest)
+    core.setOutput(Output.Repository, first.repository)
+    core.setOutput(Output.Chart, first.chart)
+    core.setOutput(Output.Version, first.version)
+    core.setOutput(Output.Registry, first.registry)
+    core.setOutput(Output.Pushed, String(first.pushed))
+    if (first.attestation) {
+      core.setOutput(Output.AttestationDigest, first.attestation.digest)
+      core.setOutput(Output.AttestationUrl, first.attestation.url ?? '')
+    }
+  }
+  core.setOutput(Output.HelmVersion, helmVersion)
+  core.setOutput(Output.Charts, chartsJson(results))
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(
+    /[&<>"]/g,
+    c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c
+  )
+}
+
+function resultWord(r: ChartResult): string {
+  if (r.error) return `failed: ${escapeHtml(r.error)}`
+  if (r.outcome) return r.outcome
+  return r.pushed ? 'pushed' : 'skipped (already published)'
+}
+
+/** Copy-paste usage for a published chart: helm install and Terraform's helm_release. */
+export function usageSnippets(r: ChartResult): { helm: string; terraform: string } {
+  const resourceName = r.chart.replace(/[^a-zA-Z0-9_]/g, '_')
+  return {
+    helm: `helm install ${r.chart} ${r.repository}/${r.chart} --version ${r.version}`,
+    terraform: [
+      `resource "helm_release" "${resourceName}" {`,
+      `  name       = "${r.chart}"`,
+      `  repository = "${r.repository}"`,
+      `  chart      = "${r.chart}"`,
+      `  version    = "${r.version}"`,
+      `}`
+    ].join('\n')
+  }
+}
+
+/** Who signed: the repository whose workflow ran, for the verification snippets. */
+export interface Signer {
+  /** `https://github.com` */
+  serverUrl: string
+  /** `OWNER/REPO` */
+  repository: string
+}
+
+/** How to check a chart's provenance: gh (registry bundle), cosign, and a Kyverno sketch. */
+export function verifySnippets(
+  r: ChartResult,
+  signer: Signer
+): { gh: string; cosign: string; kyverno: string } {
+  const owner = signer.repository.split('/')[0]
+  const image = r.ref.replace(/^oci:\/\//, '')
+  const name = image.replace(/:[^:/]+$/, '')
+  const identity = `${signer.serverUrl}/${signer.repository}/`
+  const escaped = identity.replace(/[.]/g, '\\.')
+  return {
+    gh: `gh attestation verify ${r.ref} --owner ${owner} --bundle-from-oci`,
+    cosign: [
+      'cosign verify-attestation --new-bundle-format \\',
+      '  --type https://slsa.dev/provenance/v1 \\',
+      '  --certificate-oidc-issuer https://token.actions.githubusercontent.com \\',
+      `  --certificate-identity-regexp '^${escaped}' \\`,
+      `  ${name}@${r.digest}`
+    ].join('\n'),
+    kyverno: [
+      'apiVersion: kyverno.io/v1',
+      'kind: ClusterPolicy',
+      'metadata:',
+      `  name: charts-built-by-${signer.repository.replace(/[^a-zA-Z0-9-]/g, '-').toLowerCase()}`,
+      'spec:',
+      '  validationFailureAction: Enforce',
+      '  webhookTimeoutSeconds: 30',
+      '  rules:',
+      '    - name: slsa-provenance',
+      '      match:',
+      '        any:',
+      '          - resources:',
+      '              kinds: [source.toolkit.fluxcd.io/v1/OCIRepository]',
+      '      # The chart reference the cluster pulls (Flux: spec.url + spec.ref.tag).',
+      '      imageExtractors:',
+      '        OCIRepository:',
+      '          - path: /spec/url',
+      '            jmesPath: "trim_prefix(@, \'oci://\')"',
+      '      verifyImages:',
+      '        - type: SigstoreBundle',
+      `          imageReferences: ["${name}*"]`,
+      '          attestations:',
+      '            - type: https://slsa.dev/provenance/v1',
+      '              attestors:',
+      '                - entries:',
+      '                    - keyless:',
+      '                        issuer: https://token.actions.githubusercontent.com',
+      `                        subjectRegExp: "^${escaped.replace(/\\/g, '\\\\')}"`,
+      '              conditions:',
+      '                - all:',
+      '                    - key: "{{ buildDefinition.externalParameters.workflow.repository }}"',
+      '                      operator: Equals',
+      `                      value: ${signer.serverUrl}/${signer.repository}`
+    ].join('\n')
+  }
+}
+
+export async function writeSummary(
+  results: ChartResult[],
+  helmVersion: string,
+  signer?: Signer,
+  dryRun?: { registryChecked: boolean }
+): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return
+  const ok = results.filter(r => !r.error)
+  const summary = core.summary.addHeading(
+    dryRun ? 'Dry run: Helm charts that would be published to OCI' : 'Helm charts published to OCI',
+    2
+  )
+  if (dryRun) {
+    summary.addRaw(
+      `<p>This was a dry run: nothing was pushed and no repository was created. Digests are the exact ones a real run of this commit would push.${dryRun.registryChecked ? '' : ' The registry was not checked (no credentials).'}</p>`,
+      true
+    )
+  }
+  summary
+    .addTable([
+      [
+        { data: 'Chart', header: true },
+        { data: 'Version', header: true },
+        { data: 'Reference', header: true },
+        { data: 'Digest', header: true },
+        { data: 'Result', header: true }
+      ],
+      ...results.map(r => [
+        escapeHtml(r.chart),
+        escapeHtml(r.version),
+        `<code>${escapeHtml(r.ref)}</code>`,
+        r.digest ? `<code>${r.digest}</code>` : '',
+        resultWord(r)
+      ])
+    ])
+    .addRaw(`<p>Helm ${escapeHtml(helmVersion)}</p>`, true)
+  const example = ok[0]
+  if (example && !dryRun) {
+    const { helm, terraform } = usageSnippets(example)
+    summary.addHeading('Use it', 3).addCodeBlock(helm, 'shell').addCodeBlock(terraform, 'hcl')
+  }
+  const attested = signer ? ok.filter(r => r.attestation) : []
+  if (signer && attested.length > 0) {
+    summary
+      .addHeading('Verify the provenance', 3)
+      .addRaw(
+        `<p>Each chart has a signed SLSA build provenance, stored in the registry as a referrer of its digest${attested.some(r => r.attestation?.url) ? ' and in GitHub' : ''}. <code>gh</code> and <code>cosign</code> read the registry with your registry login (e.g. <code>aws ecr get-login-password | docker login ...</code>).</p>`,
+        true
+      )
+    for (const r of attested) {
+      const { gh, cosign } = verifySnippets(r, signer)
+      const url = r.attestation?.url
+      summary
+        .addRaw(
+          `<p><b>${escapeHtml(r.chart)} ${escapeHtml(r.version)}</b>: referrer <code>${r.attestation?.digest}</code>${url ? ` (<a href="${escapeHtml(url)}">GitHub attestation</a>)` : ''}</p>`,
+          true
+        )
+        .addCodeBlock(`${gh}\n\n${cosign}`, 'shell')
+    }
+    summary
+      .addRaw('<p>Kyverno policy sketch for clusters that pull these charts:</p>', true)
+      .addCodeBlock(verifySnippets(attested[0], signer).kyverno, 'yaml')
+  }
+  await summary.write()
+}
