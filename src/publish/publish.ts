@@ -2,8 +2,8 @@ import * as core from '@actions/core'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import pLimit from 'p-limit'
-import { hasChartLock } from '../chart/chart.js'
 import { checkChartFiles } from '../chart/chart-files.js'
+import { packageChart, type PackageSettings } from '../chart/package.js'
 import { workspaceDir } from '../runtime/paths.js'
 import type { RegistryLogin } from '../registry/ecr.js'
 import { UserError, errorMessage } from '../errors.js'
@@ -23,7 +23,7 @@ import {
   type Target,
   type ChartResult
 } from '../model.js'
-import { makeReproducible, sourceEpochResolver, type SourceEpoch } from '../chart/reproducible.js'
+import { sourceEpochResolver } from '../chart/reproducible.js'
 
 /** How a dry run runs: the local registry that yields exact digests, and what it may check. */
 export interface DryRunOptions {
@@ -46,20 +46,6 @@ export interface PublishRegistry {
   loggedIn: Promise<void>
   /** Scratch space inside the job-private directory. */
   workDir: string
-}
-
-/** What goes into each chart's package, from the inputs. */
-export interface PackageSettings {
-  /** Nothing outside it may go into a chart (chart-files.ts); lint annotations name files from it. */
-  workspace: string
-  appVersion?: string
-  /** Whether `version` came from the input (then `helm package --version` applies it). */
-  versionOverride: boolean
-  /**
-   * The timestamp of reproducible archives (reproducible.ts), by chart directory. When set, every
-   * chart this step packages is rewritten deterministically, and skip-existing compares contents.
-   */
-  sourceEpoch?: (dir: string) => Promise<SourceEpoch>
 }
 
 /** How to publish, from the inputs. */
@@ -189,27 +175,11 @@ async function publishOne(
     await registry.loggedIn
     if (!settings.dryRun) await registry.kind.ensureRepository(job) // a dry run creates nothing
   }
-  let archive = job.source.path
-  if (job.source.kind === 'dir') {
-    if (job.meta.dependencies.some(dep => dep.repository?.startsWith('oci://'))) {
-      await registryReady()
-    }
-    if (job.meta.dependencies.length > 0) {
-      await helm.dependencyBuild(job.source.path, await hasChartLock(job.source.path))
-    }
-    const destination = await fs.mkdtemp(path.join(registry.workDir, `${job.meta.name}-`))
-    archive = await helm.package(
-      job.source.path,
-      destination,
-      settings.packaging.versionOverride ? job.version : undefined,
-      settings.packaging.appVersion
-    )
-    const { sourceEpoch } = settings.packaging
-    if (sourceEpoch) {
-      await makeReproducible(archive, (await sourceEpoch(job.source.path)).seconds)
-    }
-    log.add(`Packaged ${archive}`)
-  }
+  const archive = await packageChart(helm, job, settings.packaging, {
+    workDir: registry.workDir,
+    registryReady
+  })
+  if (job.source.kind === 'dir') log.add(`Packaged ${archive}`)
   if (settings.dryRun) {
     return dryRunOne(
       helm,

@@ -1,8 +1,8 @@
-export const id = 779;
-export const ids = [779];
+export const id = 50;
+export const ids = [50];
 export const modules = {
 
-/***/ 7779:
+/***/ 98050:
 /***/ ((module) => {
 
 module.exports = eval("require")("kerberos");
@@ -12,4 +12,4 @@ module.exports = eval("require")("kerberos");
 
 };
 
-//# sourceMappingURL=779.index.js.map
+//# sourceMappingURL=50.index.js.map

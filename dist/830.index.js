@@ -1,8 +1,8 @@
-export const id = 240;
-export const ids = [240];
+export const id = 830;
+export const ids = [830];
 export const modules = {
 
-/***/ 90620:
+/***/ 6110:
 /***/ ((module, exports, __webpack_require__) => {
 
 /* eslint-env browser */
@@ -262,7 +262,7 @@ function localstorage() {
 	}
 }
 
-module.exports = __webpack_require__(97203)(exports);
+module.exports = __webpack_require__(40897)(exports);
 
 const {formatters} = module.exports;
 
@@ -281,7 +281,7 @@ formatters.j = function (v) {
 
 /***/ }),
 
-/***/ 97203:
+/***/ 40897:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
@@ -297,7 +297,7 @@ function setup(env) {
 	createDebug.disable = disable;
 	createDebug.enable = enable;
 	createDebug.enabled = enabled;
-	createDebug.humanize = __webpack_require__(76274);
+	createDebug.humanize = __webpack_require__(70744);
 	createDebug.destroy = destroy;
 
 	Object.keys(env).forEach(key => {
@@ -580,7 +580,7 @@ module.exports = setup;
 
 /***/ }),
 
-/***/ 94240:
+/***/ 2830:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 /**
@@ -589,15 +589,15 @@ module.exports = setup;
  */
 
 if (typeof process === 'undefined' || process.type === 'renderer' || process.browser === true || process.__nwjs) {
-	module.exports = __webpack_require__(90620);
+	module.exports = __webpack_require__(6110);
 } else {
-	module.exports = __webpack_require__(60494);
+	module.exports = __webpack_require__(95108);
 }
 
 
 /***/ }),
 
-/***/ 60494:
+/***/ 95108:
 /***/ ((module, exports, __webpack_require__) => {
 
 /**
@@ -631,7 +631,7 @@ exports.colors = [6, 2, 3, 4, 5, 1];
 try {
 	// Optional dependency (as in, doesn't need to be installed, NOT like optionalDependencies in package.json)
 	// eslint-disable-next-line import/no-extraneous-dependencies
-	const supportsColor = __webpack_require__(55024);
+	const supportsColor = __webpack_require__(21450);
 
 	if (supportsColor && (supportsColor.stderr || supportsColor).level >= 2) {
 		exports.colors = [
@@ -839,7 +839,7 @@ function init(debug) {
 	}
 }
 
-module.exports = __webpack_require__(97203)(exports);
+module.exports = __webpack_require__(40897)(exports);
 
 const {formatters} = module.exports;
 
@@ -867,7 +867,7 @@ formatters.O = function (v) {
 
 /***/ }),
 
-/***/ 15175:
+/***/ 83813:
 /***/ ((module) => {
 
 
@@ -882,7 +882,7 @@ module.exports = (flag, argv = process.argv) => {
 
 /***/ }),
 
-/***/ 76274:
+/***/ 70744:
 /***/ ((module) => {
 
 /**
@@ -1051,13 +1051,13 @@ function plural(ms, msAbs, n, name) {
 
 /***/ }),
 
-/***/ 55024:
+/***/ 21450:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 const os = __webpack_require__(70857);
 const tty = __webpack_require__(52018);
-const hasFlag = __webpack_require__(15175);
+const hasFlag = __webpack_require__(83813);
 
 const {env} = process;
 
@@ -1195,4 +1195,4 @@ module.exports = {
 
 };
 
-//# sourceMappingURL=240.index.js.map
+//# sourceMappingURL=830.index.js.map

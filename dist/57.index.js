@@ -1,8 +1,8 @@
-export const id = 423;
-export const ids = [423];
+export const id = 57;
+export const ids = [57];
 export const modules = {
 
-/***/ 69507:
+/***/ 87721:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
@@ -11,10 +11,10 @@ const net = __webpack_require__(69278)
 const tls = __webpack_require__(64756)
 const { once } = __webpack_require__(24434)
 const timers = __webpack_require__(16460)
-const { normalizeOptions, cacheOptions } = __webpack_require__(30699)
-const { getProxy, getProxyAgent, proxyCache } = __webpack_require__(34313)
-const Errors = __webpack_require__(11654)
-const { Agent: AgentBase } = __webpack_require__(65933)
+const { normalizeOptions, cacheOptions } = __webpack_require__(46329)
+const { getProxy, getProxyAgent, proxyCache } = __webpack_require__(3799)
+const Errors = __webpack_require__(60260)
+const { Agent: AgentBase } = __webpack_require__(319)
 
 module.exports = class Agent extends AgentBase {
   #options
@@ -277,12 +277,12 @@ module.exports = class Agent extends AgentBase {
 
 /***/ }),
 
-/***/ 58702:
+/***/ 42604:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const { LRUCache } = __webpack_require__(3158)
+const { LRUCache } = __webpack_require__(8416)
 const dns = __webpack_require__(72250)
 
 // this is a factory so that each request can have its own opts (i.e. ttl)
@@ -337,7 +337,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 11654:
+/***/ 60260:
 /***/ ((module) => {
 
 
@@ -405,16 +405,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 64017:
+/***/ 57995:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const { LRUCache } = __webpack_require__(3158)
-const { normalizeOptions, cacheOptions } = __webpack_require__(30699)
-const { getProxy, proxyCache } = __webpack_require__(34313)
-const dns = __webpack_require__(58702)
-const Agent = __webpack_require__(69507)
+const { LRUCache } = __webpack_require__(8416)
+const { normalizeOptions, cacheOptions } = __webpack_require__(46329)
+const { getProxy, proxyCache } = __webpack_require__(3799)
+const dns = __webpack_require__(42604)
+const Agent = __webpack_require__(87721)
 
 const agentCache = new LRUCache({ max: 20 })
 
@@ -468,12 +468,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 30699:
+/***/ 46329:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const dns = __webpack_require__(58702)
+const dns = __webpack_require__(42604)
 
 const normalizeOptions = (opts) => {
   const family = parseInt(opts.family ?? '0', 10)
@@ -565,16 +565,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 34313:
+/***/ 3799:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const { HttpProxyAgent } = __webpack_require__(85689)
-const { HttpsProxyAgent } = __webpack_require__(94708)
-const { SocksProxyAgent } = __webpack_require__(85452)
-const { LRUCache } = __webpack_require__(3158)
-const { InvalidProxyProtocolError } = __webpack_require__(11654)
+const { HttpProxyAgent } = __webpack_require__(28947)
+const { HttpsProxyAgent } = __webpack_require__(71566)
+const { SocksProxyAgent } = __webpack_require__(65814)
+const { LRUCache } = __webpack_require__(8416)
+const { InvalidProxyProtocolError } = __webpack_require__(60260)
 
 const PROXY_CACHE = new LRUCache({ max: 20 })
 
@@ -660,7 +660,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 32038:
+/***/ 84212:
 /***/ ((module) => {
 
 // given an input that may or may not be an object, return an object that has
@@ -687,10 +687,10 @@ module.exports = getOptions
 
 /***/ }),
 
-/***/ 40437:
+/***/ 6187:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-const semver = __webpack_require__(86626)
+const semver = __webpack_require__(62088)
 
 const satisfies = (range) => {
   return semver.satisfies(process.version, range, { includePrerelease: true })
@@ -703,7 +703,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 88396:
+/***/ 88314:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
@@ -839,13 +839,13 @@ module.exports.ERR_INVALID_ARG_TYPE = class ERR_INVALID_ARG_TYPE extends Error {
 
 /***/ }),
 
-/***/ 20035:
+/***/ 35189:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 const fs = __webpack_require__(91943)
-const getOptions = __webpack_require__(32038)
-const node = __webpack_require__(40437)
-const polyfill = __webpack_require__(82144)
+const getOptions = __webpack_require__(84212)
+const node = __webpack_require__(6187)
+const polyfill = __webpack_require__(76562)
 
 // node 16.7.0 added fs.cp
 const useNative = node.satisfies('>=16.7.0')
@@ -868,7 +868,7 @@ module.exports = cp
 
 /***/ }),
 
-/***/ 82144:
+/***/ 76562:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 // this file is a modified version of the code in node 17.2.0
@@ -896,7 +896,7 @@ const {
   ERR_FS_CP_UNKNOWN,
   ERR_FS_EISDIR,
   ERR_INVALID_ARG_TYPE,
-} = __webpack_require__(88396)
+} = __webpack_require__(88314)
 const {
   constants: {
     errno: {
@@ -1303,15 +1303,15 @@ module.exports = cp
 
 /***/ }),
 
-/***/ 73615:
+/***/ 88437:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const cp = __webpack_require__(20035)
-const withTempDir = __webpack_require__(54836)
-const readdirScoped = __webpack_require__(30045)
-const moveFile = __webpack_require__(94669)
+const cp = __webpack_require__(35189)
+const withTempDir = __webpack_require__(16974)
+const readdirScoped = __webpack_require__(99367)
+const moveFile = __webpack_require__(64851)
 
 module.exports = {
   cp,
@@ -1323,7 +1323,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 94669:
+/***/ 64851:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 const { dirname, join, resolve, relative, isAbsolute } = __webpack_require__(16928)
@@ -1408,7 +1408,7 @@ module.exports = moveFile
 
 /***/ }),
 
-/***/ 30045:
+/***/ 99367:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 const { readdir } = __webpack_require__(91943)
@@ -1435,12 +1435,12 @@ module.exports = readdirScoped
 
 /***/ }),
 
-/***/ 54836:
+/***/ 16974:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 const { join, sep } = __webpack_require__(16928)
 
-const getOptions = __webpack_require__(32038)
+const getOptions = __webpack_require__(84212)
 const { mkdir, mkdtemp, rm } = __webpack_require__(91943)
 
 // create a temp directory, ensure its permissions match its parent, then call
@@ -1481,11 +1481,11 @@ module.exports = withTempDir
 
 /***/ }),
 
-/***/ 97837:
+/***/ 4027:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-const matchers = __webpack_require__(33102)
-const { redactUrlPassword } = __webpack_require__(34328)
+const matchers = __webpack_require__(25456)
+const { redactUrlPassword } = __webpack_require__(47142)
 
 const REPLACE = '***'
 
@@ -1532,7 +1532,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 33102:
+/***/ 25456:
 /***/ ((module) => {
 
 const TYPE_REGEX = 'regex'
@@ -1627,7 +1627,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 34328:
+/***/ 47142:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 const {
@@ -1635,7 +1635,7 @@ const {
   TYPE_URL,
   TYPE_REGEX,
   TYPE_PATH,
-} = __webpack_require__(33102)
+} = __webpack_require__(25456)
 
 /**
  * creates a string of asterisks,
@@ -1836,7 +1836,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 31330:
+/***/ 23688:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -1878,7 +1878,7 @@ exports.HEADER_OCI_SUBJECT = 'OCI-Subject';
 
 /***/ }),
 
-/***/ 59053:
+/***/ 62691:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -1905,7 +1905,7 @@ limitations under the License.
 const node_fs_1 = __importDefault(__webpack_require__(73024));
 const node_os_1 = __importDefault(__webpack_require__(48161));
 const node_path_1 = __importDefault(__webpack_require__(76760));
-const name_1 = __webpack_require__(80436);
+const name_1 = __webpack_require__(96666);
 // Well-known aliases for the Docker Hub registry. Docker stores Hub
 // credentials under a handful of different keys depending on how the user
 // authenticated, so they all need to canonicalize to the same host.
@@ -1971,7 +1971,7 @@ exports.fromBasicAuth = fromBasicAuth;
 
 /***/ }),
 
-/***/ 86701:
+/***/ 46803:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -2012,7 +2012,7 @@ exports.OCIError = OCIError;
 
 /***/ }),
 
-/***/ 76499:
+/***/ 32721:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -2036,9 +2036,9 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 const http2_1 = __webpack_require__(85675);
-const make_fetch_happen_1 = __importDefault(__webpack_require__(30160));
-const proc_log_1 = __webpack_require__(99977);
-const promise_retry_1 = __webpack_require__(72196);
+const make_fetch_happen_1 = __importDefault(__webpack_require__(39310));
+const proc_log_1 = __webpack_require__(26687);
+const promise_retry_1 = __webpack_require__(49498);
 const { HTTP_STATUS_INTERNAL_SERVER_ERROR, HTTP_STATUS_TOO_MANY_REQUESTS, HTTP_STATUS_REQUEST_TIMEOUT, } = http2_1.constants;
 const fetchWithRetry = async (url, options = {}) => {
     return (0, promise_retry_1.promiseRetry)(async (retry, attemptNum) => {
@@ -2101,7 +2101,7 @@ exports["default"] = fetchWithRetry;
 
 /***/ }),
 
-/***/ 45978:
+/***/ 19812:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -2122,9 +2122,9 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const constants_1 = __webpack_require__(31330);
-const error_1 = __webpack_require__(86701);
-const registry_1 = __webpack_require__(64288);
+const constants_1 = __webpack_require__(23688);
+const error_1 = __webpack_require__(46803);
+const registry_1 = __webpack_require__(22138);
 const DOCKER_DEFAULT_REGISTRY = 'registry-1.docker.io';
 const EMPTY_BLOB = Buffer.from('{}');
 class OCIImage {
@@ -2281,18 +2281,18 @@ const canonicalizeRegistryName = (registry) => {
 
 /***/ }),
 
-/***/ 19423:
+/***/ 81057:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 var __webpack_unused_export__;
 
 __webpack_unused_export__ = ({ value: true });
 __webpack_unused_export__ = exports.attachArtifactToImage = __webpack_unused_export__ = __webpack_unused_export__ = void 0;
-const image_1 = __webpack_require__(45978);
-const name_1 = __webpack_require__(80436);
-var credentials_1 = __webpack_require__(59053);
+const image_1 = __webpack_require__(19812);
+const name_1 = __webpack_require__(96666);
+var credentials_1 = __webpack_require__(62691);
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return credentials_1.getRegistryCredentials; } });
-var error_1 = __webpack_require__(86701);
+var error_1 = __webpack_require__(46803);
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return error_1.OCIError; } });
 // Associates the given artifact with an OCI image. The artifact is identified
 // by its media type and a buffer containing the artifact. The image is
@@ -2312,7 +2312,7 @@ __webpack_unused_export__ = getImageDigest;
 
 /***/ }),
 
-/***/ 80436:
+/***/ 96666:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -2358,7 +2358,7 @@ exports.parseImageName = parseImageName;
 
 /***/ }),
 
-/***/ 64288:
+/***/ 22138:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -2383,10 +2383,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 const node_crypto_1 = __importDefault(__webpack_require__(77598));
-const constants_1 = __webpack_require__(31330);
-const credentials_1 = __webpack_require__(59053);
-const error_1 = __webpack_require__(86701);
-const fetch_1 = __importDefault(__webpack_require__(76499));
+const constants_1 = __webpack_require__(23688);
+const credentials_1 = __webpack_require__(62691);
+const error_1 = __webpack_require__(46803);
+const fetch_1 = __importDefault(__webpack_require__(32721));
 // Maximum number of redirects to follow in the manual redirect loop
 const MAX_REDIRECTS = 20;
 // Headers that carry credentials or origin-specific secrets
@@ -2726,15 +2726,15 @@ const singleMatch = (str, regex) => str.match(regex)?.[1] || '';
 
 /***/ }),
 
-/***/ 97243:
+/***/ 40233:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const contentVer = (__webpack_require__(57479)/* ["cache-version"].content */ .MH.Q)
-const hashToSegments = __webpack_require__(79830)
+const contentVer = (__webpack_require__(4038)/* ["cache-version"].content */ .MH.Q)
+const hashToSegments = __webpack_require__(99704)
 const path = __webpack_require__(16928)
-const ssri = __webpack_require__(25745)
+const ssri = __webpack_require__(68951)
 
 // Current format of content file path:
 //
@@ -2762,16 +2762,16 @@ function contentDir (cache) {
 
 /***/ }),
 
-/***/ 14940:
+/***/ 39398:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
 const fs = __webpack_require__(91943)
-const fsm = __webpack_require__(58110)
-const ssri = __webpack_require__(25745)
-const contentPath = __webpack_require__(97243)
-const Pipeline = __webpack_require__(99301)
+const fsm = __webpack_require__(25032)
+const ssri = __webpack_require__(68951)
+const contentPath = __webpack_require__(40233)
+const Pipeline = __webpack_require__(52899)
 
 module.exports = read
 
@@ -2934,14 +2934,14 @@ function integrityError (sri, path) {
 
 /***/ }),
 
-/***/ 45:
+/***/ 92447:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
 const fs = __webpack_require__(91943)
-const contentPath = __webpack_require__(97243)
-const { hasContent } = __webpack_require__(14940)
+const contentPath = __webpack_require__(40233)
+const { hasContent } = __webpack_require__(39398)
 
 module.exports = rm
 
@@ -2959,24 +2959,24 @@ async function rm (cache, integrity) {
 
 /***/ }),
 
-/***/ 98345:
+/***/ 93699:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
 const events = __webpack_require__(24434)
 
-const contentPath = __webpack_require__(97243)
+const contentPath = __webpack_require__(40233)
 const fs = __webpack_require__(91943)
-const { moveFile } = __webpack_require__(73615)
-const { Minipass } = __webpack_require__(13525)
-const Pipeline = __webpack_require__(99301)
-const Flush = __webpack_require__(97107)
+const { moveFile } = __webpack_require__(88437)
+const { Minipass } = __webpack_require__(78275)
+const Pipeline = __webpack_require__(52899)
+const Flush = __webpack_require__(37633)
 const path = __webpack_require__(16928)
-const ssri = __webpack_require__(25745)
-const cacheDir = __webpack_require__(57085)
-const { tmpName } = __webpack_require__(38320)
-const fsm = __webpack_require__(58110)
+const ssri = __webpack_require__(68951)
+const cacheDir = __webpack_require__(97375)
+const { tmpName } = __webpack_require__(63990)
+const fsm = __webpack_require__(25032)
 
 module.exports = write
 
@@ -3174,7 +3174,7 @@ function checksumError (expected, found) {
 
 /***/ }),
 
-/***/ 68485:
+/***/ 26575:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
@@ -3188,16 +3188,16 @@ const {
   rm,
   writeFile,
 } = __webpack_require__(91943)
-const { Minipass } = __webpack_require__(13525)
+const { Minipass } = __webpack_require__(78275)
 const path = __webpack_require__(16928)
-const ssri = __webpack_require__(25745)
-const { tmpName } = __webpack_require__(38320)
-const cacheDir = __webpack_require__(57085)
+const ssri = __webpack_require__(68951)
+const { tmpName } = __webpack_require__(63990)
+const cacheDir = __webpack_require__(97375)
 
-const contentPath = __webpack_require__(97243)
-const hashToSegments = __webpack_require__(79830)
-const indexV = (__webpack_require__(57479)/* ["cache-version"].index */ .MH.P)
-const { moveFile } = __webpack_require__(73615)
+const contentPath = __webpack_require__(40233)
+const hashToSegments = __webpack_require__(99704)
+const indexV = (__webpack_require__(4038)/* ["cache-version"].index */ .MH.P)
+const { moveFile } = __webpack_require__(88437)
 
 const lsStreamConcurrency = 5
 
@@ -3365,7 +3365,7 @@ function lsStream (cache) {
 
   // Set all this up to run on the stream and then just return the stream
   Promise.resolve().then(async () => {
-    const { default: pMap } = await __webpack_require__.e(/* import() */ 988).then(__webpack_require__.bind(__webpack_require__, 76988))
+    const { default: pMap } = await __webpack_require__.e(/* import() */ 606).then(__webpack_require__.bind(__webpack_require__, 606))
     const buckets = await readdirOrEmpty(indexDir)
     await pMap(buckets, async (bucket) => {
       const bucketPath = path.join(indexDir, bucket)
@@ -3520,18 +3520,18 @@ function readdirOrEmpty (dir) {
 
 /***/ }),
 
-/***/ 29376:
+/***/ 19690:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const Collect = __webpack_require__(81243)
-const { Minipass } = __webpack_require__(13525)
-const Pipeline = __webpack_require__(99301)
+const Collect = __webpack_require__(11757)
+const { Minipass } = __webpack_require__(78275)
+const Pipeline = __webpack_require__(52899)
 
-const index = __webpack_require__(68485)
-const memo = __webpack_require__(29214)
-const read = __webpack_require__(14940)
+const index = __webpack_require__(26575)
+const memo = __webpack_require__(56068)
+const read = __webpack_require__(39398)
 
 async function getData (cache, key, opts = {}) {
   const { integrity, memoize, size } = opts
@@ -3697,18 +3697,18 @@ module.exports.hasContent = read.hasContent
 
 /***/ }),
 
-/***/ 99308:
+/***/ 85742:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const get = __webpack_require__(29376)
-const put = __webpack_require__(34021)
-const rm = __webpack_require__(77955)
-const verify = __webpack_require__(38295)
-const { clearMemoized } = __webpack_require__(29214)
-const tmp = __webpack_require__(38320)
-const index = __webpack_require__(68485)
+const get = __webpack_require__(19690)
+const put = __webpack_require__(94283)
+const rm = __webpack_require__(30793)
+const verify = __webpack_require__(37621)
+const { clearMemoized } = __webpack_require__(56068)
+const tmp = __webpack_require__(63990)
+const index = __webpack_require__(26575)
 
 module.exports.index = {}
 module.exports.index.compact = index.compact
@@ -3746,12 +3746,12 @@ module.exports.verify.lastRun = verify.lastRun
 
 /***/ }),
 
-/***/ 29214:
+/***/ 56068:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const { LRUCache } = __webpack_require__(3158)
+const { LRUCache } = __webpack_require__(8416)
 
 const MEMOIZED = new LRUCache({
   max: 500,
@@ -3825,17 +3825,17 @@ function pickMem (opts) {
 
 /***/ }),
 
-/***/ 34021:
+/***/ 94283:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const index = __webpack_require__(68485)
-const memo = __webpack_require__(29214)
-const write = __webpack_require__(98345)
-const Flush = __webpack_require__(97107)
-const { PassThrough } = __webpack_require__(81243)
-const Pipeline = __webpack_require__(99301)
+const index = __webpack_require__(26575)
+const memo = __webpack_require__(56068)
+const write = __webpack_require__(93699)
+const Flush = __webpack_require__(37633)
+const { PassThrough } = __webpack_require__(11757)
+const Pipeline = __webpack_require__(52899)
 
 const putOpts = (opts) => ({
   algorithms: ['sha512'],
@@ -3912,17 +3912,17 @@ function putStream (cache, key, opts = {}) {
 
 /***/ }),
 
-/***/ 77955:
+/***/ 30793:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
 const { rm } = __webpack_require__(91943)
-const glob = __webpack_require__(85435)
-const index = __webpack_require__(68485)
-const memo = __webpack_require__(29214)
+const glob = __webpack_require__(6337)
+const index = __webpack_require__(26575)
+const memo = __webpack_require__(56068)
 const path = __webpack_require__(16928)
-const rmContent = __webpack_require__(45)
+const rmContent = __webpack_require__(92447)
 
 module.exports = entry
 module.exports.entry = entry
@@ -3951,7 +3951,7 @@ async function all (cache) {
 
 /***/ }),
 
-/***/ 57085:
+/***/ 97375:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
@@ -3987,12 +3987,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 85435:
+/***/ 6337:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const { glob } = __webpack_require__(45095)
+const { glob } = __webpack_require__(8941)
 const path = __webpack_require__(16928)
 
 const globify = (pattern) => pattern.split(path.win32.sep).join(path.posix.sep)
@@ -4001,7 +4001,7 @@ module.exports = (path, options) => glob(globify(path), options)
 
 /***/ }),
 
-/***/ 79830:
+/***/ 99704:
 /***/ ((module) => {
 
 
@@ -4015,16 +4015,16 @@ function hashToSegments (hash) {
 
 /***/ }),
 
-/***/ 38320:
+/***/ 63990:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
 const crypto = __webpack_require__(76982)
-const { withTempDir } = __webpack_require__(73615)
+const { withTempDir } = __webpack_require__(88437)
 const fs = __webpack_require__(91943)
 const path = __webpack_require__(16928)
-const cacheDir = __webpack_require__(57085)
+const cacheDir = __webpack_require__(97375)
 
 module.exports.mkdir = mktmpdir
 
@@ -4058,7 +4058,7 @@ function withTmp (cache, opts, cb) {
 
 /***/ }),
 
-/***/ 38295:
+/***/ 37621:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
@@ -4070,13 +4070,13 @@ const {
   truncate,
   writeFile,
 } = __webpack_require__(91943)
-const contentPath = __webpack_require__(97243)
-const fsm = __webpack_require__(58110)
-const glob = __webpack_require__(85435)
-const index = __webpack_require__(68485)
-const cacheDir = __webpack_require__(57085)
+const contentPath = __webpack_require__(40233)
+const fsm = __webpack_require__(25032)
+const glob = __webpack_require__(6337)
+const index = __webpack_require__(26575)
+const cacheDir = __webpack_require__(97375)
 const path = __webpack_require__(16928)
-const ssri = __webpack_require__(25745)
+const ssri = __webpack_require__(68951)
 
 const hasOwnProperty = (obj, key) =>
   Object.prototype.hasOwnProperty.call(obj, key)
@@ -4155,7 +4155,7 @@ async function fixPerms (cache, opts) {
 //
 async function garbageCollect (cache, opts) {
   opts.log.silly('verify', 'garbage collecting content')
-  const { default: pMap } = await __webpack_require__.e(/* import() */ 988).then(__webpack_require__.bind(__webpack_require__, 76988))
+  const { default: pMap } = await __webpack_require__.e(/* import() */ 606).then(__webpack_require__.bind(__webpack_require__, 606))
   const indexStream = index.lsStream(cache)
   const liveContent = new Set()
   indexStream.on('data', (entry) => {
@@ -4239,7 +4239,7 @@ async function verifyContent (filepath, sri) {
 
 async function rebuildIndex (cache, opts) {
   opts.log.silly('verify', 'rebuilding index')
-  const { default: pMap } = await __webpack_require__.e(/* import() */ 988).then(__webpack_require__.bind(__webpack_require__, 76988))
+  const { default: pMap } = await __webpack_require__.e(/* import() */ 606).then(__webpack_require__.bind(__webpack_require__, 606))
   const entries = await index.ls(cache)
   const stats = {
     missingContent: 0,
@@ -4323,19 +4323,19 @@ async function lastRun (cache) {
 
 /***/ }),
 
-/***/ 61137:
+/***/ 85743:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-const { Request, Response } = __webpack_require__(30109)
-const { Minipass } = __webpack_require__(13525)
-const MinipassFlush = __webpack_require__(97107)
-const cacache = __webpack_require__(99308)
+const { Request, Response } = __webpack_require__(88483)
+const { Minipass } = __webpack_require__(78275)
+const MinipassFlush = __webpack_require__(37633)
+const cacache = __webpack_require__(85742)
 const url = __webpack_require__(87016)
 
-const CachingMinipassPipeline = __webpack_require__(17544)
-const CachePolicy = __webpack_require__(63839)
-const cacheKey = __webpack_require__(43814)
-const remote = __webpack_require__(59856)
+const CachingMinipassPipeline = __webpack_require__(22314)
+const CachePolicy = __webpack_require__(15281)
+const cacheKey = __webpack_require__(45808)
+const remote = __webpack_require__(20766)
 
 const hasOwnProperty = (obj, prop) => Object.prototype.hasOwnProperty.call(obj, prop)
 
@@ -4801,7 +4801,7 @@ module.exports = CacheEntry
 
 /***/ }),
 
-/***/ 41338:
+/***/ 59456:
 /***/ ((module) => {
 
 class NotCachedError extends Error {
@@ -4819,12 +4819,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 92341:
+/***/ 96807:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-const { NotCachedError } = __webpack_require__(41338)
-const CacheEntry = __webpack_require__(61137)
-const remote = __webpack_require__(59856)
+const { NotCachedError } = __webpack_require__(59456)
+const CacheEntry = __webpack_require__(85743)
+const remote = __webpack_require__(20766)
 
 // do whatever is necessary to get a Response and return it
 const cacheFetch = async (request, options) => {
@@ -4875,7 +4875,7 @@ module.exports = cacheFetch
 
 /***/ }),
 
-/***/ 43814:
+/***/ 45808:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 const { URL, format } = __webpack_require__(87016)
@@ -4899,12 +4899,12 @@ module.exports = cacheKey
 
 /***/ }),
 
-/***/ 63839:
+/***/ 15281:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-const CacheSemantics = __webpack_require__(51305)
-const Negotiator = __webpack_require__(15430)
-const ssri = __webpack_require__(25745)
+const CacheSemantics = __webpack_require__(12203)
+const Negotiator = __webpack_require__(60668)
+const ssri = __webpack_require__(68951)
 
 // options passed to http-cache-semantics constructor
 const policyOptions = {
@@ -5067,17 +5067,17 @@ module.exports = CachePolicy
 
 /***/ }),
 
-/***/ 58456:
+/***/ 67242:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const { FetchError, Request, isRedirect } = __webpack_require__(30109)
+const { FetchError, Request, isRedirect } = __webpack_require__(88483)
 const url = __webpack_require__(87016)
 
-const CachePolicy = __webpack_require__(63839)
-const cache = __webpack_require__(92341)
-const remote = __webpack_require__(59856)
+const CachePolicy = __webpack_require__(15281)
+const cache = __webpack_require__(96807)
+const remote = __webpack_require__(20766)
 
 // given a Request, a Response and user options
 // return true if the response is a redirect that
@@ -5192,13 +5192,13 @@ module.exports = fetch
 
 /***/ }),
 
-/***/ 30160:
+/***/ 39310:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-const { FetchError, Headers, Request, Response } = __webpack_require__(30109)
+const { FetchError, Headers, Request, Response } = __webpack_require__(88483)
 
-const configureOptions = __webpack_require__(34350)
-const fetch = __webpack_require__(58456)
+const configureOptions = __webpack_require__(99824)
+const fetch = __webpack_require__(67242)
 
 const makeFetchHappen = (url, opts) => {
   const options = configureOptions(opts)
@@ -5240,7 +5240,7 @@ module.exports.Response = Response
 
 /***/ }),
 
-/***/ 34350:
+/***/ 99824:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 const dns = __webpack_require__(72250)
@@ -5306,12 +5306,12 @@ module.exports = configureOptions
 
 /***/ }),
 
-/***/ 17544:
+/***/ 22314:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const MinipassPipeline = __webpack_require__(99301)
+const MinipassPipeline = __webpack_require__(52899)
 
 class CachingMinipassPipeline extends MinipassPipeline {
   #events = []
@@ -5354,19 +5354,19 @@ module.exports = CachingMinipassPipeline
 
 /***/ }),
 
-/***/ 59856:
+/***/ 20766:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-const { Minipass } = __webpack_require__(13525)
-const fetch = __webpack_require__(30109)
-const { promiseRetry } = __webpack_require__(72196)
-const ssri = __webpack_require__(25745)
-const { log } = __webpack_require__(99977)
-const { redact: cleanUrl } = __webpack_require__(97837)
+const { Minipass } = __webpack_require__(78275)
+const fetch = __webpack_require__(88483)
+const { promiseRetry } = __webpack_require__(49498)
+const ssri = __webpack_require__(68951)
+const { log } = __webpack_require__(26687)
+const { redact: cleanUrl } = __webpack_require__(4027)
 
-const CachingMinipassPipeline = __webpack_require__(17544)
-const { getAgent } = __webpack_require__(64017)
-const pkg = __webpack_require__(60419)
+const CachingMinipassPipeline = __webpack_require__(22314)
+const { getAgent } = __webpack_require__(57995)
+const pkg = __webpack_require__(96734)
 
 const USER_AGENT = `${pkg.name}/${pkg.version} (+https://npm.im/${pkg.name})`
 
@@ -5495,7 +5495,7 @@ module.exports = remoteFetch
 
 /***/ }),
 
-/***/ 29076:
+/***/ 57442:
 /***/ ((module) => {
 
 
@@ -5519,11 +5519,11 @@ module.exports = AbortError
 
 /***/ }),
 
-/***/ 50142:
+/***/ 21256:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
-const { Minipass } = __webpack_require__(13525)
+const { Minipass } = __webpack_require__(78275)
 const TYPE = Symbol('type')
 const BUFFER = Symbol('buffer')
 
@@ -5623,21 +5623,21 @@ module.exports = Blob
 
 /***/ }),
 
-/***/ 10189:
+/***/ 28515:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
-const { Minipass } = __webpack_require__(13525)
-const { MinipassSized } = __webpack_require__(82711)
+const { Minipass } = __webpack_require__(78275)
+const { MinipassSized } = __webpack_require__(88789)
 
-const Blob = __webpack_require__(50142)
+const Blob = __webpack_require__(21256)
 const { BUFFER } = Blob
-const FetchError = __webpack_require__(32434)
+const FetchError = __webpack_require__(22644)
 
 // optional dependency on 'iconv-lite'
 let decode
 try {
-  decode = (__webpack_require__(12554).decode)
+  decode = (__webpack_require__(31748).decode)
 } catch (e) {
   // defer error until textConverted is called
 }
@@ -5990,7 +5990,7 @@ module.exports = Body
 
 /***/ }),
 
-/***/ 32434:
+/***/ 22644:
 /***/ ((module) => {
 
 
@@ -6029,7 +6029,7 @@ module.exports = FetchError
 
 /***/ }),
 
-/***/ 33347:
+/***/ 98645:
 /***/ ((module) => {
 
 
@@ -6303,25 +6303,25 @@ module.exports = Headers
 
 /***/ }),
 
-/***/ 30109:
+/***/ 88483:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 const { URL } = __webpack_require__(87016)
 const http = __webpack_require__(58611)
 const https = __webpack_require__(65692)
-const zlib = __webpack_require__(10889)
-const { Minipass } = __webpack_require__(13525)
+const zlib = __webpack_require__(37119)
+const { Minipass } = __webpack_require__(78275)
 
-const Body = __webpack_require__(10189)
+const Body = __webpack_require__(28515)
 const { writeToStream, getTotalBytes } = Body
-const Response = __webpack_require__(92946)
-const Headers = __webpack_require__(33347)
+const Response = __webpack_require__(43852)
+const Headers = __webpack_require__(98645)
 const { createHeadersLenient } = Headers
-const Request = __webpack_require__(89480)
+const Request = __webpack_require__(99586)
 const { getNodeRequestOptions } = Request
-const FetchError = __webpack_require__(32434)
-const AbortError = __webpack_require__(29076)
+const FetchError = __webpack_require__(22644)
+const AbortError = __webpack_require__(57442)
 
 const acceptsEncoding = (headers, encoding) => {
   const encodings = new Headers(headers).get('Accept-Encoding')
@@ -6704,18 +6704,18 @@ fetch.AbortError = AbortError
 
 /***/ }),
 
-/***/ 89480:
+/***/ 99586:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 const { URL } = __webpack_require__(87016)
-const { Minipass } = __webpack_require__(13525)
-const Headers = __webpack_require__(33347)
+const { Minipass } = __webpack_require__(78275)
+const Headers = __webpack_require__(98645)
 const { exportNodeCompatibleHeaders } = Headers
-const Body = __webpack_require__(10189)
+const Body = __webpack_require__(28515)
 const { clone, extractContentType, getTotalBytes } = Body
 
-const version = (__webpack_require__(71206)/* .version */ .rE)
+const version = (__webpack_require__(27573)/* .version */ .rE)
 const defaultUserAgent =
   `minipass-fetch/${version} (+https://github.com/isaacs/minipass-fetch)`
 
@@ -6993,15 +6993,15 @@ Object.defineProperties(Request.prototype, {
 
 /***/ }),
 
-/***/ 92946:
+/***/ 43852:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 const http = __webpack_require__(58611)
 const { STATUS_CODES } = http
 
-const Headers = __webpack_require__(33347)
-const Body = __webpack_require__(10189)
+const Headers = __webpack_require__(98645)
+const Body = __webpack_require__(28515)
 const { clone, extractContentType } = Body
 
 const INTERNALS = Symbol('Response internals')
@@ -7090,7 +7090,7 @@ Object.defineProperties(Response.prototype, {
 
 /***/ }),
 
-/***/ 99977:
+/***/ 26687:
 /***/ ((module) => {
 
 const META = Symbol('proc-log.meta')
@@ -7255,13 +7255,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 25745:
+/***/ 68951:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
 const crypto = __webpack_require__(76982)
-const { Minipass } = __webpack_require__(13525)
+const { Minipass } = __webpack_require__(78275)
 
 const SPEC_ALGORITHMS = ['sha512', 'sha384', 'sha256']
 const DEFAULT_ALGORITHMS = ['sha512']
@@ -7812,10 +7812,10 @@ function getPrioritizedHash (algo1, algo2) {
 
 /***/ }),
 
-/***/ 72196:
+/***/ 49498:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-const { RetryOperation } = __webpack_require__(1526)
+const { RetryOperation } = __webpack_require__(74544)
 
 const createTimeout = (attempt, opts) => Math.min(Math.round((1 + (opts.randomize ? Math.random() : 0)) * Math.max(opts.minTimeout, 1) * Math.pow(opts.factor, attempt)), opts.maxTimeout)
 const isRetryError = err => err?.code === 'EPROMISERETRY' && Object.hasOwn(err, 'retried')
@@ -7881,7 +7881,7 @@ module.exports = { promiseRetry }
 
 /***/ }),
 
-/***/ 1526:
+/***/ 74544:
 /***/ ((module) => {
 
 class RetryOperation {
@@ -7997,7 +7997,7 @@ module.exports = { RetryOperation }
 
 /***/ }),
 
-/***/ 45095:
+/***/ 8941:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 var C=(r,t)=>()=>{try{return t||r((t={exports:{}}).exports,t),t.exports}catch(e){throw t=0,e}};var ms=C(tt=>{"use strict";Object.defineProperty(tt,"__esModule",{value:!0});tt.range=tt.balanced=void 0;var Ei=(r,t,e)=>{let s=r instanceof RegExp?ps(r,e):r,i=t instanceof RegExp?ps(t,e):t,n=s!==null&&i!=null&&(0,tt.range)(s,i,e);return n&&{start:n[0],end:n[1],pre:e.slice(0,n[0]),body:e.slice(n[0]+s.length,n[1]),post:e.slice(n[1]+i.length)}};tt.balanced=Ei;var ps=(r,t)=>{let e=t.match(r);return e?e[0]:null},Oi=(r,t,e)=>{let s,i,n,o,h,a=e.indexOf(r),l=e.indexOf(t,a+1),c=a;if(a>=0&&l>0){if(r===t)return[a,l];for(s=[],n=e.length;c>=0&&!h;){if(c===a)s.push(c),a=e.indexOf(r,c+1);else if(s.length===1){let u=s.pop();u!==void 0&&(h=[u,l])}else i=s.pop(),i!==void 0&&i<n&&(n=i,o=l),l=e.indexOf(t,c+1);c=a<l&&a>=0?a:l}s.length&&o!==void 0&&(h=[n,o])}return h};tt.range=Oi});var vs=C(T=>{"use strict";Object.defineProperty(T,"__esModule",{value:!0});T.EXPANSION_MAX_REWRITES=T.EXPANSION_MAX_DEPTH=T.EXPANSION_MAX_LENGTH=T.EXPANSION_MAX=void 0;T.expand=Wi;var gs=ms(),ws="\0SLASH"+Math.random()+"\0",bs="\0OPEN"+Math.random()+"\0",xe="\0CLOSE"+Math.random()+"\0",ys="\0COMMA"+Math.random()+"\0",Ss="\0PERIOD"+Math.random()+"\0",xi=new RegExp(ws,"g"),Ci=new RegExp(bs,"g"),Mi=new RegExp(xe,"g"),ki=new RegExp(ys,"g"),Ai=new RegExp(Ss,"g"),Ri=/\\\\/g,Pi=/\\{/g,Ti=/\\}/g,Fi=/\\,/g,ji=/\\\./g;T.EXPANSION_MAX=1e5;T.EXPANSION_MAX_LENGTH=4e6;T.EXPANSION_MAX_DEPTH=1e3;T.EXPANSION_MAX_REWRITES=1e3;function _e(r){return isNaN(r)?r.charCodeAt(0):parseInt(r,10)}function Ni(r){return r.replace(Ri,ws).replace(Pi,bs).replace(Ti,xe).replace(Fi,ys).replace(ji,Ss)}function Di(r){return r.replace(xi,"\\").replace(Ci,"{").replace(Mi,"}").replace(ki,",").replace(Ai,".")}function Ee(r,t){for(let e=0;e<t.length;e++)r.push(t[e])}function Li(r){let t=[],e="";for(;;){let s=(0,gs.balanced)("{","}",r);if(!s){let a=r.split(",");return a[0]=e+a[0],Ee(t,a),t}let{pre:i,body:n,post:o}=s,h=i.split(",");if(h[0]=e+h[0],h[h.length-1]+="{"+n+"}",!o.length)return Ee(t,h),t;e=h.pop(),Ee(t,h),r=o}}function Wi(r,t={}){if(!r)return[];let{max:e=T.EXPANSION_MAX,maxLength:s=T.EXPANSION_MAX_LENGTH,maxDepth:i=T.EXPANSION_MAX_DEPTH,maxRewrites:n=T.EXPANSION_MAX_REWRITES}=t;return r.slice(0,2)==="{}"&&(r="\\{\\}"+r.slice(2)),Oe(Ni(r),e,s,i,0,n,!0).map(Di)}function zi(r){return"{"+r+"}"}function Bi(r){return/^-?0\d/.test(r)}function Gi(r,t){return r<=t}function Ii(r,t){return r>=t}function ct(r,t,e,s,i,n){let o=[],h=0;for(let a=0;a<r.length;a++)for(let l=0;l<e.length;l++){if(o.length>=s)return o;let c=r[a]+t+e[l];if(!(n&&!c)){if(h+c.length>i)return o;o.push(c),h+=c.length}}return o}function $i(r,t,e,s){let i=r.split(/\.\./),n=[];if(i[0]===void 0||i[1]===void 0)return n;let o=_e(i[0]),h=_e(i[1]),a=Math.max(i[0].length,i[1].length),l=i.length===3&&i[2]!==void 0?Math.max(Math.abs(_e(i[2])),1):1,c=Gi;h<o&&(l*=-1,c=Ii);let f=i.some(Bi),p=0;for(let g=o;c(g,h)&&n.length<e;g+=l){let d;if(t)d=String.fromCharCode(g),d==="\\"&&(d="");else if(d=String(g),f){let b=a-d.length;if(b>0){let m=new Array(b+1).join("0");g<0?d="-"+m+d.slice(1):d=m+d}}if(p+d.length>s)break;n.push(d),p+=d.length}return n}function Oe(r,t,e,s,i,n,o){if(i>s)return[r];let h=[""],a=0,l=!1,c=!0;for(;;){let u=(0,gs.balanced)("{","}",r);if(!u)return ct(h,r,[""],t,e,l);let f=u.pre;if(/\$$/.test(f)){if(h=ct(h,f+"{"+u.body+"}",[""],t,e,l&&!u.post.length),c=!1,!u.post.length)break;r=u.post;continue}let p=/^-?\d+\.\.-?\d+(?:\.\.-?\d+)?$/.test(u.body),g=/^[a-zA-Z]\.\.[a-zA-Z](?:\.\.-?\d+)?$/.test(u.body),d=p||g,b=u.body.indexOf(",")>=0;if(!d&&!b){if(a<n&&u.post.match(/,(?!,).*\}/)){a++,r=u.pre+"{"+u.body+xe+u.post,o=!0;continue}return ct(h,f+"{"+u.body+"}"+u.post,[""],t,e,l)}c&&(l=o&&!d,c=!1);let m;if(d)m=$i(u.body,g,t,e);else{let y=Li(u.body);if(y.length===1&&y[0]!==void 0&&(y=Oe(y[0],t,e,s,i+1,n,!1).map(zi),y.length===1)){if(h=ct(h,f+y[0],[""],t,e,l&&!u.post.length),!u.post.length)break;r=u.post;continue}let _=l&&!u.post.length&&!f;for(let S=0;_&&S<h.length;S++)h[S]&&(_=!1);m=[];let v=0;t:for(let S=0;S<y.length;S++){let K=Oe(y[S],t,e,s,i+1,n,!1);for(let B=0;B<K.length;B++){let U=K[B];if(!(_&&!U)){if(m.length>=t||v+U.length>e)break t;m.push(U),v+=U.length}}}}if(h=ct(h,f,m,t,e,l&&!u.post.length),!u.post.length)break;r=u.post}return h}});var Es=C(jt=>{"use strict";Object.defineProperty(jt,"__esModule",{value:!0});jt.numericRange=void 0;var Me=(r,t)=>r===t?{t:"lit",ch:String(r)}:{t:"class",re:new RegExp(`^[${r}-${t}]$`)},Ce=(r,t)=>t.map(e=>[Me(r,r),...e]),ut=(r,t)=>{if(!r)return[[]];let e=+r[0],s=+t[0],i=r.slice(1),n=t.slice(1);if(e===s)return Ce(e,ut(i,n));let o="0".repeat(i.length),h="9".repeat(i.length),a=[];i!==o&&a.push(...Ce(e++,ut(i,h)));let l=n===h?[]:Ce(s--,ut(o,n));return e<=s&&a.push([Me(e,s),...Array.from(i,()=>Me(0,9))]),a.push(...l),a},_s=(r,t,e)=>{if(e)return ut(String(r).padStart(e,"0"),String(t).padStart(e,"0"));let s=[];for(let i=String(r).length;i<=String(t).length;i++){let n=Math.max(r,i===1?0:10**(i-1)),o=Math.min(t,10**i-1);s.push(...ut(String(n),String(o)))}return s},Ui=(r,t)=>{let e=Number(r),s=Number(t);if(!Number.isSafeInteger(e)||!Number.isSafeInteger(s))return;e>s&&([e,s]=[s,e]);let n=/^-?0\d/.test(r)||/^-?0\d/.test(t)?Math.max(r.length,t.length):0,o=[];if(e<0){let h=_s(Math.max(-s,1),-e,n&&n-1);o.push(...h.map(a=>[{t:"lit",ch:"-"},...a]))}return s>=0&&o.push(..._s(Math.max(e,0),s,n)),o};jt.numericRange=Ui});var Os=C(Nt=>{"use strict";Object.defineProperty(Nt,"__esModule",{value:!0});Nt.parseClass=void 0;var qi={"[:alnum:]":["\\p{L}\\p{Nl}\\p{Nd}"],"[:alpha:]":["\\p{L}\\p{Nl}"],"[:ascii:]":["\\x00-\\x7f"],"[:blank:]":["\\p{Zs}\\t"],"[:cntrl:]":["\\p{Cc}"],"[:digit:]":["\\p{Nd}"],"[:graph:]":["\\p{Z}\\p{C}",!0],"[:lower:]":["\\p{Ll}"],"[:print:]":["\\p{C}",!0],"[:punct:]":["\\p{P}\\p{S}"],"[:space:]":["\\p{Z}\\t\\r\\n\\v\\f"],"[:upper:]":["\\p{Lu}"],"[:word:]":["\\p{L}\\p{Nl}\\p{Nd}\\p{Pc}"],"[:xdigit:]":["A-Fa-f0-9"]},ft=r=>r.replace(/[[\]\\-]/g,"\\$&"),ke=/$./,Hi=(r,t,e=!1,s)=>{let i=m=>{let y=s?m.normalize(s):m;return[...y].length===1?y:m},n=t;if(r.charAt(n)!=="[")throw new Error("not in a brace expression");let o=[],h=[],a=n+1,l=!1,c=!1,u=!1,f=n,p="";t:for(;a<r.length;){let m=String.fromCodePoint(r.codePointAt(a));if((m==="!"||m==="^")&&a===n+1){u=!0,a++;continue}if(m==="]"&&l&&!c){f=a+1;break}if(l=!0,m==="\\"&&!c){c=!0,a++;continue}if(m==="["&&!c){for(let[_,[v,S]]of Object.entries(qi))if(r.startsWith(_,a)){if(p)return[ke,r.length-n];a+=_.length,S?h.push(v):o.push(v);continue t}}c=!1;let y=i(m);if(p){y.codePointAt(0)>p.codePointAt(0)?o.push(ft(p)+"-"+ft(y)):y===p&&o.push(ft(y)),p="",a+=m.length;continue}if(r.startsWith("-]",a+m.length)){o.push(ft(y+"-")),a+=m.length+1;continue}if(r.startsWith("-",a+m.length)){p=y,a+=m.length+1;continue}o.push(ft(y)),a+=m.length}if(f<a)return[ke,0];if(!o.length&&!h.length)return[ke,r.length-n];let g="["+(u?"^":"")+o.join("")+"]",d="["+(u?"":"^")+h.join("")+"]",b="^"+(o.length&&h.length?"("+g+"|"+d+")":o.length?g:d);return[new RegExp(b,e?"iu":"u"),f-n]};Nt.parseClass=Hi});var Ns=C(Wt=>{"use strict";Object.defineProperty(Wt,"__esModule",{value:!0});Wt.Matcher=void 0;var Xi=Es(),Ki=Os(),Ae={t:"match",id:0},Vi="!?+*@",et=r=>({t:"lit",ch:r}),Yi=r=>r.replace(/[\\^$.*+?()[\]{}|/]/g,"\\$&"),ks=r=>new RegExp(`^${Yi(r)}$`,"iu"),Dt=new Map,As=r=>{let t=Dt.get(r);return t||(t=ks(r),Dt.size>=1e3&&Dt.clear(),Dt.set(r,t)),t},Fe=(r,t)=>{if(t===r.ch)return!0;if(!r.re)return!1;let e=t.charCodeAt(0);if(e>=128)return r.re.test(t);let s=r.ascii??=new Uint8Array(128);return s[e]||=r.re.test(t)?1:2,s[e]===1},Ji=(r,t,e,s,i)=>{let n=[];for(let o=0;o<r.length;){let h=String.fromCodePoint(r.codePointAt(o));if(i){let a=h==="\\"&&r.startsWith(i,o+1)?1:0;if(a||h===i){let l=o+a+i.length,c=r.indexOf(i,l),u=/^(-?\d+)\.\.(-?\d+)$/.exec(r.slice(l,c)),f=c!==-1&&u&&(0,Xi.numericRange)(u[1],u[2]);if(f){n.push({t:"ext",type:"@",alts:f}),o=c+i.length;continue}}}if(h==="\\"){let a=r.codePointAt(o+1),l=a===void 0?h:String.fromCodePoint(a);n.push(et(l)),o+=1+l.length;continue}if(h==="["){let[a,l]=(0,Ki.parseClass)(r,o,t,s);if(l){n.push({t:"class",re:a}),o+=l;continue}}if(!e&&Vi.includes(h)&&r[o+1]==="("){n.push({t:"open",type:h}),o+=2;continue}n.push(!e&&h==="|"?{t:"bar"}:!e&&h===")"?{t:"close"}:h==="*"?{t:"star"}:h==="?"?{t:"any"}:et(h)),o+=h.length}return n},Zi=r=>{let t=new Map,e=[];return r.forEach((s,i)=>{s.t==="open"?e.push(i):s.t==="close"&&e.length&&t.set(e.pop(),i)}),t},Rs=(r,t,e,s,i)=>{let n=[],o=[n];for(let h=e;h<s;h++){let a=r[h],l=t.get(h);if(a.t==="open"&&l!==void 0){let c=Rs(r,t,h+1,l,!1);n.push({t:"ext",type:a.type,alts:c}),h=l}else a.t==="bar"&&!i?o.push(n=[]):a.t==="open"?n.push(et(a.type),et("(")):a.t==="bar"?n.push(et("|")):a.t==="close"?n.push(et(")")):n.push(a)}return o},Ps=(r,t)=>{let e=[],s="",i=()=>{for(let n of s.normalize(t))e.push(et(n));s=""};for(let n of r){if(n.t==="lit"){s+=n.ch;continue}i(),e.push(n.t==="ext"?{...n,alts:n.alts.map(o=>Ps(o,t))}:n)}return i(),e},Qi=(r,t)=>{let e=1,s=h=>({t:"split",id:e++,out:h}),i=(h,a)=>h.reduceRight((l,c)=>n(c,l),a),n=(h,a)=>{switch(h.t){case"lit":let f=t?As(h.ch):void 0;return{t:"lit",id:e++,ch:h.ch,re:f,next:a};case"any":case"star":return{t:h.t,id:e++,next:a};case"class":return{t:"class",id:e++,re:h.re,next:a}}let l=f=>h.alts.map(p=>i(p,f));switch(h.type){case"@":return s(l(a));case"?":return s([a,...l(a)]);case"!":return{t:"neg",id:e++,sub:s(l(Ae)),next:a}}let c=s([]),u=s(l(c));return c.out.push(a,u),h.type==="*"?c:u};return[i(r,Ae),e]},tn=r=>{let t=[],e=new Set,s=n=>n.t==="match"?"match":String(n.id),i=(n,o)=>{if(n.t==="match"||e.has(n))return;e.add(n);let h=a=>t.push(`${o}${n.id}: ${a}`);switch(n.t){case"split":h(`split -> ${n.out.map(s).join(", ")}`);for(let a of n.out)i(a,o);return;case"neg":return h(`!(${s(n.sub)}) -> ${s(n.next)}`),i(n.sub,o+"  "),i(n.next,o);case"lit":h(`${JSON.stringify(n.ch)} -> ${s(n.next)}`);break;case"class":h(`${n.re} -> ${s(n.next)}`);break;default:h(`${n.t==="any"?"?":"*"} -> ${s(n.next)}`)}i(n.next,o)};return i(r,""),[`start -> ${s(r)}`,...t].join(`
@@ -8007,7 +8007,7 @@ var C=(r,t)=>()=>{try{return t||r((t={exports:{}}).exports,t),t.exports}catch(e)
 
 /***/ }),
 
-/***/ 3158:
+/***/ 8416:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 var j=(u,t)=>()=>(t||u((t={exports:{}}).exports,t),t.exports);var I=j(O=>{"use strict";Object.defineProperty(O,"__esModule",{value:!0});O.tracing=O.metrics=void 0;var U=__webpack_require__(53053);O.metrics=(0,U.channel)("lru-cache:metrics");O.tracing=(0,U.tracingChannel)("lru-cache")});var P=j(R=>{"use strict";Object.defineProperty(R,"__esModule",{value:!0});R.defaultPerf=void 0;R.defaultPerf=typeof performance=="object"&&performance&&typeof performance.now=="function"?performance:Date});Object.defineProperty(exports, "__esModule", ({value:!0}));exports.LRUCache=void 0;var g=I(),N=P(),C=()=>g.metrics.hasSubscribers||g.tracing.hasSubscribers,k=new Set,G=typeof process=="object"&&process?process:{},V=(u,t,e,i)=>{typeof G.emitWarning=="function"?G.emitWarning(u,t,e,i):console.error(`[${e}] ${t}: ${u}`)},q=u=>!k.has(u);var T=u=>!!u&&u===Math.floor(u)&&u>0&&isFinite(u),H=u=>T(u)?u<=Math.pow(2,8)?Uint8Array:u<=Math.pow(2,16)?Uint16Array:u<=Math.pow(2,32)?Uint32Array:u<=Number.MAX_SAFE_INTEGER?W:null:null,W=class extends Array{constructor(t){super(t),this.fill(0)}},L=class u{heap;length;static#o=!1;static create(t){let e=H(t);if(!e)return[];u.#o=!0;let i=new u(t,e);return u.#o=!1,i}constructor(t,e){if(!u.#o)throw new TypeError("instantiate Stack using Stack.create(n)");this.heap=new e(t),this.length=0}push(t){this.heap[this.length++]=t}pop(){return this.heap[--this.length]}},M=class u{#o;#c;#m;#W;#S;#x;#j;#w;get perf(){return this.#w}ttl;ttlResolution;ttlAutopurge;updateAgeOnGet;updateAgeOnHas;allowStale;noDisposeOnSet;noUpdateTTL;maxEntrySize;sizeCalculation;noDeleteOnFetchRejection;noDeleteOnStaleGet;allowStaleOnFetchAbort;allowStaleOnFetchRejection;ignoreFetchAbort;backgroundFetchSize;#n;#b;#s;#i;#t;#l;#u;#a;#h;#_;#r;#y;#F;#d;#g;#T;#U;#f;#R;static unsafeExposeInternals(t){return{starts:t.#F,ttls:t.#d,autopurgeTimers:t.#g,sizes:t.#y,keyMap:t.#s,keyList:t.#i,valList:t.#t,next:t.#l,prev:t.#u,get head(){return t.#a},get tail(){return t.#h},free:t.#_,isBackgroundFetch:e=>t.#e(e),backgroundFetch:(e,i,s,n)=>t.#G(e,i,s,n),moveToTail:e=>t.#M(e),indexes:e=>t.#A(e),rindexes:e=>t.#z(e),isStale:e=>t.#p(e)}}get max(){return this.#o}get maxSize(){return this.#c}get calculatedSize(){return this.#b}get size(){return this.#n}get fetchMethod(){return this.#x}get memoMethod(){return this.#j}get dispose(){return this.#m}get onInsert(){return this.#W}get disposeAfter(){return this.#S}constructor(t){let{max:e=0,ttl:i,ttlResolution:s=1,ttlAutopurge:n,updateAgeOnGet:o,updateAgeOnHas:l,allowStale:h,dispose:r,onInsert:c,disposeAfter:w,noDisposeOnSet:y,noUpdateTTL:d,maxSize:p=0,maxEntrySize:f=0,sizeCalculation:_,fetchMethod:a,memoMethod:S,noDeleteOnFetchRejection:F,noDeleteOnStaleGet:b,allowStaleOnFetchRejection:m,allowStaleOnFetchAbort:A,ignoreFetchAbort:z,backgroundFetchSize:x=1,perf:v}=t;if(this.backgroundFetchSize=x,v!==void 0&&typeof v?.now!="function")throw new TypeError("perf option must have a now() method if specified");if(this.#w=v??N.defaultPerf,e!==0&&!T(e))throw new TypeError("max option must be a nonnegative integer");let E=e?H(e):Array;if(!E)throw new Error("invalid max value: "+e);if(this.#o=e,this.#c=p,this.maxEntrySize=f||this.#c,this.sizeCalculation=_,this.sizeCalculation){if(!this.#c&&!this.maxEntrySize)throw new TypeError("cannot set sizeCalculation without setting maxSize or maxEntrySize");if(typeof this.sizeCalculation!="function")throw new TypeError("sizeCalculation set to non-function")}if(S!==void 0&&typeof S!="function")throw new TypeError("memoMethod must be a function if defined");if(this.#j=S,a!==void 0&&typeof a!="function")throw new TypeError("fetchMethod must be a function if specified");if(this.#x=a,this.#U=!!a,this.#s=new Map,this.#i=Array.from({length:e}).fill(void 0),this.#t=Array.from({length:e}).fill(void 0),this.#l=new E(e),this.#u=new E(e),this.#a=0,this.#h=0,this.#_=L.create(e),this.#n=0,this.#b=0,typeof r=="function"&&(this.#m=r),typeof c=="function"&&(this.#W=c),typeof w=="function"?(this.#S=w,this.#r=[]):(this.#S=void 0,this.#r=void 0),this.#T=!!this.#m,this.#R=!!this.#W,this.#f=!!this.#S,this.noDisposeOnSet=!!y,this.noUpdateTTL=!!d,this.noDeleteOnFetchRejection=!!F,this.allowStaleOnFetchRejection=!!m,this.allowStaleOnFetchAbort=!!A,this.ignoreFetchAbort=!!z,this.maxEntrySize!==0){if(this.#c!==0&&!T(this.#c))throw new TypeError("maxSize must be a positive integer if specified");if(!T(this.maxEntrySize))throw new TypeError("maxEntrySize must be a positive integer if specified");this.#X()}if(this.allowStale=!!h,this.noDeleteOnStaleGet=!!b,this.updateAgeOnGet=!!o,this.updateAgeOnHas=!!l,this.ttlResolution=T(s)||s===0?s:1,this.ttlAutopurge=!!n,this.ttl=i||0,this.ttl){if(!T(this.ttl))throw new TypeError("ttl must be a positive integer if specified");this.#k()}if(this.#o===0&&this.ttl===0&&this.#c===0)throw new TypeError("At least one of max, maxSize, or ttl is required");if(!this.ttlAutopurge&&!this.#o&&!this.#c){let D="LRU_CACHE_UNBOUNDED";q(D)&&(k.add(D),V("TTL caching without ttlAutopurge, max, or maxSize can result in unbounded memory consumption.","UnboundedCacheWarning",D,u))}}getRemainingTTL(t){return this.#s.has(t)?1/0:0}#k(){let t=new W(this.#o),e=new W(this.#o);this.#d=t,this.#F=e;let i=this.ttlAutopurge?Array.from({length:this.#o}):void 0;this.#g=i,this.#H=(h,r,c=this.#w.now())=>{e[h]=r!==0?c:0,t[h]=r,s(h,r)},this.#D=h=>{e[h]=t[h]!==0?this.#w.now():0,s(h,t[h])};let s=this.ttlAutopurge?(h,r)=>{if(i?.[h]&&(clearTimeout(i[h]),i[h]=void 0),r&&r!==0&&i){let c=setTimeout(()=>{this.#p(h)?(this.#v(this.#i[h],"expire"),i[h]=void 0):s(h,l(h))},r+1);c.unref&&c.unref(),i[h]=c}}:()=>{};this.#E=(h,r)=>{if(t[r]){let c=t[r],w=e[r];if(!c||!w)return;h.ttl=c,h.start=w,h.now=n||o();let y=h.now-w;h.remainingTTL=c-y}};let n=0,o=()=>{let h=this.#w.now();if(this.ttlResolution>0){n=h;let r=setTimeout(()=>n=0,this.ttlResolution);r.unref&&r.unref()}return h};this.getRemainingTTL=h=>{let r=this.#s.get(h);return r===void 0?0:l(r)};let l=h=>{let r=t[h],c=e[h];if(!r||!c)return 1/0;let w=(n||o())-c;return r-w};this.#p=h=>{let r=e[h],c=t[h];return!!c&&!!r&&(n||o())-r>c}}#D=()=>{};#E=()=>{};#H=()=>{};#p=()=>!1;#X(){let t=new W(this.#o);this.#b=0,this.#y=t,this.#C=e=>{this.#b-=t[e],t[e]=0},this.#N=(e,i,s,n)=>{if(!T(s)){if(this.#e(i))return this.backgroundFetchSize;if(n){if(typeof n!="function")throw new TypeError("sizeCalculation must be a function");if(s=n(i,e),!T(s))throw new TypeError("sizeCalculation return invalid (expect positive integer)")}else throw new TypeError("invalid size value (must be positive integer). When maxSize or maxEntrySize is used, sizeCalculation or size must be set.")}return s},this.#I=(e,i,s)=>{if(t[e]=i,this.#c){let n=this.#c-t[e];for(;this.#b>n;)this.#P(!0)}this.#b+=t[e],s&&(s.entrySize=i,s.totalCalculatedSize=this.#b)}}#C=t=>{};#I=(t,e,i)=>{};#N=(t,e,i,s)=>{if(i||s)throw new TypeError("cannot set size without setting maxSize or maxEntrySize on cache");return 0};*#A({allowStale:t=this.allowStale}={}){if(this.#n)for(let e=this.#h;this.#V(e)&&((t||!this.#p(e))&&(yield e),e!==this.#a);)e=this.#u[e]}*#z({allowStale:t=this.allowStale}={}){if(this.#n)for(let e=this.#a;this.#V(e)&&((t||!this.#p(e))&&(yield e),e!==this.#h);)e=this.#l[e]}#V(t){return t!==void 0&&this.#s.get(this.#i[t])===t}*entries(){for(let t of this.#A())this.#t[t]!==void 0&&this.#i[t]!==void 0&&!this.#e(this.#t[t])&&(yield[this.#i[t],this.#t[t]])}*rentries(){for(let t of this.#z())this.#t[t]!==void 0&&this.#i[t]!==void 0&&!this.#e(this.#t[t])&&(yield[this.#i[t],this.#t[t]])}*keys(){for(let t of this.#A()){let e=this.#i[t];e!==void 0&&!this.#e(this.#t[t])&&(yield e)}}*rkeys(){for(let t of this.#z()){let e=this.#i[t];e!==void 0&&!this.#e(this.#t[t])&&(yield e)}}*values(){for(let t of this.#A())this.#t[t]!==void 0&&!this.#e(this.#t[t])&&(yield this.#t[t])}*rvalues(){for(let t of this.#z())this.#t[t]!==void 0&&!this.#e(this.#t[t])&&(yield this.#t[t])}[Symbol.iterator](){return this.entries()}[Symbol.toStringTag]="LRUCache";find(t,e={}){for(let i of this.#A()){let s=this.#t[i],n=this.#e(s)?s.__staleWhileFetching:s;if(n!==void 0&&t(n,this.#i[i],this))return this.#L(this.#i[i],e)}}forEach(t,e=this){for(let i of this.#A()){let s=this.#t[i],n=this.#e(s)?s.__staleWhileFetching:s;n!==void 0&&t.call(e,n,this.#i[i],this)}}rforEach(t,e=this){for(let i of this.#z()){let s=this.#t[i],n=this.#e(s)?s.__staleWhileFetching:s;n!==void 0&&t.call(e,n,this.#i[i],this)}}purgeStale(){let t=!1;for(let e of this.#z({allowStale:!0}))this.#p(e)&&(this.#v(this.#i[e],"expire"),t=!0);return t}info(t){let e=this.#s.get(t);if(e===void 0)return;let i=this.#t[e],s=this.#e(i)?i.__staleWhileFetching:i;if(s===void 0)return;let n={value:s};if(this.#d&&this.#F){let o=this.#d[e],l=this.#F[e];if(o&&l){let h=o-(this.#w.now()-l);n.ttl=h,n.start=Date.now()}}return this.#y&&(n.size=this.#y[e]),n}dump(){let t=[];for(let e of this.#A({allowStale:!0})){let i=this.#i[e],s=this.#t[e],n=this.#e(s)?s.__staleWhileFetching:s;if(n===void 0||i===void 0)continue;let o={value:n};if(this.#d&&this.#F){o.ttl=this.#d[e];let l=this.#w.now()-this.#F[e];o.start=Math.floor(Date.now()-l)}this.#y&&(o.size=this.#y[e]),t.unshift([i,o])}return t}load(t){this.clear();for(let[e,i]of t){if(i.start){let s=Date.now()-i.start;i.start=this.#w.now()-s}this.#O(e,i.value,i)}}set(t,e,i={}){let{status:s=g.metrics.hasSubscribers?{}:void 0}=i;i.status=s,s&&(s.op="set",s.key=t,e!==void 0&&(s.value=e),s.cache=this);let n=this.#O(t,e,i);return s&&g.metrics.hasSubscribers&&g.metrics.publish(s),n}#O(t,e,i,s){let{ttl:n=this.ttl,start:o,noDisposeOnSet:l=this.noDisposeOnSet,sizeCalculation:h=this.sizeCalculation,status:r}=i,c=this.#e(e);if(e===void 0)return r&&(r.set="deleted"),this.delete(t),this;let{noUpdateTTL:w=this.noUpdateTTL}=i;r&&!c&&(r.value=e);let y=this.#N(t,e,i.size||0,h,r);if(this.maxEntrySize&&y>this.maxEntrySize)return this.#v(t,"set"),r&&(r.set="miss",r.maxEntrySizeExceeded=!0),this;let d=this.#n===0?void 0:this.#s.get(t);if(d===void 0)d=this.#n===0?this.#h:this.#_.length!==0?this.#_.pop():this.#n===this.#o?this.#P(!1):this.#n,this.#i[d]=t,this.#t[d]=e,this.#s.set(t,d),this.#l[this.#h]=d,this.#u[d]=this.#h,this.#h=d,this.#n++,this.#I(d,y,r),r&&(r.set="add"),w=!1,this.#R&&!c&&this.#W?.(e,t,"add");else{this.#M(d);let p=this.#t[d];if(e!==p){if(!l)if(this.#e(p)){p!==s&&p.__abortController.abort(new Error("replaced"));let{__staleWhileFetching:f}=p;f!==void 0&&f!==e&&(this.#T&&this.#m?.(f,t,"set"),this.#f&&this.#r?.push([f,t,"set"]))}else this.#T&&this.#m?.(p,t,"set"),this.#f&&this.#r?.push([p,t,"set"]);if(this.#C(d),this.#I(d,y,r),this.#t[d]=e,!c){let f=p&&this.#e(p)?p.__staleWhileFetching:p,_=f===void 0?"add":e!==f?"replace":"update";r&&(r.set=_,f!==void 0&&(r.oldValue=f)),this.#R&&this.onInsert?.(e,t,_)}}else c||(r&&(r.set="update"),this.#R&&this.onInsert?.(e,t,"update"))}if(n!==0&&!this.#d&&this.#k(),this.#d&&(w||this.#H(d,n,o),r&&this.#E(r,d)),!l&&this.#f&&this.#r){let p=this.#r,f;for(;f=p?.shift();)this.#S?.(...f)}return this}pop(){try{for(;this.#n;){let t=this.#t[this.#a];if(this.#P(!0),this.#e(t)){if(t.__staleWhileFetching)return t.__staleWhileFetching}else if(t!==void 0)return t}}finally{if(this.#f&&this.#r){let t=this.#r,e;for(;e=t?.shift();)this.#S?.(...e)}}}#P(t){let e=this.#a,i=this.#i[e],s=this.#t[e],n=this.#e(s);n&&s.__abortController.abort(new Error("evicted"));let o=n?s.__staleWhileFetching:s;return(this.#T||this.#f)&&o!==void 0&&(this.#T&&this.#m?.(o,i,"evict"),this.#f&&this.#r?.push([o,i,"evict"])),this.#C(e),this.#g?.[e]&&(clearTimeout(this.#g[e]),this.#g[e]=void 0),t&&(this.#i[e]=void 0,this.#t[e]=void 0,this.#_.push(e)),this.#n===1?(this.#a=this.#h=0,this.#_.length=0):this.#a=this.#l[e],this.#s.delete(i),this.#n--,e}has(t,e={}){let{status:i=g.metrics.hasSubscribers?{}:void 0}=e;e.status=i,i&&(i.op="has",i.key=t,i.cache=this);let s=this.#Y(t,e);return g.metrics.hasSubscribers&&g.metrics.publish(i),s}#Y(t,e={}){let{updateAgeOnHas:i=this.updateAgeOnHas,status:s}=e,n=this.#s.get(t);if(n!==void 0){let o=this.#t[n];if(this.#e(o)&&o.__staleWhileFetching===void 0)return!1;if(this.#p(n))s&&(s.has="stale",this.#E(s,n));else return i&&this.#D(n),s&&(s.has="hit",this.#E(s,n)),!0}else s&&(s.has="miss");return!1}peek(t,e={}){let{status:i=C()?{}:void 0}=e;i&&(i.op="peek",i.key=t,i.cache=this),e.status=i;let s=this.#J(t,e);return g.metrics.hasSubscribers&&g.metrics.publish(i),s}#J(t,e){let{status:i,allowStale:s=this.allowStale}=e,n=this.#s.get(t);if(n===void 0||!s&&this.#p(n)){i&&(i.peek=n===void 0?"miss":"stale");return}let o=this.#t[n],l=this.#e(o)?o.__staleWhileFetching:o;return i&&(l!==void 0?(i.peek="hit",i.value=l):i.peek="miss"),l}#G(t,e,i,s){let n=e===void 0?void 0:this.#t[e];if(this.#e(n))return n;let o=new AbortController,{signal:l}=i;l?.addEventListener("abort",()=>o.abort(l.reason),{signal:o.signal});let h={signal:o.signal,options:i,context:s},r=(f,_=!1)=>{let{aborted:a}=o.signal,S=i.ignoreFetchAbort&&f!==void 0,F=i.ignoreFetchAbort||!!(i.allowStaleOnFetchAbort&&f!==void 0);if(i.status&&(a&&!_?(i.status.fetchAborted=!0,i.status.fetchError=o.signal.reason,S&&(i.status.fetchAbortIgnored=!0)):i.status.fetchResolved=!0),a&&!S&&!_)return w(o.signal.reason,F);let b=d,m=this.#t[e];return(m===d||m===void 0&&S&&_)&&(f===void 0?b.__staleWhileFetching!==void 0?this.#t[e]=b.__staleWhileFetching:this.#v(t,"fetch"):(i.status&&(i.status.fetchUpdated=!0),this.#O(t,f,h.options,b))),f},c=f=>(i.status&&(i.status.fetchRejected=!0,i.status.fetchError=f),w(f,!1)),w=(f,_)=>{let{aborted:a}=o.signal,S=a&&i.allowStaleOnFetchAbort,F=S||i.allowStaleOnFetchRejection,b=F||i.noDeleteOnFetchRejection,m=d;if(this.#t[e]===d&&(!b||!_&&m.__staleWhileFetching===void 0?this.#v(t,"fetch"):S||(this.#t[e]=m.__staleWhileFetching)),F)return i.status&&m.__staleWhileFetching!==void 0&&(i.status.returnedStale=!0),m.__staleWhileFetching;if(m.__returned===m)throw f},y=(f,_)=>{let a=this.#x?.(t,n,h);o.signal.addEventListener("abort",()=>{(!i.ignoreFetchAbort||i.allowStaleOnFetchAbort)&&(f(void 0),i.allowStaleOnFetchAbort&&(f=S=>r(S,!0)))}),a&&a instanceof Promise?a.then(S=>f(S===void 0?void 0:S),_):a!==void 0&&f(a)};i.status&&(i.status.fetchDispatched=!0);let d=new Promise(y).then(r,c),p=Object.assign(d,{__abortController:o,__staleWhileFetching:n,__returned:void 0});return e===void 0?(this.#O(t,p,{...h.options,status:void 0}),e=this.#s.get(t)):this.#t[e]=p,p}#e(t){if(!this.#U)return!1;let e=t;return!!e&&e instanceof Promise&&e.hasOwnProperty("__staleWhileFetching")&&e.__abortController instanceof AbortController}fetch(t,e={}){let i=g.tracing.hasSubscribers,{status:s=C()?{}:void 0}=e;e.status=s,s&&e.context&&(s.context=e.context);let n=this.#q(t,e);return s&&i&&(s.trace=!0,g.tracing.tracePromise(()=>n,s).catch(()=>{})),n}async#q(t,e={}){let{allowStale:i=this.allowStale,updateAgeOnGet:s=this.updateAgeOnGet,noDeleteOnStaleGet:n=this.noDeleteOnStaleGet,ttl:o=this.ttl,noDisposeOnSet:l=this.noDisposeOnSet,size:h=0,sizeCalculation:r=this.sizeCalculation,noUpdateTTL:c=this.noUpdateTTL,noDeleteOnFetchRejection:w=this.noDeleteOnFetchRejection,allowStaleOnFetchRejection:y=this.allowStaleOnFetchRejection,ignoreFetchAbort:d=this.ignoreFetchAbort,allowStaleOnFetchAbort:p=this.allowStaleOnFetchAbort,context:f,forceRefresh:_=!1,status:a,signal:S}=e;if(a&&(a.op="fetch",a.key=t,_&&(a.forceRefresh=!0),a.cache=this),!this.#U)return a&&(a.fetch="get"),this.#L(t,{allowStale:i,updateAgeOnGet:s,noDeleteOnStaleGet:n,status:a});let F={allowStale:i,updateAgeOnGet:s,noDeleteOnStaleGet:n,ttl:o,noDisposeOnSet:l,size:h,sizeCalculation:r,noUpdateTTL:c,noDeleteOnFetchRejection:w,allowStaleOnFetchRejection:y,allowStaleOnFetchAbort:p,ignoreFetchAbort:d,status:a,signal:S},b=this.#s.get(t);if(b===void 0){a&&(a.fetch="miss");let m=this.#G(t,b,F,f);return m.__returned=m}else{let m=this.#t[b];if(this.#e(m)){let E=i&&m.__staleWhileFetching!==void 0;return a&&(a.fetch="inflight",E&&(a.returnedStale=!0)),E?m.__staleWhileFetching:m.__returned=m}let A=this.#p(b);if(!_&&!A)return a&&(a.fetch="hit"),this.#M(b),s&&this.#D(b),a&&this.#E(a,b),m;let z=this.#G(t,b,F,f),v=z.__staleWhileFetching!==void 0&&i;return a&&(a.fetch=A?"stale":"refresh",v&&A&&(a.returnedStale=!0)),v?z.__staleWhileFetching:z.__returned=z}}forceFetch(t,e={}){let i=g.tracing.hasSubscribers,{status:s=C()?{}:void 0}=e;e.status=s,s&&e.context&&(s.context=e.context);let n=this.#K(t,e);return s&&i&&(s.trace=!0,g.tracing.tracePromise(()=>n,s).catch(()=>{})),n}async#K(t,e={}){let i=await this.#q(t,e);if(i===void 0)throw new Error("fetch() returned undefined");return i}memo(t,e={}){let{status:i=g.metrics.hasSubscribers?{}:void 0}=e;e.status=i,i&&(i.op="memo",i.key=t,e.context&&(i.context=e.context),i.cache=this);let s=this.#Q(t,e);return i&&(i.value=s),g.metrics.hasSubscribers&&g.metrics.publish(i),s}#Q(t,e={}){let i=this.#j;if(!i)throw new Error("no memoMethod provided to constructor");let{context:s,status:n,forceRefresh:o,...l}=e;n&&o&&(n.forceRefresh=!0);let h=this.#L(t,l),r=o||h===void 0;if(n&&(n.memo=r?"miss":"hit",r||(n.value=h)),!r)return h;let c=i(t,h,{options:l,context:s});return n&&(n.value=c),this.#O(t,c,l),c}get(t,e={}){let{status:i=g.metrics.hasSubscribers?{}:void 0}=e;e.status=i,i&&(i.op="get",i.key=t,i.cache=this);let s=this.#L(t,e);return i&&(s!==void 0&&(i.value=s),g.metrics.hasSubscribers&&g.metrics.publish(i)),s}#L(t,e={}){let{allowStale:i=this.allowStale,updateAgeOnGet:s=this.updateAgeOnGet,noDeleteOnStaleGet:n=this.noDeleteOnStaleGet,status:o}=e,l=this.#s.get(t);if(l===void 0){o&&(o.get="miss");return}let h=this.#t[l],r=this.#e(h);return o&&this.#E(o,l),this.#p(l)?r?(o&&(o.get="stale-fetching"),i&&h.__staleWhileFetching!==void 0?(o&&(o.returnedStale=!0),h.__staleWhileFetching):void 0):(n||this.#v(t,"expire"),o&&(o.get="stale"),i?(o&&(o.returnedStale=!0),h):void 0):(o&&(o.get=r?"fetching":"hit"),this.#M(l),s&&this.#D(l),r?h.__staleWhileFetching:h)}#B(t,e){this.#u[e]=t,this.#l[t]=e}#M(t){t!==this.#h&&(t===this.#a?this.#a=this.#l[t]:this.#B(this.#u[t],this.#l[t]),this.#B(this.#h,t),this.#h=t)}delete(t){return this.#v(t,"delete")}#v(t,e){g.metrics.hasSubscribers&&g.metrics.publish({op:"delete",delete:e,key:t,cache:this});let i=!1;if(this.#n!==0){let s=this.#s.get(t);if(s!==void 0)if(this.#g?.[s]&&(clearTimeout(this.#g[s]),this.#g[s]=void 0),i=!0,this.#n===1)this.#$(e);else{this.#C(s);let n=this.#t[s];if(this.#e(n)?n.__abortController.abort(new Error("deleted")):(this.#T||this.#f)&&(this.#T&&this.#m?.(n,t,e),this.#f&&this.#r?.push([n,t,e])),this.#s.delete(t),this.#i[s]=void 0,this.#t[s]=void 0,s===this.#h)this.#h=this.#u[s];else if(s===this.#a)this.#a=this.#l[s];else{let o=this.#u[s];this.#l[o]=this.#l[s];let l=this.#l[s];this.#u[l]=this.#u[s]}this.#n--,this.#_.push(s)}}if(this.#f&&this.#r?.length){let s=this.#r,n;for(;n=s?.shift();)this.#S?.(...n)}return i}clear(){return this.#$("delete")}#$(t){for(let e of this.#z({allowStale:!0})){let i=this.#t[e];if(this.#e(i))i.__abortController.abort(new Error("deleted"));else{let s=this.#i[e];this.#T&&this.#m?.(i,s,t),this.#f&&this.#r?.push([i,s,t])}}if(this.#s.clear(),this.#t.fill(void 0),this.#i.fill(void 0),this.#d&&this.#F){this.#d.fill(0),this.#F.fill(0);for(let e of this.#g??[])e!==void 0&&clearTimeout(e);this.#g?.fill(void 0)}if(this.#y&&this.#y.fill(0),this.#a=0,this.#h=0,this.#_.length=0,this.#b=0,this.#n=0,this.#f&&this.#r){let e=this.#r,i;for(;i=e?.shift();)this.#S?.(...i)}}};exports.LRUCache=M;
@@ -8016,13 +8016,13 @@ var j=(u,t)=>()=>(t||u((t={exports:{}}).exports,t),t.exports);var I=j(O=>{"use s
 
 /***/ }),
 
-/***/ 82711:
+/***/ 88789:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.MinipassSized = exports.SizeError = void 0;
-const minipass_1 = __webpack_require__(13525);
+const minipass_1 = __webpack_require__(78275);
 const isBufferEncoding = (enc) => typeof enc === 'string';
 class SizeError extends Error {
     expect;
@@ -8091,7 +8091,7 @@ exports.MinipassSized = MinipassSized;
 
 /***/ }),
 
-/***/ 85689:
+/***/ 28947:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 __webpack_require__.r(__webpack_exports__);
@@ -8100,11 +8100,11 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */ });
 /* harmony import */ var net__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(69278);
 /* harmony import */ var tls__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(64756);
-/* harmony import */ var debug__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(94240);
+/* harmony import */ var debug__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(2830);
 /* harmony import */ var events__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(24434);
-/* harmony import */ var agent_base__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(65933);
+/* harmony import */ var agent_base__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(319);
 /* harmony import */ var url__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(87016);
-/* harmony import */ var proxy_agent_negotiate__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(37959);
+/* harmony import */ var proxy_agent_negotiate__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(16825);
 
 
 
@@ -8240,16 +8240,16 @@ function omit(obj, ...keys) {
 
 /***/ }),
 
-/***/ 85452:
+/***/ 65814:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 __webpack_require__.r(__webpack_exports__);
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   SocksProxyAgent: () => (/* binding */ SocksProxyAgent)
 /* harmony export */ });
-/* harmony import */ var socks__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(70792);
-/* harmony import */ var agent_base__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(65933);
-/* harmony import */ var debug__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(94240);
+/* harmony import */ var socks__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(42474);
+/* harmony import */ var agent_base__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(319);
+/* harmony import */ var debug__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(2830);
 /* harmony import */ var dns__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(72250);
 /* harmony import */ var net__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(69278);
 /* harmony import */ var tls__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(64756);
@@ -8426,21 +8426,21 @@ function omit(obj, ...keys) {
 
 /***/ }),
 
-/***/ 57479:
+/***/ 4038:
 /***/ ((module) => {
 
 module.exports = /*#__PURE__*/JSON.parse('{"MH":{"Q":"2","P":"5"}}');
 
 /***/ }),
 
-/***/ 60419:
+/***/ 96734:
 /***/ ((module) => {
 
 module.exports = /*#__PURE__*/JSON.parse('{"name":"make-fetch-happen","version":"16.0.1","description":"Opinionated, caching, retrying fetch client","main":"lib/index.js","files":["bin/","lib/"],"scripts":{"test":"tap","posttest":"npm run lint","eslint":"eslint \\"**/*.{js,cjs,ts,mjs,jsx,tsx}\\"","lint":"npm run eslint","lintfix":"npm run eslint -- --fix","postlint":"template-oss-check","snap":"tap","template-oss-apply":"template-oss-apply --force"},"repository":{"type":"git","url":"git+https://github.com/npm/make-fetch-happen.git"},"keywords":["http","request","fetch","mean girls","caching","cache","subresource integrity"],"author":"GitHub Inc.","license":"ISC","dependencies":{"@gar/promise-retry":"^1.0.0","@npmcli/agent":"^5.0.0","@npmcli/redact":"^5.0.0","cacache":"^21.0.0","http-cache-semantics":"^4.1.1","minipass":"^7.0.2","minipass-fetch":"^6.0.0","minipass-flush":"^1.0.5","minipass-pipeline":"^1.2.4","negotiator":"^1.0.0","proc-log":"^7.0.0","ssri":"^14.0.0"},"devDependencies":{"@npmcli/eslint-config":"^7.0.0","@npmcli/template-oss":"5.1.0","nock":"^13.2.4","safe-buffer":"^5.2.1","standard-version":"^9.3.2","tap":"^16.0.0"},"engines":{"node":"^22.22.2 || ^24.15.0 || >=26.0.0"},"tap":{"color":1,"files":"test/*.js","check-coverage":true,"timeout":60,"nyc-arg":["--exclude","tap-snapshots/**"]},"templateOSS":{"//@npmcli/template-oss":"This file is partially managed by @npmcli/template-oss. Edits may be overwritten.","version":"5.1.0","publish":"true"}}');
 
 /***/ }),
 
-/***/ 71206:
+/***/ 27573:
 /***/ ((module) => {
 
 module.exports = {"rE":"6.0.1"};
@@ -8449,4 +8449,4 @@ module.exports = {"rE":"6.0.1"};
 
 };
 
-//# sourceMappingURL=423.index.js.map
+//# sourceMappingURL=57.index.js.map

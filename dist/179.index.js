@@ -1,8 +1,8 @@
-export const id = 793;
-export const ids = [793];
+export const id = 179;
+export const ids = [179];
 export const modules = {
 
-/***/ 70129:
+/***/ 89659:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -55,9 +55,9 @@ exports.getProxyUrl = getProxyUrl;
 exports.isHttps = isHttps;
 const http = __importStar(__webpack_require__(58611));
 const https = __importStar(__webpack_require__(65692));
-const pm = __importStar(__webpack_require__(40425));
-const tunnel = __importStar(__webpack_require__(20408));
-const undici_1 = __webpack_require__(64718);
+const pm = __importStar(__webpack_require__(83335));
+const tunnel = __importStar(__webpack_require__(20770));
+const undici_1 = __webpack_require__(46752);
 var HttpCodes;
 (function (HttpCodes) {
     HttpCodes[HttpCodes["OK"] = 200] = "OK";
@@ -745,7 +745,7 @@ const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCa
 
 /***/ }),
 
-/***/ 40425:
+/***/ 83335:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -845,7 +845,7 @@ class DecodedURL extends URL {
 
 /***/ }),
 
-/***/ 47530:
+/***/ 18456:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -867,8 +867,8 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const protobuf_specs_1 = __webpack_require__(85344);
-const bundle_1 = __webpack_require__(92328);
+const protobuf_specs_1 = __webpack_require__(19654);
+const bundle_1 = __webpack_require__(37742);
 // Message signature bundle - $case: 'messageSignature'
 function toMessageSignatureBundle(options) {
     return {
@@ -952,7 +952,7 @@ function toKeyContent(options) {
 
 /***/ }),
 
-/***/ 92328:
+/***/ 37742:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -983,7 +983,7 @@ function isBundleWithDsseEnvelope(b) {
 
 /***/ }),
 
-/***/ 43120:
+/***/ 47714:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -1015,7 +1015,7 @@ exports.ValidationError = ValidationError;
 
 /***/ }),
 
-/***/ 618:
+/***/ 61040:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -1036,10 +1036,10 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-var build_1 = __webpack_require__(47530);
+var build_1 = __webpack_require__(18456);
 Object.defineProperty(exports, "toDSSEBundle", ({ enumerable: true, get: function () { return build_1.toDSSEBundle; } }));
 Object.defineProperty(exports, "toMessageSignatureBundle", ({ enumerable: true, get: function () { return build_1.toMessageSignatureBundle; } }));
-var bundle_1 = __webpack_require__(92328);
+var bundle_1 = __webpack_require__(37742);
 Object.defineProperty(exports, "BUNDLE_V01_MEDIA_TYPE", ({ enumerable: true, get: function () { return bundle_1.BUNDLE_V01_MEDIA_TYPE; } }));
 Object.defineProperty(exports, "BUNDLE_V02_MEDIA_TYPE", ({ enumerable: true, get: function () { return bundle_1.BUNDLE_V02_MEDIA_TYPE; } }));
 Object.defineProperty(exports, "BUNDLE_V03_LEGACY_MEDIA_TYPE", ({ enumerable: true, get: function () { return bundle_1.BUNDLE_V03_LEGACY_MEDIA_TYPE; } }));
@@ -1048,14 +1048,14 @@ Object.defineProperty(exports, "isBundleWithCertificateChain", ({ enumerable: tr
 Object.defineProperty(exports, "isBundleWithDsseEnvelope", ({ enumerable: true, get: function () { return bundle_1.isBundleWithDsseEnvelope; } }));
 Object.defineProperty(exports, "isBundleWithMessageSignature", ({ enumerable: true, get: function () { return bundle_1.isBundleWithMessageSignature; } }));
 Object.defineProperty(exports, "isBundleWithPublicKey", ({ enumerable: true, get: function () { return bundle_1.isBundleWithPublicKey; } }));
-var error_1 = __webpack_require__(43120);
+var error_1 = __webpack_require__(47714);
 Object.defineProperty(exports, "ValidationError", ({ enumerable: true, get: function () { return error_1.ValidationError; } }));
-var serialized_1 = __webpack_require__(31618);
+var serialized_1 = __webpack_require__(23404);
 Object.defineProperty(exports, "bundleFromJSON", ({ enumerable: true, get: function () { return serialized_1.bundleFromJSON; } }));
 Object.defineProperty(exports, "bundleToJSON", ({ enumerable: true, get: function () { return serialized_1.bundleToJSON; } }));
 Object.defineProperty(exports, "envelopeFromJSON", ({ enumerable: true, get: function () { return serialized_1.envelopeFromJSON; } }));
 Object.defineProperty(exports, "envelopeToJSON", ({ enumerable: true, get: function () { return serialized_1.envelopeToJSON; } }));
-var validate_1 = __webpack_require__(97534);
+var validate_1 = __webpack_require__(9352);
 Object.defineProperty(exports, "assertBundle", ({ enumerable: true, get: function () { return validate_1.assertBundle; } }));
 Object.defineProperty(exports, "assertBundleLatest", ({ enumerable: true, get: function () { return validate_1.assertBundleLatest; } }));
 Object.defineProperty(exports, "assertBundleV01", ({ enumerable: true, get: function () { return validate_1.assertBundleV01; } }));
@@ -1065,7 +1065,7 @@ Object.defineProperty(exports, "isBundleV01", ({ enumerable: true, get: function
 
 /***/ }),
 
-/***/ 31618:
+/***/ 23404:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -1086,9 +1086,9 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const protobuf_specs_1 = __webpack_require__(85344);
-const bundle_1 = __webpack_require__(92328);
-const validate_1 = __webpack_require__(97534);
+const protobuf_specs_1 = __webpack_require__(19654);
+const bundle_1 = __webpack_require__(37742);
+const validate_1 = __webpack_require__(9352);
 const bundleFromJSON = (obj) => {
     const bundle = protobuf_specs_1.Bundle.fromJSON(obj);
     switch (bundle.mediaType) {
@@ -1121,7 +1121,7 @@ exports.envelopeToJSON = envelopeToJSON;
 
 /***/ }),
 
-/***/ 97534:
+/***/ 9352:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -1146,7 +1146,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const error_1 = __webpack_require__(43120);
+const error_1 = __webpack_require__(47714);
 // Performs basic validation of a Sigstore bundle to ensure that all required
 // fields are populated. This is not a complete validation of the bundle, but
 // rather a check that the bundle is in a valid state to be processed by the
@@ -1327,7 +1327,7 @@ function validateNoCertificateChain(b) {
 
 /***/ }),
 
-/***/ 50091:
+/***/ 11121:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -1358,7 +1358,7 @@ exports.ASN1TypeError = ASN1TypeError;
 
 /***/ }),
 
-/***/ 56441:
+/***/ 86027:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -1379,13 +1379,13 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-var obj_1 = __webpack_require__(56948);
+var obj_1 = __webpack_require__(50990);
 Object.defineProperty(exports, "ASN1Obj", ({ enumerable: true, get: function () { return obj_1.ASN1Obj; } }));
 
 
 /***/ }),
 
-/***/ 31713:
+/***/ 84243:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -1407,7 +1407,7 @@ limitations under the License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.decodeLength = decodeLength;
 exports.encodeLength = encodeLength;
-const error_1 = __webpack_require__(50091);
+const error_1 = __webpack_require__(11121);
 // Decodes the length of a DER-encoded ANS.1 element from the supplied stream.
 // https://learn.microsoft.com/en-us/windows/win32/seccertenroll/about-encoded-length-and-value-bytes
 function decodeLength(stream) {
@@ -1454,7 +1454,7 @@ function encodeLength(len) {
 
 /***/ }),
 
-/***/ 56948:
+/***/ 50990:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -1475,11 +1475,11 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const stream_1 = __webpack_require__(84543);
-const error_1 = __webpack_require__(50091);
-const length_1 = __webpack_require__(31713);
-const parse_1 = __webpack_require__(99742);
-const tag_1 = __webpack_require__(50893);
+const stream_1 = __webpack_require__(1673);
+const error_1 = __webpack_require__(11121);
+const length_1 = __webpack_require__(84243);
+const parse_1 = __webpack_require__(81044);
+const tag_1 = __webpack_require__(59343);
 class ASN1Obj {
     constructor(tag, value, subs) {
         this.tag = tag;
@@ -1613,7 +1613,7 @@ function collectSubs(stream, len) {
 
 /***/ }),
 
-/***/ 99742:
+/***/ 81044:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -1744,7 +1744,7 @@ function parseBitString(buf) {
 
 /***/ }),
 
-/***/ 50893:
+/***/ 59343:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -1765,7 +1765,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const error_1 = __webpack_require__(50091);
+const error_1 = __webpack_require__(11121);
 const UNIVERSAL_TAG = {
     BOOLEAN: 0x01,
     INTEGER: 0x02,
@@ -1837,7 +1837,7 @@ exports.ASN1Tag = ASN1Tag;
 
 /***/ }),
 
-/***/ 25010:
+/***/ 69368:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -1904,7 +1904,7 @@ function bufferEqual(a, b) {
 
 /***/ }),
 
-/***/ 14214:
+/***/ 49032:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -1941,7 +1941,7 @@ function preAuthEncoding(payloadType, payload) {
 
 /***/ }),
 
-/***/ 46438:
+/***/ 52788:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -1975,7 +1975,7 @@ function base64Decode(str) {
 
 /***/ }),
 
-/***/ 57963:
+/***/ 83917:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -2019,18 +2019,18 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-var asn1_1 = __webpack_require__(56441);
+var asn1_1 = __webpack_require__(86027);
 Object.defineProperty(exports, "ASN1Obj", ({ enumerable: true, get: function () { return asn1_1.ASN1Obj; } }));
-exports.crypto = __importStar(__webpack_require__(25010));
-exports.dsse = __importStar(__webpack_require__(14214));
-exports.encoding = __importStar(__webpack_require__(46438));
-exports.json = __importStar(__webpack_require__(7293));
-exports.pem = __importStar(__webpack_require__(96513));
-var rfc3161_1 = __webpack_require__(5416);
+exports.crypto = __importStar(__webpack_require__(69368));
+exports.dsse = __importStar(__webpack_require__(49032));
+exports.encoding = __importStar(__webpack_require__(52788));
+exports.json = __importStar(__webpack_require__(13327));
+exports.pem = __importStar(__webpack_require__(1055));
+var rfc3161_1 = __webpack_require__(20994);
 Object.defineProperty(exports, "RFC3161Timestamp", ({ enumerable: true, get: function () { return rfc3161_1.RFC3161Timestamp; } }));
-var stream_1 = __webpack_require__(84543);
+var stream_1 = __webpack_require__(1673);
 Object.defineProperty(exports, "ByteStream", ({ enumerable: true, get: function () { return stream_1.ByteStream; } }));
-var x509_1 = __webpack_require__(88052);
+var x509_1 = __webpack_require__(49358);
 Object.defineProperty(exports, "EXTENSION_OID_SCT", ({ enumerable: true, get: function () { return x509_1.EXTENSION_OID_SCT; } }));
 Object.defineProperty(exports, "X509Certificate", ({ enumerable: true, get: function () { return x509_1.X509Certificate; } }));
 Object.defineProperty(exports, "X509SCTExtension", ({ enumerable: true, get: function () { return x509_1.X509SCTExtension; } }));
@@ -2038,7 +2038,7 @@ Object.defineProperty(exports, "X509SCTExtension", ({ enumerable: true, get: fun
 
 /***/ }),
 
-/***/ 7293:
+/***/ 13327:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -2105,7 +2105,7 @@ function canonicalize(object) {
 
 /***/ }),
 
-/***/ 43047:
+/***/ 91817:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -2126,7 +2126,7 @@ exports.SHA2_HASH_ALGOS = {
 
 /***/ }),
 
-/***/ 96513:
+/***/ 1055:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -2176,7 +2176,7 @@ function fromDER(certificate, type = 'CERTIFICATE') {
 
 /***/ }),
 
-/***/ 6618:
+/***/ 97512:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -2204,7 +2204,7 @@ exports.RFC3161TimestampVerificationError = RFC3161TimestampVerificationError;
 
 /***/ }),
 
-/***/ 5416:
+/***/ 20994:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -2225,13 +2225,13 @@ limitations under the License.
 */
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.RFC3161Timestamp = void 0;
-var timestamp_1 = __webpack_require__(97840);
+var timestamp_1 = __webpack_require__(92714);
 Object.defineProperty(exports, "RFC3161Timestamp", ({ enumerable: true, get: function () { return timestamp_1.RFC3161Timestamp; } }));
 
 
 /***/ }),
 
-/***/ 97840:
+/***/ 92714:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -2275,11 +2275,11 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const asn1_1 = __webpack_require__(56441);
-const crypto = __importStar(__webpack_require__(25010));
-const oid_1 = __webpack_require__(43047);
-const error_1 = __webpack_require__(6618);
-const tstinfo_1 = __webpack_require__(53527);
+const asn1_1 = __webpack_require__(86027);
+const crypto = __importStar(__webpack_require__(69368));
+const oid_1 = __webpack_require__(91817);
+const error_1 = __webpack_require__(97512);
+const tstinfo_1 = __webpack_require__(62925);
 const OID_PKCS9_CONTENT_TYPE_SIGNED_DATA = '1.2.840.113549.1.7.2';
 const OID_PKCS9_CONTENT_TYPE_TSTINFO = '1.2.840.113549.1.9.16.1.4';
 const OID_PKCS9_MESSAGE_DIGEST_KEY = '1.2.840.113549.1.9.4';
@@ -2439,7 +2439,7 @@ exports.RFC3161Timestamp = RFC3161Timestamp;
 
 /***/ }),
 
-/***/ 53527:
+/***/ 62925:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -2468,9 +2468,9 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.TSTInfo = void 0;
-const crypto = __importStar(__webpack_require__(25010));
-const oid_1 = __webpack_require__(43047);
-const error_1 = __webpack_require__(6618);
+const crypto = __importStar(__webpack_require__(69368));
+const oid_1 = __webpack_require__(91817);
+const error_1 = __webpack_require__(97512);
 class TSTInfo {
     constructor(asn1) {
         this.root = asn1;
@@ -2507,7 +2507,7 @@ exports.TSTInfo = TSTInfo;
 
 /***/ }),
 
-/***/ 84543:
+/***/ 1673:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -2629,7 +2629,7 @@ ByteStream.BLOCK_SIZE = 1024;
 
 /***/ }),
 
-/***/ 84524:
+/***/ 83566:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -2673,11 +2673,11 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const asn1_1 = __webpack_require__(56441);
-const crypto = __importStar(__webpack_require__(25010));
-const oid_1 = __webpack_require__(43047);
-const pem = __importStar(__webpack_require__(96513));
-const ext_1 = __webpack_require__(399);
+const asn1_1 = __webpack_require__(86027);
+const crypto = __importStar(__webpack_require__(69368));
+const oid_1 = __webpack_require__(91817);
+const pem = __importStar(__webpack_require__(1055));
+const ext_1 = __webpack_require__(96389);
 const EXTENSION_OID_SUBJECT_KEY_ID = '2.5.29.14';
 const EXTENSION_OID_KEY_USAGE = '2.5.29.15';
 const EXTENSION_OID_SUBJECT_ALT_NAME = '2.5.29.17';
@@ -2866,14 +2866,14 @@ exports.X509Certificate = X509Certificate;
 
 /***/ }),
 
-/***/ 399:
+/***/ 96389:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.X509SCTExtension = exports.X509SubjectKeyIDExtension = exports.X509AuthorityKeyIDExtension = exports.X509SubjectAlternativeNameExtension = exports.X509KeyUsageExtension = exports.X509BasicConstraintsExtension = exports.X509Extension = void 0;
-const stream_1 = __webpack_require__(84543);
-const sct_1 = __webpack_require__(19754);
+const stream_1 = __webpack_require__(1673);
+const sct_1 = __webpack_require__(6144);
 // https://www.rfc-editor.org/rfc/rfc5280#section-4.1
 class X509Extension {
     constructor(asn1) {
@@ -3018,7 +3018,7 @@ exports.X509SCTExtension = X509SCTExtension;
 
 /***/ }),
 
-/***/ 88052:
+/***/ 49358:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -3039,16 +3039,16 @@ limitations under the License.
 */
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.X509SCTExtension = exports.X509Certificate = exports.EXTENSION_OID_SCT = void 0;
-var cert_1 = __webpack_require__(84524);
+var cert_1 = __webpack_require__(83566);
 Object.defineProperty(exports, "EXTENSION_OID_SCT", ({ enumerable: true, get: function () { return cert_1.EXTENSION_OID_SCT; } }));
 Object.defineProperty(exports, "X509Certificate", ({ enumerable: true, get: function () { return cert_1.X509Certificate; } }));
-var ext_1 = __webpack_require__(399);
+var ext_1 = __webpack_require__(96389);
 Object.defineProperty(exports, "X509SCTExtension", ({ enumerable: true, get: function () { return ext_1.X509SCTExtension; } }));
 
 
 /***/ }),
 
-/***/ 19754:
+/***/ 6144:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -3092,8 +3092,8 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const crypto = __importStar(__webpack_require__(25010));
-const stream_1 = __webpack_require__(84543);
+const crypto = __importStar(__webpack_require__(69368));
+const stream_1 = __webpack_require__(1673);
 class SignedCertificateTimestamp {
     constructor(options) {
         this.version = options.version;
@@ -3196,7 +3196,7 @@ exports.SignedCertificateTimestamp = SignedCertificateTimestamp;
 
 /***/ }),
 
-/***/ 87956:
+/***/ 47030:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -3262,7 +3262,7 @@ function isSet(value) {
 
 /***/ }),
 
-/***/ 18294:
+/***/ 45000:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -3298,7 +3298,7 @@ function isSet(value) {
 
 /***/ }),
 
-/***/ 73441:
+/***/ 70715:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -3310,9 +3310,9 @@ function isSet(value) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Bundle = exports.VerificationMaterial = exports.TimestampVerificationData = void 0;
 /* eslint-disable */
-const envelope_1 = __webpack_require__(87956);
-const sigstore_common_1 = __webpack_require__(81156);
-const sigstore_rekor_1 = __webpack_require__(32446);
+const envelope_1 = __webpack_require__(47030);
+const sigstore_common_1 = __webpack_require__(5334);
+const sigstore_rekor_1 = __webpack_require__(85204);
 exports.TimestampVerificationData = {
     fromJSON(object) {
         return {
@@ -3408,7 +3408,7 @@ function isSet(value) {
 
 /***/ }),
 
-/***/ 81156:
+/***/ 5334:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -3426,7 +3426,7 @@ exports.publicKeyDetailsToJSON = publicKeyDetailsToJSON;
 exports.subjectAlternativeNameTypeFromJSON = subjectAlternativeNameTypeFromJSON;
 exports.subjectAlternativeNameTypeToJSON = subjectAlternativeNameTypeToJSON;
 /* eslint-disable */
-const timestamp_1 = __webpack_require__(18294);
+const timestamp_1 = __webpack_require__(45000);
 /**
  * Only a subset of the secure hash standard algorithms are supported.
  * See <https://nvlpubs.nist.gov/nistpubs/FIPS/NIST.FIPS.180-4.pdf> for more
@@ -4011,7 +4011,7 @@ function isSet(value) {
 
 /***/ }),
 
-/***/ 32446:
+/***/ 85204:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -4023,7 +4023,7 @@ function isSet(value) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.TransparencyLogEntry = exports.InclusionPromise = exports.InclusionProof = exports.Checkpoint = exports.KindVersion = void 0;
 /* eslint-disable */
-const sigstore_common_1 = __webpack_require__(81156);
+const sigstore_common_1 = __webpack_require__(5334);
 exports.KindVersion = {
     fromJSON(object) {
         return {
@@ -4155,7 +4155,7 @@ function isSet(value) {
 
 /***/ }),
 
-/***/ 34891:
+/***/ 61997:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -4169,7 +4169,7 @@ exports.ClientTrustConfig = exports.ServiceConfiguration = exports.Service = exp
 exports.serviceSelectorFromJSON = serviceSelectorFromJSON;
 exports.serviceSelectorToJSON = serviceSelectorToJSON;
 /* eslint-disable */
-const sigstore_common_1 = __webpack_require__(81156);
+const sigstore_common_1 = __webpack_require__(5334);
 /**
  * ServiceSelector specifies how a client SHOULD select a set of
  * Services to connect to. A client SHOULD throw an error if
@@ -4446,7 +4446,7 @@ function isSet(value) {
 
 /***/ }),
 
-/***/ 12410:
+/***/ 99732:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -4458,9 +4458,9 @@ function isSet(value) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Input = exports.Artifact = exports.ArtifactVerificationOptions_ObserverTimestampOptions = exports.ArtifactVerificationOptions_TlogIntegratedTimestampOptions = exports.ArtifactVerificationOptions_TimestampAuthorityOptions = exports.ArtifactVerificationOptions_CtlogOptions = exports.ArtifactVerificationOptions_TlogOptions = exports.ArtifactVerificationOptions = exports.PublicKeyIdentities = exports.CertificateIdentities = exports.CertificateIdentity = void 0;
 /* eslint-disable */
-const sigstore_bundle_1 = __webpack_require__(73441);
-const sigstore_common_1 = __webpack_require__(81156);
-const sigstore_trustroot_1 = __webpack_require__(34891);
+const sigstore_bundle_1 = __webpack_require__(70715);
+const sigstore_common_1 = __webpack_require__(5334);
+const sigstore_trustroot_1 = __webpack_require__(61997);
 exports.CertificateIdentity = {
     fromJSON(object) {
         return {
@@ -4734,7 +4734,7 @@ function isSet(value) {
 
 /***/ }),
 
-/***/ 85344:
+/***/ 19654:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -4768,17 +4768,17 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-__exportStar(__webpack_require__(87956), exports);
-__exportStar(__webpack_require__(73441), exports);
-__exportStar(__webpack_require__(81156), exports);
-__exportStar(__webpack_require__(32446), exports);
-__exportStar(__webpack_require__(34891), exports);
-__exportStar(__webpack_require__(12410), exports);
+__exportStar(__webpack_require__(47030), exports);
+__exportStar(__webpack_require__(70715), exports);
+__exportStar(__webpack_require__(5334), exports);
+__exportStar(__webpack_require__(85204), exports);
+__exportStar(__webpack_require__(61997), exports);
+__exportStar(__webpack_require__(99732), exports);
 
 
 /***/ }),
 
-/***/ 65039:
+/***/ 43049:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -4835,7 +4835,7 @@ function publicKey(key) {
 
 /***/ }),
 
-/***/ 77294:
+/***/ 85192:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -4890,8 +4890,8 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const sigstore = __importStar(__webpack_require__(618));
-const util_1 = __webpack_require__(55154);
+const sigstore = __importStar(__webpack_require__(61040));
+const util_1 = __webpack_require__(19100);
 // Helper functions for assembling the parts of a Sigstore bundle
 // Message signature bundle - $case: 'messageSignature'
 function toMessageSignatureBundle(artifact, signature) {
@@ -4923,7 +4923,7 @@ function toDSSEBundle(artifact, signature, certificateChain) {
 
 /***/ }),
 
-/***/ 62075:
+/***/ 83997:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -4944,9 +4944,9 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const util_1 = __webpack_require__(55154);
-const base_1 = __webpack_require__(65039);
-const bundle_1 = __webpack_require__(77294);
+const util_1 = __webpack_require__(19100);
+const base_1 = __webpack_require__(43049);
+const bundle_1 = __webpack_require__(85192);
 // BundleBuilder implementation for DSSE wrapped attestations
 class DSSEBundleBuilder extends base_1.BaseBundleBuilder {
     constructor(options) {
@@ -4976,21 +4976,21 @@ function artifactDefaults(artifact) {
 
 /***/ }),
 
-/***/ 98800:
+/***/ 35530:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.MessageSignatureBundleBuilder = exports.DSSEBundleBuilder = void 0;
-var dsse_1 = __webpack_require__(62075);
+var dsse_1 = __webpack_require__(83997);
 Object.defineProperty(exports, "DSSEBundleBuilder", ({ enumerable: true, get: function () { return dsse_1.DSSEBundleBuilder; } }));
-var message_1 = __webpack_require__(30019);
+var message_1 = __webpack_require__(8269);
 Object.defineProperty(exports, "MessageSignatureBundleBuilder", ({ enumerable: true, get: function () { return message_1.MessageSignatureBundleBuilder; } }));
 
 
 /***/ }),
 
-/***/ 30019:
+/***/ 8269:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -5011,8 +5011,8 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const base_1 = __webpack_require__(65039);
-const bundle_1 = __webpack_require__(77294);
+const base_1 = __webpack_require__(43049);
+const bundle_1 = __webpack_require__(85192);
 // BundleBuilder implementation for raw message signatures
 class MessageSignatureBundleBuilder extends base_1.BaseBundleBuilder {
     constructor(options) {
@@ -5027,7 +5027,7 @@ exports.MessageSignatureBundleBuilder = MessageSignatureBundleBuilder;
 
 /***/ }),
 
-/***/ 32547:
+/***/ 97841:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -5049,7 +5049,7 @@ limitations under the License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.InternalError = void 0;
 exports.internalError = internalError;
-const error_1 = __webpack_require__(50699);
+const error_1 = __webpack_require__(40369);
 class InternalError extends Error {
     constructor({ code, message, cause, }) {
         super(message);
@@ -5073,7 +5073,7 @@ function internalError(err, code, message) {
 
 /***/ }),
 
-/***/ 50699:
+/***/ 40369:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -5106,7 +5106,7 @@ exports.HTTPError = HTTPError;
 
 /***/ }),
 
-/***/ 37641:
+/***/ 9823:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -5131,11 +5131,11 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 const http2_1 = __webpack_require__(85675);
-const make_fetch_happen_1 = __importDefault(__webpack_require__(58006));
-const proc_log_1 = __webpack_require__(58727);
-const promise_retry_1 = __importDefault(__webpack_require__(6940));
-const util_1 = __webpack_require__(55154);
-const error_1 = __webpack_require__(50699);
+const make_fetch_happen_1 = __importDefault(__webpack_require__(23052));
+const proc_log_1 = __webpack_require__(38909);
+const promise_retry_1 = __importDefault(__webpack_require__(90390));
+const util_1 = __webpack_require__(19100);
+const error_1 = __webpack_require__(40369);
 const { HTTP2_HEADER_LOCATION, HTTP2_HEADER_CONTENT_TYPE, HTTP2_HEADER_USER_AGENT, HTTP_STATUS_INTERNAL_SERVER_ERROR, HTTP_STATUS_TOO_MANY_REQUESTS, HTTP_STATUS_REQUEST_TIMEOUT, } = http2_1.constants;
 async function fetchWithRetry(url, options) {
     return (0, promise_retry_1.default)(async (retry, attemptNum) => {
@@ -5211,7 +5211,7 @@ const retryOpts = (retry) => {
 
 /***/ }),
 
-/***/ 39509:
+/***/ 26819:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -5232,7 +5232,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const fetch_1 = __webpack_require__(37641);
+const fetch_1 = __webpack_require__(9823);
 /**
  * Fulcio API client.
  */
@@ -5259,7 +5259,7 @@ exports.Fulcio = Fulcio;
 
 /***/ }),
 
-/***/ 27578:
+/***/ 32688:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -5280,7 +5280,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const fetch_1 = __webpack_require__(37641);
+const fetch_1 = __webpack_require__(9823);
 /**
  * Rekor API client.
  */
@@ -5346,7 +5346,7 @@ function entryFromResponse(data) {
 
 /***/ }),
 
-/***/ 6441:
+/***/ 78963:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -5367,7 +5367,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const fetch_1 = __webpack_require__(37641);
+const fetch_1 = __webpack_require__(9823);
 class TimestampAuthority {
     constructor(options) {
         this.options = options;
@@ -5391,7 +5391,7 @@ exports.TimestampAuthority = TimestampAuthority;
 
 /***/ }),
 
-/***/ 28450:
+/***/ 92092:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -5415,7 +5415,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const make_fetch_happen_1 = __importDefault(__webpack_require__(58006));
+const make_fetch_happen_1 = __importDefault(__webpack_require__(23052));
 // Collection of all the CI-specific providers we have implemented
 const providers = [getGHAToken, getEnv];
 /**
@@ -5471,7 +5471,7 @@ async function getEnv() {
 
 /***/ }),
 
-/***/ 46344:
+/***/ 55022:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -5492,30 +5492,30 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-var ci_1 = __webpack_require__(28450);
+var ci_1 = __webpack_require__(92092);
 Object.defineProperty(exports, "CIContextProvider", ({ enumerable: true, get: function () { return ci_1.CIContextProvider; } }));
 
 
 /***/ }),
 
-/***/ 9361:
+/***/ 15179:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 var __webpack_unused_export__;
 
 __webpack_unused_export__ = ({ value: true });
 exports.gs = exports.fU = __webpack_unused_export__ = exports.$o = __webpack_unused_export__ = exports.Zk = __webpack_unused_export__ = __webpack_unused_export__ = exports.VV = void 0;
-var bundler_1 = __webpack_require__(98800);
+var bundler_1 = __webpack_require__(35530);
 Object.defineProperty(exports, "VV", ({ enumerable: true, get: function () { return bundler_1.DSSEBundleBuilder; } }));
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return bundler_1.MessageSignatureBundleBuilder; } });
-var error_1 = __webpack_require__(32547);
+var error_1 = __webpack_require__(97841);
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return error_1.InternalError; } });
-var identity_1 = __webpack_require__(46344);
+var identity_1 = __webpack_require__(55022);
 Object.defineProperty(exports, "Zk", ({ enumerable: true, get: function () { return identity_1.CIContextProvider; } }));
-var signer_1 = __webpack_require__(41004);
+var signer_1 = __webpack_require__(34342);
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return signer_1.DEFAULT_FULCIO_URL; } });
 Object.defineProperty(exports, "$o", ({ enumerable: true, get: function () { return signer_1.FulcioSigner; } }));
-var witness_1 = __webpack_require__(72121);
+var witness_1 = __webpack_require__(55383);
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return witness_1.DEFAULT_REKOR_URL; } });
 Object.defineProperty(exports, "fU", ({ enumerable: true, get: function () { return witness_1.RekorWitness; } }));
 Object.defineProperty(exports, "gs", ({ enumerable: true, get: function () { return witness_1.TSAWitness; } }));
@@ -5523,7 +5523,7 @@ Object.defineProperty(exports, "gs", ({ enumerable: true, get: function () { ret
 
 /***/ }),
 
-/***/ 85457:
+/***/ 5875:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -5544,8 +5544,8 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const error_1 = __webpack_require__(32547);
-const fulcio_1 = __webpack_require__(39509);
+const error_1 = __webpack_require__(97841);
+const fulcio_1 = __webpack_require__(26819);
 class CAClient {
     constructor(options) {
         this.fulcio = new fulcio_1.Fulcio({
@@ -5589,7 +5589,7 @@ function toCertificateRequest(identityToken, publicKey, challenge) {
 
 /***/ }),
 
-/***/ 83946:
+/***/ 97064:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -5641,7 +5641,7 @@ exports.EphemeralSigner = EphemeralSigner;
 
 /***/ }),
 
-/***/ 3649:
+/***/ 26303:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -5662,10 +5662,10 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const error_1 = __webpack_require__(32547);
-const util_1 = __webpack_require__(55154);
-const ca_1 = __webpack_require__(85457);
-const ephemeral_1 = __webpack_require__(83946);
+const error_1 = __webpack_require__(97841);
+const util_1 = __webpack_require__(19100);
+const ca_1 = __webpack_require__(5875);
+const ephemeral_1 = __webpack_require__(97064);
 exports.DEFAULT_FULCIO_URL = 'https://fulcio.sigstore.dev';
 // Signer implementation which can be used to decorate another signer
 // with a Fulcio-issued signing certificate for the signer's public key.
@@ -5735,7 +5735,7 @@ exports.FulcioSigner = FulcioSigner;
 
 /***/ }),
 
-/***/ 41004:
+/***/ 34342:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -5757,14 +5757,14 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-var fulcio_1 = __webpack_require__(3649);
+var fulcio_1 = __webpack_require__(26303);
 Object.defineProperty(exports, "DEFAULT_FULCIO_URL", ({ enumerable: true, get: function () { return fulcio_1.DEFAULT_FULCIO_URL; } }));
 Object.defineProperty(exports, "FulcioSigner", ({ enumerable: true, get: function () { return fulcio_1.FulcioSigner; } }));
 
 
 /***/ }),
 
-/***/ 55154:
+/***/ 19100:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -5818,19 +5818,19 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-var core_1 = __webpack_require__(57963);
+var core_1 = __webpack_require__(83917);
 Object.defineProperty(exports, "crypto", ({ enumerable: true, get: function () { return core_1.crypto; } }));
 Object.defineProperty(exports, "dsse", ({ enumerable: true, get: function () { return core_1.dsse; } }));
 Object.defineProperty(exports, "encoding", ({ enumerable: true, get: function () { return core_1.encoding; } }));
 Object.defineProperty(exports, "json", ({ enumerable: true, get: function () { return core_1.json; } }));
 Object.defineProperty(exports, "pem", ({ enumerable: true, get: function () { return core_1.pem; } }));
-exports.oidc = __importStar(__webpack_require__(23545));
-exports.ua = __importStar(__webpack_require__(68058));
+exports.oidc = __importStar(__webpack_require__(81963));
+exports.ua = __importStar(__webpack_require__(81268));
 
 
 /***/ }),
 
-/***/ 23545:
+/***/ 81963:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -5851,7 +5851,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const core_1 = __webpack_require__(57963);
+const core_1 = __webpack_require__(83917);
 function extractJWTSubject(jwt) {
     const parts = jwt.split('.', 3);
     const payload = JSON.parse(core_1.encoding.base64Decode(parts[1]));
@@ -5867,7 +5867,7 @@ function extractJWTSubject(jwt) {
 
 /***/ }),
 
-/***/ 68058:
+/***/ 81268:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -5895,7 +5895,7 @@ const os_1 = __importDefault(__webpack_require__(70857));
 // Format User-Agent: <product> / <product-version> (<platform>)
 // source: https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/User-Agent
 const getUserAgent = () => {
-    const packageVersion = (__webpack_require__(65327)/* .version */ .rE);
+    const packageVersion = (__webpack_require__(85896)/* .version */ .rE);
     const nodeVersion = process.version;
     const platformName = os_1.default.platform();
     const archName = os_1.default.arch();
@@ -5906,7 +5906,7 @@ exports.getUserAgent = getUserAgent;
 
 /***/ }),
 
-/***/ 72121:
+/***/ 55383:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -5928,16 +5928,16 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-var tlog_1 = __webpack_require__(76840);
+var tlog_1 = __webpack_require__(2566);
 Object.defineProperty(exports, "DEFAULT_REKOR_URL", ({ enumerable: true, get: function () { return tlog_1.DEFAULT_REKOR_URL; } }));
 Object.defineProperty(exports, "RekorWitness", ({ enumerable: true, get: function () { return tlog_1.RekorWitness; } }));
-var tsa_1 = __webpack_require__(61698);
+var tsa_1 = __webpack_require__(66936);
 Object.defineProperty(exports, "TSAWitness", ({ enumerable: true, get: function () { return tsa_1.TSAWitness; } }));
 
 
 /***/ }),
 
-/***/ 65137:
+/***/ 42815:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -5958,9 +5958,9 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const error_1 = __webpack_require__(32547);
-const error_2 = __webpack_require__(50699);
-const rekor_1 = __webpack_require__(27578);
+const error_1 = __webpack_require__(97841);
+const error_2 = __webpack_require__(40369);
+const rekor_1 = __webpack_require__(32688);
 class TLogClient {
     constructor(options) {
         this.fetchOnConflict = options.fetchOnConflict ?? false;
@@ -6005,7 +6005,7 @@ function entryExistsError(value) {
 
 /***/ }),
 
-/***/ 98704:
+/***/ 97890:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -6026,8 +6026,8 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const bundle_1 = __webpack_require__(618);
-const util_1 = __webpack_require__(55154);
+const bundle_1 = __webpack_require__(61040);
+const util_1 = __webpack_require__(19100);
 const SHA256_ALGORITHM = 'sha256';
 function toProposedEntry(content, publicKey, 
 // TODO: Remove this parameter once have completely switched to 'dsse' entries
@@ -6152,7 +6152,7 @@ function calculateDSSEHash(envelope, publicKey) {
 
 /***/ }),
 
-/***/ 76840:
+/***/ 2566:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -6173,9 +6173,9 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const util_1 = __webpack_require__(55154);
-const client_1 = __webpack_require__(65137);
-const entry_1 = __webpack_require__(98704);
+const util_1 = __webpack_require__(19100);
+const client_1 = __webpack_require__(42815);
+const entry_1 = __webpack_require__(97890);
 exports.DEFAULT_REKOR_URL = 'https://rekor.sigstore.dev';
 class RekorWitness {
     constructor(options) {
@@ -6241,7 +6241,7 @@ function inclusionProof(proof) {
 
 /***/ }),
 
-/***/ 43995:
+/***/ 97409:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -6262,9 +6262,9 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const error_1 = __webpack_require__(32547);
-const tsa_1 = __webpack_require__(6441);
-const util_1 = __webpack_require__(55154);
+const error_1 = __webpack_require__(97841);
+const tsa_1 = __webpack_require__(78963);
+const util_1 = __webpack_require__(19100);
 const SHA256_ALGORITHM = 'sha256';
 class TSAClient {
     constructor(options) {
@@ -6294,7 +6294,7 @@ exports.TSAClient = TSAClient;
 
 /***/ }),
 
-/***/ 61698:
+/***/ 66936:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -6315,7 +6315,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const client_1 = __webpack_require__(43995);
+const client_1 = __webpack_require__(97409);
 class TSAWitness {
     constructor(options) {
         this.tsa = new client_1.TSAClient({
@@ -6345,7 +6345,7 @@ function extractSignature(content) {
 
 /***/ }),
 
-/***/ 53233:
+/***/ 16151:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
@@ -6354,10 +6354,10 @@ const net = __webpack_require__(69278)
 const tls = __webpack_require__(64756)
 const { once } = __webpack_require__(24434)
 const timers = __webpack_require__(16460)
-const { normalizeOptions, cacheOptions } = __webpack_require__(65569)
-const { getProxy, getProxyAgent, proxyCache } = __webpack_require__(6895)
-const Errors = __webpack_require__(23308)
-const { Agent: AgentBase } = __webpack_require__(50326)
+const { normalizeOptions, cacheOptions } = __webpack_require__(35511)
+const { getProxy, getProxyAgent, proxyCache } = __webpack_require__(16701)
+const Errors = __webpack_require__(48538)
+const { Agent: AgentBase } = __webpack_require__(24428)
 
 module.exports = class Agent extends AgentBase {
   #options
@@ -6558,12 +6558,12 @@ module.exports = class Agent extends AgentBase {
 
 /***/ }),
 
-/***/ 21796:
+/***/ 30938:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const { LRUCache } = __webpack_require__(38249)
+const { LRUCache } = __webpack_require__(66643)
 const dns = __webpack_require__(72250)
 
 // this is a factory so that each request can have its own opts (i.e. ttl)
@@ -6618,7 +6618,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 23308:
+/***/ 48538:
 /***/ ((module) => {
 
 
@@ -6686,16 +6686,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 50691:
+/***/ 91157:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const { LRUCache } = __webpack_require__(38249)
-const { normalizeOptions, cacheOptions } = __webpack_require__(65569)
-const { getProxy, proxyCache } = __webpack_require__(6895)
-const dns = __webpack_require__(21796)
-const Agent = __webpack_require__(53233)
+const { LRUCache } = __webpack_require__(66643)
+const { normalizeOptions, cacheOptions } = __webpack_require__(35511)
+const { getProxy, proxyCache } = __webpack_require__(16701)
+const dns = __webpack_require__(30938)
+const Agent = __webpack_require__(16151)
 
 const agentCache = new LRUCache({ max: 20 })
 
@@ -6749,12 +6749,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 65569:
+/***/ 35511:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const dns = __webpack_require__(21796)
+const dns = __webpack_require__(30938)
 
 const normalizeOptions = (opts) => {
   const family = parseInt(opts.family ?? '0', 10)
@@ -6842,16 +6842,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6895:
+/***/ 16701:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const { HttpProxyAgent } = __webpack_require__(13866)
-const { HttpsProxyAgent } = __webpack_require__(99274)
-const { SocksProxyAgent } = __webpack_require__(32293)
-const { LRUCache } = __webpack_require__(38249)
-const { InvalidProxyProtocolError } = __webpack_require__(23308)
+const { HttpProxyAgent } = __webpack_require__(12272)
+const { HttpsProxyAgent } = __webpack_require__(40371)
+const { SocksProxyAgent } = __webpack_require__(63163)
+const { LRUCache } = __webpack_require__(66643)
+const { InvalidProxyProtocolError } = __webpack_require__(48538)
 
 const PROXY_CACHE = new LRUCache({ max: 20 })
 
@@ -6937,7 +6937,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 19260:
+/***/ 77709:
 /***/ ((module) => {
 
 // given an input that may or may not be an object, return an object that has
@@ -6964,10 +6964,10 @@ module.exports = getOptions
 
 /***/ }),
 
-/***/ 89619:
+/***/ 5857:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-const semver = __webpack_require__(86626)
+const semver = __webpack_require__(62088)
 
 const satisfies = (range) => {
   return semver.satisfies(process.version, range, { includePrerelease: true })
@@ -6980,7 +6980,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6786:
+/***/ 53136:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
@@ -7116,13 +7116,13 @@ module.exports.ERR_INVALID_ARG_TYPE = class ERR_INVALID_ARG_TYPE extends Error {
 
 /***/ }),
 
-/***/ 70701:
+/***/ 78455:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 const fs = __webpack_require__(91943)
-const getOptions = __webpack_require__(19260)
-const node = __webpack_require__(89619)
-const polyfill = __webpack_require__(85642)
+const getOptions = __webpack_require__(77709)
+const node = __webpack_require__(5857)
+const polyfill = __webpack_require__(23708)
 
 // node 16.7.0 added fs.cp
 const useNative = node.satisfies('>=16.7.0')
@@ -7145,7 +7145,7 @@ module.exports = cp
 
 /***/ }),
 
-/***/ 85642:
+/***/ 23708:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 // this file is a modified version of the code in node 17.2.0
@@ -7173,7 +7173,7 @@ const {
   ERR_FS_CP_UNKNOWN,
   ERR_FS_EISDIR,
   ERR_INVALID_ARG_TYPE,
-} = __webpack_require__(6786)
+} = __webpack_require__(53136)
 const {
   constants: {
     errno: {
@@ -7580,15 +7580,15 @@ module.exports = cp
 
 /***/ }),
 
-/***/ 98893:
+/***/ 25379:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const cp = __webpack_require__(70701)
-const withTempDir = __webpack_require__(77078)
-const readdirScoped = __webpack_require__(41647)
-const moveFile = __webpack_require__(43531)
+const cp = __webpack_require__(78455)
+const withTempDir = __webpack_require__(23680)
+const readdirScoped = __webpack_require__(25337)
+const moveFile = __webpack_require__(56857)
 
 module.exports = {
   cp,
@@ -7600,7 +7600,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 43531:
+/***/ 56857:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 const { dirname, join, resolve, relative, isAbsolute } = __webpack_require__(16928)
@@ -7685,7 +7685,7 @@ module.exports = moveFile
 
 /***/ }),
 
-/***/ 41647:
+/***/ 25337:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 const { readdir } = __webpack_require__(91943)
@@ -7712,12 +7712,12 @@ module.exports = readdirScoped
 
 /***/ }),
 
-/***/ 77078:
+/***/ 23680:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 const { join, sep } = __webpack_require__(16928)
 
-const getOptions = __webpack_require__(19260)
+const getOptions = __webpack_require__(77709)
 const { mkdir, mkdtemp, rm } = __webpack_require__(91943)
 
 // create a temp directory, ensure its permissions match its parent, then call
@@ -7758,7 +7758,7 @@ module.exports = withTempDir
 
 /***/ }),
 
-/***/ 80231:
+/***/ 10409:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -7830,7 +7830,7 @@ exports.req = req;
 
 /***/ }),
 
-/***/ 50326:
+/***/ 24428:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -7865,7 +7865,7 @@ exports.Agent = void 0;
 const net = __importStar(__webpack_require__(69278));
 const http = __importStar(__webpack_require__(58611));
 const https_1 = __webpack_require__(65692);
-__exportStar(__webpack_require__(80231), exports);
+__exportStar(__webpack_require__(10409), exports);
 const INTERNAL = Symbol('AgentBaseInternalState');
 class Agent extends http.Agent {
     constructor(opts) {
@@ -8014,10 +8014,10 @@ exports.Agent = Agent;
 
 /***/ }),
 
-/***/ 27243:
+/***/ 85293:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-var balanced = __webpack_require__(19410)
+var balanced = __webpack_require__(59380)
 
 module.exports = expandTop
 
@@ -8654,15 +8654,15 @@ function expand(
 
 /***/ }),
 
-/***/ 18113:
+/***/ 36135:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const contentVer = (__webpack_require__(83633)/* ["cache-version"].content */ .MH.Q)
-const hashToSegments = __webpack_require__(33968)
+const contentVer = (__webpack_require__(4592)/* ["cache-version"].content */ .MH.Q)
+const hashToSegments = __webpack_require__(92426)
 const path = __webpack_require__(16928)
-const ssri = __webpack_require__(4047)
+const ssri = __webpack_require__(42541)
 
 // Current format of content file path:
 //
@@ -8690,16 +8690,16 @@ function contentDir (cache) {
 
 /***/ }),
 
-/***/ 21006:
+/***/ 9744:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
 const fs = __webpack_require__(91943)
-const fsm = __webpack_require__(58110)
-const ssri = __webpack_require__(4047)
-const contentPath = __webpack_require__(18113)
-const Pipeline = __webpack_require__(99301)
+const fsm = __webpack_require__(25032)
+const ssri = __webpack_require__(42541)
+const contentPath = __webpack_require__(36135)
+const Pipeline = __webpack_require__(52899)
 
 module.exports = read
 
@@ -8862,14 +8862,14 @@ function integrityError (sri, path) {
 
 /***/ }),
 
-/***/ 22231:
+/***/ 12137:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
 const fs = __webpack_require__(91943)
-const contentPath = __webpack_require__(18113)
-const { hasContent } = __webpack_require__(21006)
+const contentPath = __webpack_require__(36135)
+const { hasContent } = __webpack_require__(9744)
 
 module.exports = rm
 
@@ -8887,23 +8887,23 @@ async function rm (cache, integrity) {
 
 /***/ }),
 
-/***/ 77931:
+/***/ 20381:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
 const events = __webpack_require__(24434)
 
-const contentPath = __webpack_require__(18113)
+const contentPath = __webpack_require__(36135)
 const fs = __webpack_require__(91943)
-const { moveFile } = __webpack_require__(98893)
-const { Minipass } = __webpack_require__(13525)
-const Pipeline = __webpack_require__(99301)
-const Flush = __webpack_require__(97107)
+const { moveFile } = __webpack_require__(25379)
+const { Minipass } = __webpack_require__(78275)
+const Pipeline = __webpack_require__(52899)
+const Flush = __webpack_require__(37633)
 const path = __webpack_require__(16928)
-const ssri = __webpack_require__(4047)
-const uniqueFilename = __webpack_require__(16377)
-const fsm = __webpack_require__(58110)
+const ssri = __webpack_require__(42541)
+const uniqueFilename = __webpack_require__(46019)
+const fsm = __webpack_require__(25032)
 
 module.exports = write
 
@@ -9100,7 +9100,7 @@ function checksumError (expected, found) {
 
 /***/ }),
 
-/***/ 85479:
+/***/ 85745:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
@@ -9114,15 +9114,15 @@ const {
   rm,
   writeFile,
 } = __webpack_require__(91943)
-const { Minipass } = __webpack_require__(13525)
+const { Minipass } = __webpack_require__(78275)
 const path = __webpack_require__(16928)
-const ssri = __webpack_require__(4047)
-const uniqueFilename = __webpack_require__(16377)
+const ssri = __webpack_require__(42541)
+const uniqueFilename = __webpack_require__(46019)
 
-const contentPath = __webpack_require__(18113)
-const hashToSegments = __webpack_require__(33968)
-const indexV = (__webpack_require__(83633)/* ["cache-version"].index */ .MH.P)
-const { moveFile } = __webpack_require__(98893)
+const contentPath = __webpack_require__(36135)
+const hashToSegments = __webpack_require__(92426)
+const indexV = (__webpack_require__(4592)/* ["cache-version"].index */ .MH.P)
+const { moveFile } = __webpack_require__(25379)
 
 const lsStreamConcurrency = 5
 
@@ -9288,7 +9288,7 @@ function lsStream (cache) {
 
   // Set all this up to run on the stream and then just return the stream
   Promise.resolve().then(async () => {
-    const { default: pMap } = await __webpack_require__.e(/* import() */ 988).then(__webpack_require__.bind(__webpack_require__, 76988))
+    const { default: pMap } = await __webpack_require__.e(/* import() */ 606).then(__webpack_require__.bind(__webpack_require__, 606))
     const buckets = await readdirOrEmpty(indexDir)
     await pMap(buckets, async (bucket) => {
       const bucketPath = path.join(indexDir, bucket)
@@ -9443,18 +9443,18 @@ function readdirOrEmpty (dir) {
 
 /***/ }),
 
-/***/ 55906:
+/***/ 13068:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const Collect = __webpack_require__(81243)
-const { Minipass } = __webpack_require__(13525)
-const Pipeline = __webpack_require__(99301)
+const Collect = __webpack_require__(11757)
+const { Minipass } = __webpack_require__(78275)
+const Pipeline = __webpack_require__(52899)
 
-const index = __webpack_require__(85479)
-const memo = __webpack_require__(18588)
-const read = __webpack_require__(21006)
+const index = __webpack_require__(85745)
+const memo = __webpack_require__(52394)
+const read = __webpack_require__(9744)
 
 async function getData (cache, key, opts = {}) {
   const { integrity, memoize, size } = opts
@@ -9620,18 +9620,18 @@ module.exports.hasContent = read.hasContent
 
 /***/ }),
 
-/***/ 1910:
+/***/ 91912:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const get = __webpack_require__(55906)
-const put = __webpack_require__(84291)
-const rm = __webpack_require__(55969)
-const verify = __webpack_require__(36637)
-const { clearMemoized } = __webpack_require__(18588)
-const tmp = __webpack_require__(58910)
-const index = __webpack_require__(85479)
+const get = __webpack_require__(13068)
+const put = __webpack_require__(15017)
+const rm = __webpack_require__(51863)
+const verify = __webpack_require__(96875)
+const { clearMemoized } = __webpack_require__(52394)
+const tmp = __webpack_require__(62300)
+const index = __webpack_require__(85745)
 
 module.exports.index = {}
 module.exports.index.compact = index.compact
@@ -9669,12 +9669,12 @@ module.exports.verify.lastRun = verify.lastRun
 
 /***/ }),
 
-/***/ 18588:
+/***/ 52394:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const { LRUCache } = __webpack_require__(38249)
+const { LRUCache } = __webpack_require__(66643)
 
 const MEMOIZED = new LRUCache({
   max: 500,
@@ -9748,17 +9748,17 @@ function pickMem (opts) {
 
 /***/ }),
 
-/***/ 84291:
+/***/ 15017:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const index = __webpack_require__(85479)
-const memo = __webpack_require__(18588)
-const write = __webpack_require__(77931)
-const Flush = __webpack_require__(97107)
-const { PassThrough } = __webpack_require__(81243)
-const Pipeline = __webpack_require__(99301)
+const index = __webpack_require__(85745)
+const memo = __webpack_require__(52394)
+const write = __webpack_require__(20381)
+const Flush = __webpack_require__(37633)
+const { PassThrough } = __webpack_require__(11757)
+const Pipeline = __webpack_require__(52899)
 
 const putOpts = (opts) => ({
   algorithms: ['sha512'],
@@ -9835,17 +9835,17 @@ function putStream (cache, key, opts = {}) {
 
 /***/ }),
 
-/***/ 55969:
+/***/ 51863:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
 const { rm } = __webpack_require__(91943)
-const glob = __webpack_require__(64297)
-const index = __webpack_require__(85479)
-const memo = __webpack_require__(18588)
+const glob = __webpack_require__(54359)
+const index = __webpack_require__(85745)
+const memo = __webpack_require__(52394)
 const path = __webpack_require__(16928)
-const rmContent = __webpack_require__(22231)
+const rmContent = __webpack_require__(12137)
 
 module.exports = entry
 module.exports.entry = entry
@@ -9873,12 +9873,12 @@ async function all (cache) {
 
 /***/ }),
 
-/***/ 64297:
+/***/ 54359:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const { glob } = __webpack_require__(31711)
+const { glob } = __webpack_require__(47477)
 const path = __webpack_require__(16928)
 
 const globify = (pattern) => pattern.split(path.win32.sep).join(path.posix.sep)
@@ -9887,7 +9887,7 @@ module.exports = (path, options) => glob(globify(path), options)
 
 /***/ }),
 
-/***/ 33968:
+/***/ 92426:
 /***/ ((module) => {
 
 
@@ -9901,12 +9901,12 @@ function hashToSegments (hash) {
 
 /***/ }),
 
-/***/ 58910:
+/***/ 62300:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const { withTempDir } = __webpack_require__(98893)
+const { withTempDir } = __webpack_require__(25379)
 const fs = __webpack_require__(91943)
 const path = __webpack_require__(16928)
 
@@ -9934,7 +9934,7 @@ function withTmp (cache, opts, cb) {
 
 /***/ }),
 
-/***/ 36637:
+/***/ 96875:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
@@ -9947,12 +9947,12 @@ const {
   truncate,
   writeFile,
 } = __webpack_require__(91943)
-const contentPath = __webpack_require__(18113)
-const fsm = __webpack_require__(58110)
-const glob = __webpack_require__(64297)
-const index = __webpack_require__(85479)
+const contentPath = __webpack_require__(36135)
+const fsm = __webpack_require__(25032)
+const glob = __webpack_require__(54359)
+const index = __webpack_require__(85745)
 const path = __webpack_require__(16928)
-const ssri = __webpack_require__(4047)
+const ssri = __webpack_require__(42541)
 
 const hasOwnProperty = (obj, key) =>
   Object.prototype.hasOwnProperty.call(obj, key)
@@ -10031,7 +10031,7 @@ async function fixPerms (cache, opts) {
 //
 async function garbageCollect (cache, opts) {
   opts.log.silly('verify', 'garbage collecting content')
-  const { default: pMap } = await __webpack_require__.e(/* import() */ 988).then(__webpack_require__.bind(__webpack_require__, 76988))
+  const { default: pMap } = await __webpack_require__.e(/* import() */ 606).then(__webpack_require__.bind(__webpack_require__, 606))
   const indexStream = index.lsStream(cache)
   const liveContent = new Set()
   indexStream.on('data', (entry) => {
@@ -10115,7 +10115,7 @@ async function verifyContent (filepath, sri) {
 
 async function rebuildIndex (cache, opts) {
   opts.log.silly('verify', 'rebuilding index')
-  const { default: pMap } = await __webpack_require__.e(/* import() */ 988).then(__webpack_require__.bind(__webpack_require__, 76988))
+  const { default: pMap } = await __webpack_require__.e(/* import() */ 606).then(__webpack_require__.bind(__webpack_require__, 606))
   const entries = await index.ls(cache)
   const stats = {
     missingContent: 0,
@@ -10199,7 +10199,7 @@ async function lastRun (cache) {
 
 /***/ }),
 
-/***/ 13866:
+/***/ 12272:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -10233,9 +10233,9 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.HttpProxyAgent = void 0;
 const net = __importStar(__webpack_require__(69278));
 const tls = __importStar(__webpack_require__(64756));
-const debug_1 = __importDefault(__webpack_require__(94240));
+const debug_1 = __importDefault(__webpack_require__(2830));
 const events_1 = __webpack_require__(24434);
-const agent_base_1 = __webpack_require__(50326);
+const agent_base_1 = __webpack_require__(24428);
 const url_1 = __webpack_require__(87016);
 const debug = (0, debug_1.default)('http-proxy-agent');
 /**
@@ -10353,7 +10353,7 @@ function omit(obj, ...keys) {
 
 /***/ }),
 
-/***/ 99274:
+/***/ 40371:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -10388,10 +10388,10 @@ exports.HttpsProxyAgent = void 0;
 const net = __importStar(__webpack_require__(69278));
 const tls = __importStar(__webpack_require__(64756));
 const assert_1 = __importDefault(__webpack_require__(42613));
-const debug_1 = __importDefault(__webpack_require__(94240));
-const agent_base_1 = __webpack_require__(50326);
+const debug_1 = __importDefault(__webpack_require__(2830));
+const agent_base_1 = __webpack_require__(24428);
 const url_1 = __webpack_require__(87016);
-const parse_proxy_response_1 = __webpack_require__(99599);
+const parse_proxy_response_1 = __webpack_require__(68689);
 const debug = (0, debug_1.default)('https-proxy-agent');
 const setServernameFromNonIpHost = (options) => {
     if (options.servername === undefined &&
@@ -10539,7 +10539,7 @@ function omit(obj, ...keys) {
 
 /***/ }),
 
-/***/ 99599:
+/***/ 68689:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -10548,7 +10548,7 @@ var __importDefault = (this && this.__importDefault) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.parseProxyResponse = void 0;
-const debug_1 = __importDefault(__webpack_require__(94240));
+const debug_1 = __importDefault(__webpack_require__(2830));
 const debug = (0, debug_1.default)('https-proxy-agent:parse-proxy-response');
 function parseProxyResponse(socket) {
     return new Promise((resolve, reject) => {
@@ -10646,19 +10646,19 @@ exports.parseProxyResponse = parseProxyResponse;
 
 /***/ }),
 
-/***/ 69671:
+/***/ 90141:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-const { Request, Response } = __webpack_require__(72683)
-const { Minipass } = __webpack_require__(13525)
-const MinipassFlush = __webpack_require__(97107)
-const cacache = __webpack_require__(1910)
+const { Request, Response } = __webpack_require__(50921)
+const { Minipass } = __webpack_require__(78275)
+const MinipassFlush = __webpack_require__(37633)
+const cacache = __webpack_require__(91912)
 const url = __webpack_require__(87016)
 
-const CachingMinipassPipeline = __webpack_require__(99506)
-const CachePolicy = __webpack_require__(1753)
-const cacheKey = __webpack_require__(64808)
-const remote = __webpack_require__(56870)
+const CachingMinipassPipeline = __webpack_require__(17316)
+const CachePolicy = __webpack_require__(123)
+const cacheKey = __webpack_require__(26130)
+const remote = __webpack_require__(48852)
 
 const hasOwnProperty = (obj, prop) => Object.prototype.hasOwnProperty.call(obj, prop)
 
@@ -11124,7 +11124,7 @@ module.exports = CacheEntry
 
 /***/ }),
 
-/***/ 984:
+/***/ 37254:
 /***/ ((module) => {
 
 class NotCachedError extends Error {
@@ -11142,12 +11142,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 92495:
+/***/ 27537:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-const { NotCachedError } = __webpack_require__(984)
-const CacheEntry = __webpack_require__(69671)
-const remote = __webpack_require__(56870)
+const { NotCachedError } = __webpack_require__(37254)
+const CacheEntry = __webpack_require__(90141)
+const remote = __webpack_require__(48852)
 
 // do whatever is necessary to get a Response and return it
 const cacheFetch = async (request, options) => {
@@ -11198,7 +11198,7 @@ module.exports = cacheFetch
 
 /***/ }),
 
-/***/ 64808:
+/***/ 26130:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 const { URL, format } = __webpack_require__(87016)
@@ -11222,12 +11222,12 @@ module.exports = cacheKey
 
 /***/ }),
 
-/***/ 1753:
+/***/ 123:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-const CacheSemantics = __webpack_require__(51305)
-const Negotiator = __webpack_require__(15430)
-const ssri = __webpack_require__(4047)
+const CacheSemantics = __webpack_require__(12203)
+const Negotiator = __webpack_require__(60668)
+const ssri = __webpack_require__(42541)
 
 // options passed to http-cache-semantics constructor
 const policyOptions = {
@@ -11390,17 +11390,17 @@ module.exports = CachePolicy
 
 /***/ }),
 
-/***/ 1298:
+/***/ 89700:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const { FetchError, Request, isRedirect } = __webpack_require__(72683)
+const { FetchError, Request, isRedirect } = __webpack_require__(50921)
 const url = __webpack_require__(87016)
 
-const CachePolicy = __webpack_require__(1753)
-const cache = __webpack_require__(92495)
-const remote = __webpack_require__(56870)
+const CachePolicy = __webpack_require__(123)
+const cache = __webpack_require__(27537)
+const remote = __webpack_require__(48852)
 
 // given a Request, a Response and user options
 // return true if the response is a redirect that
@@ -11515,13 +11515,13 @@ module.exports = fetch
 
 /***/ }),
 
-/***/ 58006:
+/***/ 23052:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-const { FetchError, Headers, Request, Response } = __webpack_require__(72683)
+const { FetchError, Headers, Request, Response } = __webpack_require__(50921)
 
-const configureOptions = __webpack_require__(23176)
-const fetch = __webpack_require__(1298)
+const configureOptions = __webpack_require__(2258)
+const fetch = __webpack_require__(89700)
 
 const makeFetchHappen = (url, opts) => {
   const options = configureOptions(opts)
@@ -11563,7 +11563,7 @@ module.exports.Response = Response
 
 /***/ }),
 
-/***/ 23176:
+/***/ 2258:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 const dns = __webpack_require__(72250)
@@ -11629,12 +11629,12 @@ module.exports = configureOptions
 
 /***/ }),
 
-/***/ 99506:
+/***/ 17316:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-const MinipassPipeline = __webpack_require__(99301)
+const MinipassPipeline = __webpack_require__(52899)
 
 class CachingMinipassPipeline extends MinipassPipeline {
   #events = []
@@ -11677,18 +11677,18 @@ module.exports = CachingMinipassPipeline
 
 /***/ }),
 
-/***/ 56870:
+/***/ 48852:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-const { Minipass } = __webpack_require__(13525)
-const fetch = __webpack_require__(72683)
-const promiseRetry = __webpack_require__(6940)
-const ssri = __webpack_require__(4047)
-const { log } = __webpack_require__(58727)
+const { Minipass } = __webpack_require__(78275)
+const fetch = __webpack_require__(50921)
+const promiseRetry = __webpack_require__(90390)
+const ssri = __webpack_require__(42541)
+const { log } = __webpack_require__(38909)
 
-const CachingMinipassPipeline = __webpack_require__(99506)
-const { getAgent } = __webpack_require__(50691)
-const pkg = __webpack_require__(19953)
+const CachingMinipassPipeline = __webpack_require__(17316)
+const { getAgent } = __webpack_require__(91157)
+const pkg = __webpack_require__(428)
 
 const USER_AGENT = `${pkg.name}/${pkg.version} (+https://npm.im/${pkg.name})`
 
@@ -11816,7 +11816,7 @@ module.exports = remoteFetch
 
 /***/ }),
 
-/***/ 9642:
+/***/ 3280:
 /***/ ((module) => {
 
 
@@ -11840,11 +11840,11 @@ module.exports = AbortError
 
 /***/ }),
 
-/***/ 14608:
+/***/ 49514:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
-const { Minipass } = __webpack_require__(13525)
+const { Minipass } = __webpack_require__(78275)
 const TYPE = Symbol('type')
 const BUFFER = Symbol('buffer')
 
@@ -11944,21 +11944,21 @@ module.exports = Blob
 
 /***/ }),
 
-/***/ 75595:
+/***/ 79289:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
-const { Minipass } = __webpack_require__(13525)
-const MinipassSized = __webpack_require__(23340)
+const { Minipass } = __webpack_require__(78275)
+const MinipassSized = __webpack_require__(54722)
 
-const Blob = __webpack_require__(14608)
+const Blob = __webpack_require__(49514)
 const { BUFFER } = Blob
-const FetchError = __webpack_require__(48796)
+const FetchError = __webpack_require__(93910)
 
 // optional dependency on 'encoding'
 let convert
 try {
-  convert = (__webpack_require__(50966)/* .convert */ .C)
+  convert = (__webpack_require__(24056)/* .convert */ .C)
 } catch (e) {
   // defer error until textConverted is called
 }
@@ -12301,7 +12301,7 @@ module.exports = Body
 
 /***/ }),
 
-/***/ 48796:
+/***/ 93910:
 /***/ ((module) => {
 
 
@@ -12340,7 +12340,7 @@ module.exports = FetchError
 
 /***/ }),
 
-/***/ 71261:
+/***/ 41023:
 /***/ ((module) => {
 
 
@@ -12614,25 +12614,25 @@ module.exports = Headers
 
 /***/ }),
 
-/***/ 72683:
+/***/ 50921:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 const { URL } = __webpack_require__(87016)
 const http = __webpack_require__(58611)
 const https = __webpack_require__(65692)
-const zlib = __webpack_require__(10889)
-const { Minipass } = __webpack_require__(13525)
+const zlib = __webpack_require__(37119)
+const { Minipass } = __webpack_require__(78275)
 
-const Body = __webpack_require__(75595)
+const Body = __webpack_require__(79289)
 const { writeToStream, getTotalBytes } = Body
-const Response = __webpack_require__(28468)
-const Headers = __webpack_require__(71261)
+const Response = __webpack_require__(95198)
+const Headers = __webpack_require__(41023)
 const { createHeadersLenient } = Headers
-const Request = __webpack_require__(18842)
+const Request = __webpack_require__(64828)
 const { getNodeRequestOptions } = Request
-const FetchError = __webpack_require__(48796)
-const AbortError = __webpack_require__(9642)
+const FetchError = __webpack_require__(93910)
+const AbortError = __webpack_require__(3280)
 
 // XXX this should really be split up and unit-ized for easier testing
 // and better DRY implementation of data/http request aborting
@@ -12997,18 +12997,18 @@ fetch.AbortError = AbortError
 
 /***/ }),
 
-/***/ 18842:
+/***/ 64828:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 const { URL } = __webpack_require__(87016)
-const { Minipass } = __webpack_require__(13525)
-const Headers = __webpack_require__(71261)
+const { Minipass } = __webpack_require__(78275)
+const Headers = __webpack_require__(41023)
 const { exportNodeCompatibleHeaders } = Headers
-const Body = __webpack_require__(75595)
+const Body = __webpack_require__(79289)
 const { clone, extractContentType, getTotalBytes } = Body
 
-const version = (__webpack_require__(77476)/* .version */ .rE)
+const version = (__webpack_require__(19539)/* .version */ .rE)
 const defaultUserAgent =
   `minipass-fetch/${version} (+https://github.com/isaacs/minipass-fetch)`
 
@@ -13286,15 +13286,15 @@ Object.defineProperties(Request.prototype, {
 
 /***/ }),
 
-/***/ 28468:
+/***/ 95198:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 const http = __webpack_require__(58611)
 const { STATUS_CODES } = http
 
-const Headers = __webpack_require__(71261)
-const Body = __webpack_require__(75595)
+const Headers = __webpack_require__(41023)
+const Body = __webpack_require__(79289)
 const { clone, extractContentType } = Body
 
 const INTERNALS = Symbol('Response internals')
@@ -13383,10 +13383,10 @@ Object.defineProperties(Response.prototype, {
 
 /***/ }),
 
-/***/ 23340:
+/***/ 54722:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-const Minipass = __webpack_require__(36902)
+const Minipass = __webpack_require__(79932)
 
 class SizeError extends Error {
   constructor (found, expect) {
@@ -13457,7 +13457,7 @@ module.exports = MinipassSized
 
 /***/ }),
 
-/***/ 36902:
+/***/ 79932:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
@@ -14113,7 +14113,7 @@ module.exports = class Minipass extends Stream {
 
 /***/ }),
 
-/***/ 58727:
+/***/ 38909:
 /***/ ((module) => {
 
 const META = Symbol('proc-log.meta')
@@ -14273,7 +14273,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 32293:
+/***/ 63163:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -14305,9 +14305,9 @@ var __importDefault = (this && this.__importDefault) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SocksProxyAgent = void 0;
-const socks_1 = __webpack_require__(70792);
-const agent_base_1 = __webpack_require__(50326);
-const debug_1 = __importDefault(__webpack_require__(94240));
+const socks_1 = __webpack_require__(42474);
+const agent_base_1 = __webpack_require__(24428);
+const debug_1 = __importDefault(__webpack_require__(2830));
 const dns = __importStar(__webpack_require__(72250));
 const net = __importStar(__webpack_require__(69278));
 const tls = __importStar(__webpack_require__(64756));
@@ -14474,13 +14474,13 @@ function omit(obj, ...keys) {
 
 /***/ }),
 
-/***/ 4047:
+/***/ 42541:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
 const crypto = __webpack_require__(76982)
-const { Minipass } = __webpack_require__(13525)
+const { Minipass } = __webpack_require__(78275)
 
 const SPEC_ALGORITHMS = ['sha512', 'sha384', 'sha256']
 const DEFAULT_ALGORITHMS = ['sha512']
@@ -15061,7 +15061,7 @@ function getPrioritizedHash (algo1, algo2) {
 
 /***/ }),
 
-/***/ 19410:
+/***/ 59380:
 /***/ ((module) => {
 
 
@@ -15130,7 +15130,7 @@ function range(a, b, str) {
 
 /***/ }),
 
-/***/ 22725:
+/***/ 63251:
 /***/ (function(module) {
 
 /**
@@ -16660,12 +16660,12 @@ function range(a, b, str) {
 
 /***/ }),
 
-/***/ 50966:
+/***/ 24056:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-var iconvLite = __webpack_require__(12554);
+var iconvLite = __webpack_require__(31748);
 
 // Expose to the world
 module.exports.C = convert;
@@ -16750,7 +16750,7 @@ function checkEncoding(name) {
 
 /***/ }),
 
-/***/ 47881:
+/***/ 14339:
 /***/ ((module) => {
 
 
@@ -16804,7 +16804,7 @@ module.exports = createError;
 
 /***/ }),
 
-/***/ 68062:
+/***/ 72024:
 /***/ ((module) => {
 
 /**
@@ -16947,13 +16947,13 @@ module.exports = createError;
 
 /***/ }),
 
-/***/ 6940:
+/***/ 90390:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
-var errcode = __webpack_require__(47881);
-var retry = __webpack_require__(41556);
+var errcode = __webpack_require__(14339);
+var retry = __webpack_require__(5546);
 
 var hasOwn = Object.prototype.hasOwnProperty;
 
@@ -17006,17 +17006,17 @@ module.exports = promiseRetry;
 
 /***/ }),
 
-/***/ 41556:
+/***/ 5546:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-module.exports = __webpack_require__(35594);
+module.exports = __webpack_require__(67084);
 
 /***/ }),
 
-/***/ 35594:
+/***/ 67084:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
-var RetryOperation = __webpack_require__(41836);
+var RetryOperation = __webpack_require__(39538);
 
 exports.operation = function(options) {
   var timeouts = exports.timeouts(options);
@@ -17120,7 +17120,7 @@ exports.wrap = function(obj, options, methods) {
 
 /***/ }),
 
-/***/ 41836:
+/***/ 39538:
 /***/ ((module) => {
 
 function RetryOperation(timeouts, options) {
@@ -17285,12 +17285,12 @@ RetryOperation.prototype.mainError = function() {
 
 /***/ }),
 
-/***/ 16377:
+/***/ 46019:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 var path = __webpack_require__(16928)
 
-var uniqueSlug = __webpack_require__(33715)
+var uniqueSlug = __webpack_require__(71933)
 
 module.exports = function (filepath, prefix, uniq) {
   return path.join(filepath, (prefix ? prefix + '-' : '') + uniqueSlug(uniq))
@@ -17299,11 +17299,11 @@ module.exports = function (filepath, prefix, uniq) {
 
 /***/ }),
 
-/***/ 33715:
+/***/ 71933:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
-var MurmurHash3 = __webpack_require__(68062)
+var MurmurHash3 = __webpack_require__(72024)
 
 module.exports = function (uniq) {
   if (uniq) {
@@ -17317,17 +17317,17 @@ module.exports = function (uniq) {
 
 /***/ }),
 
-/***/ 72553:
+/***/ 79251:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Glob = void 0;
-const minimatch_1 = __webpack_require__(27463);
+const minimatch_1 = __webpack_require__(43653);
 const node_url_1 = __webpack_require__(73136);
-const path_scurry_1 = __webpack_require__(94565);
-const pattern_js_1 = __webpack_require__(75993);
-const walker_js_1 = __webpack_require__(8057);
+const path_scurry_1 = __webpack_require__(44635);
+const pattern_js_1 = __webpack_require__(40939);
+const walker_js_1 = __webpack_require__(44699);
 // if no process global, just call it linux.
 // so we default to case-sensitive, / separators
 const defaultPlatform = (typeof process === 'object' &&
@@ -17570,13 +17570,13 @@ exports.Glob = Glob;
 
 /***/ }),
 
-/***/ 17177:
+/***/ 27719:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.hasMagic = void 0;
-const minimatch_1 = __webpack_require__(27463);
+const minimatch_1 = __webpack_require__(43653);
 /**
  * Return true if the patterns provided contain any magic glob characters,
  * given the options provided.
@@ -17603,7 +17603,7 @@ exports.hasMagic = hasMagic;
 
 /***/ }),
 
-/***/ 98193:
+/***/ 42207:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -17613,8 +17613,8 @@ exports.hasMagic = hasMagic;
 // Ignores are always parsed in dot:true mode
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Ignore = void 0;
-const minimatch_1 = __webpack_require__(27463);
-const pattern_js_1 = __webpack_require__(75993);
+const minimatch_1 = __webpack_require__(43653);
+const pattern_js_1 = __webpack_require__(40939);
 const defaultPlatform = (typeof process === 'object' &&
     process &&
     typeof process.platform === 'string') ?
@@ -17728,7 +17728,7 @@ exports.Ignore = Ignore;
 
 /***/ }),
 
-/***/ 31711:
+/***/ 47477:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -17739,17 +17739,17 @@ exports.globStream = globStream;
 exports.globSync = globSync;
 exports.globIterateSync = globIterateSync;
 exports.globIterate = globIterate;
-const minimatch_1 = __webpack_require__(27463);
-const glob_js_1 = __webpack_require__(72553);
-const has_magic_js_1 = __webpack_require__(17177);
-var minimatch_2 = __webpack_require__(27463);
+const minimatch_1 = __webpack_require__(43653);
+const glob_js_1 = __webpack_require__(79251);
+const has_magic_js_1 = __webpack_require__(27719);
+var minimatch_2 = __webpack_require__(43653);
 Object.defineProperty(exports, "escape", ({ enumerable: true, get: function () { return minimatch_2.escape; } }));
 Object.defineProperty(exports, "unescape", ({ enumerable: true, get: function () { return minimatch_2.unescape; } }));
-var glob_js_2 = __webpack_require__(72553);
+var glob_js_2 = __webpack_require__(79251);
 Object.defineProperty(exports, "Glob", ({ enumerable: true, get: function () { return glob_js_2.Glob; } }));
-var has_magic_js_2 = __webpack_require__(17177);
+var has_magic_js_2 = __webpack_require__(27719);
 Object.defineProperty(exports, "hasMagic", ({ enumerable: true, get: function () { return has_magic_js_2.hasMagic; } }));
-var ignore_js_1 = __webpack_require__(98193);
+var ignore_js_1 = __webpack_require__(42207);
 Object.defineProperty(exports, "Ignore", ({ enumerable: true, get: function () { return ignore_js_1.Ignore; } }));
 function globStreamSync(pattern, options = {}) {
     return new glob_js_1.Glob(pattern, options).streamSync();
@@ -17802,14 +17802,14 @@ exports.glob.glob = exports.glob;
 
 /***/ }),
 
-/***/ 75993:
+/***/ 40939:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
 // this is just a very light wrapper around 2 arrays with an offset index
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Pattern = void 0;
-const minimatch_1 = __webpack_require__(27463);
+const minimatch_1 = __webpack_require__(43653);
 const isPatternList = (pl) => pl.length >= 1;
 const isGlobList = (gl) => gl.length >= 1;
 /**
@@ -18027,14 +18027,14 @@ exports.Pattern = Pattern;
 
 /***/ }),
 
-/***/ 94767:
+/***/ 88965:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
 // synchronous utility for filtering entries and calculating subwalks
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Processor = exports.SubWalks = exports.MatchRecord = exports.HasWalkedCache = void 0;
-const minimatch_1 = __webpack_require__(27463);
+const minimatch_1 = __webpack_require__(43653);
 /**
  * A cache of which patterns have been processed for a given Path
  */
@@ -18334,7 +18334,7 @@ exports.Processor = Processor;
 
 /***/ }),
 
-/***/ 8057:
+/***/ 44699:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -18346,9 +18346,9 @@ exports.GlobStream = exports.GlobWalker = exports.GlobUtil = void 0;
  *
  * @module
  */
-const minipass_1 = __webpack_require__(13525);
-const ignore_js_1 = __webpack_require__(98193);
-const processor_js_1 = __webpack_require__(94767);
+const minipass_1 = __webpack_require__(78275);
+const ignore_js_1 = __webpack_require__(42207);
+const processor_js_1 = __webpack_require__(88965);
 const makeIgnore = (ignore, opts) => typeof ignore === 'string' ? new ignore_js_1.Ignore([ignore], opts)
     : Array.isArray(ignore) ? new ignore_js_1.Ignore(ignore, opts)
         : ignore;
@@ -18727,7 +18727,7 @@ exports.GlobStream = GlobStream;
 
 /***/ }),
 
-/***/ 38249:
+/***/ 66643:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20279,7 +20279,7 @@ exports.LRUCache = LRUCache;
 
 /***/ }),
 
-/***/ 63565:
+/***/ 51035:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20299,7 +20299,7 @@ exports.assertValidPattern = assertValidPattern;
 
 /***/ }),
 
-/***/ 30263:
+/***/ 75709:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -20307,8 +20307,8 @@ exports.assertValidPattern = assertValidPattern;
 var _a;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AST = void 0;
-const brace_expressions_js_1 = __webpack_require__(17702);
-const unescape_js_1 = __webpack_require__(22799);
+const brace_expressions_js_1 = __webpack_require__(4964);
+const unescape_js_1 = __webpack_require__(58713);
 const types = new Set(['!', '?', '+', '*', '@']);
 const isExtglobType = (c) => types.has(c);
 const isExtglobAST = (c) => isExtglobType(c.type);
@@ -21052,7 +21052,7 @@ _a = AST;
 
 /***/ }),
 
-/***/ 17702:
+/***/ 4964:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -21210,7 +21210,7 @@ exports.parseClass = parseClass;
 
 /***/ }),
 
-/***/ 67484:
+/***/ 41754:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -21238,7 +21238,7 @@ exports.escape = escape;
 
 /***/ }),
 
-/***/ 27463:
+/***/ 43653:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -21247,11 +21247,11 @@ var __importDefault = (this && this.__importDefault) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.unescape = exports.escape = exports.AST = exports.Minimatch = exports.match = exports.makeRe = exports.braceExpand = exports.defaults = exports.filter = exports.GLOBSTAR = exports.sep = exports.minimatch = void 0;
-const brace_expansion_1 = __importDefault(__webpack_require__(27243));
-const assert_valid_pattern_js_1 = __webpack_require__(63565);
-const ast_js_1 = __webpack_require__(30263);
-const escape_js_1 = __webpack_require__(67484);
-const unescape_js_1 = __webpack_require__(22799);
+const brace_expansion_1 = __importDefault(__webpack_require__(85293));
+const assert_valid_pattern_js_1 = __webpack_require__(51035);
+const ast_js_1 = __webpack_require__(75709);
+const escape_js_1 = __webpack_require__(41754);
+const unescape_js_1 = __webpack_require__(58713);
 const minimatch = (p, pattern, options = {}) => {
     (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
     // shortcut: comments match nothing.
@@ -22252,11 +22252,11 @@ class Minimatch {
 }
 exports.Minimatch = Minimatch;
 /* c8 ignore start */
-var ast_js_2 = __webpack_require__(30263);
+var ast_js_2 = __webpack_require__(75709);
 Object.defineProperty(exports, "AST", ({ enumerable: true, get: function () { return ast_js_2.AST; } }));
-var escape_js_2 = __webpack_require__(67484);
+var escape_js_2 = __webpack_require__(41754);
 Object.defineProperty(exports, "escape", ({ enumerable: true, get: function () { return escape_js_2.escape; } }));
-var unescape_js_2 = __webpack_require__(22799);
+var unescape_js_2 = __webpack_require__(58713);
 Object.defineProperty(exports, "unescape", ({ enumerable: true, get: function () { return unescape_js_2.unescape; } }));
 /* c8 ignore stop */
 exports.minimatch.AST = ast_js_1.AST;
@@ -22267,7 +22267,7 @@ exports.minimatch.unescape = unescape_js_1.unescape;
 
 /***/ }),
 
-/***/ 22799:
+/***/ 58713:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -22297,7 +22297,7 @@ exports.unescape = unescape;
 
 /***/ }),
 
-/***/ 94565:
+/***/ 44635:
 /***/ (function(__unused_webpack_module, exports, __webpack_require__) {
 
 
@@ -22326,7 +22326,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PathScurry = exports.Path = exports.PathScurryDarwin = exports.PathScurryPosix = exports.PathScurryWin32 = exports.PathScurryBase = exports.PathPosix = exports.PathWin32 = exports.PathBase = exports.ChildrenCache = exports.ResolveCache = void 0;
-const lru_cache_1 = __webpack_require__(38249);
+const lru_cache_1 = __webpack_require__(66643);
 const node_path_1 = __webpack_require__(76760);
 const node_url_1 = __webpack_require__(73136);
 const fs_1 = __webpack_require__(79896);
@@ -22335,7 +22335,7 @@ const realpathSync = fs_1.realpathSync.native;
 // TODO: test perf of fs/promises realpath vs realpathCB,
 // since the promises one uses realpath.native
 const promises_1 = __webpack_require__(51455);
-const minipass_1 = __webpack_require__(13525);
+const minipass_1 = __webpack_require__(78275);
 const defaultFS = {
     lstatSync: fs_1.lstatSync,
     readdir: fs_1.readdir,
@@ -24317,7 +24317,7 @@ exports.PathScurry = process.platform === 'win32' ? PathScurryWin32
 
 /***/ }),
 
-/***/ 39143:
+/***/ 86705:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 // This file exists as a CommonJS module to read the version from package.json.
@@ -24325,13 +24325,13 @@ exports.PathScurry = process.platform === 'win32' ? PathScurryWin32
 // ESLint rules and doesn't work reliably across all Node.js versions.
 // By keeping this as a .cjs file, we can use require() naturally and export
 // the version for the ESM modules to import.
-const packageJson = __webpack_require__(12288)
+const packageJson = __webpack_require__(47849)
 module.exports = {version: packageJson.version}
 
 
 /***/ }),
 
-/***/ 99793:
+/***/ 79179:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -24349,7 +24349,7 @@ __webpack_require__.d(__webpack_exports__, {
 var external_fs_ = __webpack_require__(79896);
 // EXTERNAL MODULE: external "os"
 var external_os_ = __webpack_require__(70857);
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/github/lib/context.js
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
 
 
 class Context {
@@ -24402,11 +24402,11 @@ class Context {
     }
 }
 //# sourceMappingURL=context.js.map
-// EXTERNAL MODULE: ../../main/node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
-var lib = __webpack_require__(70129);
-// EXTERNAL MODULE: ../../main/node_modules/undici/index.js
-var undici = __webpack_require__(64718);
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/github/lib/internal/utils.js
+// EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
+var lib = __webpack_require__(89659);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __webpack_require__(46752);
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -24459,7 +24459,7 @@ function getUserAgentWithOrchestrationId(baseUserAgent) {
     return baseUserAgent;
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ../../main/node_modules/universal-user-agent/index.js
+;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
 function getUserAgent() {
   if (typeof navigator === "object" && "userAgent" in navigator) {
     return navigator.userAgent;
@@ -24474,7 +24474,7 @@ function getUserAgent() {
   return "<environment undetectable>";
 }
 
-;// CONCATENATED MODULE: ../../main/node_modules/before-after-hook/lib/register.js
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/register.js
 // @ts-check
 
 function register(state, name, method, options) {
@@ -24503,7 +24503,7 @@ function register(state, name, method, options) {
   });
 }
 
-;// CONCATENATED MODULE: ../../main/node_modules/before-after-hook/lib/add.js
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/add.js
 // @ts-check
 
 function addHook(state, kind, name, hook) {
@@ -24551,7 +24551,7 @@ function addHook(state, kind, name, hook) {
   });
 }
 
-;// CONCATENATED MODULE: ../../main/node_modules/before-after-hook/lib/remove.js
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/remove.js
 // @ts-check
 
 function removeHook(state, name, method) {
@@ -24572,7 +24572,7 @@ function removeHook(state, name, method) {
   state.registry[name].splice(index, 1);
 }
 
-;// CONCATENATED MODULE: ../../main/node_modules/before-after-hook/index.js
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/index.js
 // @ts-check
 
 
@@ -24619,7 +24619,7 @@ function Collection() {
 
 /* harmony default export */ const before_after_hook = ({ Singular, Collection });
 
-;// CONCATENATED MODULE: ../../main/node_modules/@octokit/endpoint/dist-bundle/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/endpoint/dist-bundle/index.js
 // pkg/dist-src/defaults.js
 
 
@@ -24965,7 +24965,7 @@ function withDefaults(oldDefaults, newDefaults) {
 var endpoint = withDefaults(null, DEFAULTS);
 
 
-;// CONCATENATED MODULE: ../../main/node_modules/content-type/dist/index.js
+;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
 /*!
  * content-type
  * Copyright(c) 2015 Douglas Christopher Wilson
@@ -25257,7 +25257,7 @@ function unescapeQuotedPairs(str, start, end) {
     return result + str.slice(start, end);
 }
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ../../main/node_modules/json-with-bigint/json-with-bigint.js
+;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
 const intRegex = /^-?\d+$/;
 const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
 const originalStringify = JSON.stringify;
@@ -25858,7 +25858,7 @@ const JSONParse = (text, reviver) => {
 
 
 
-;// CONCATENATED MODULE: ../../main/node_modules/@octokit/request-error/dist-src/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
 class RequestError extends Error {
   name;
   /**
@@ -25899,7 +25899,7 @@ class RequestError extends Error {
 }
 
 
-;// CONCATENATED MODULE: ../../main/node_modules/@octokit/request/dist-bundle/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/request/dist-bundle/index.js
 // pkg/dist-src/index.js
 
 
@@ -26106,7 +26106,7 @@ var request = dist_bundle_withDefaults(endpoint, defaults_default);
 /* v8 ignore next -- @preserve */
 /* v8 ignore else -- @preserve */
 
-;// CONCATENATED MODULE: ../../main/node_modules/@octokit/graphql/dist-bundle/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/dist-bundle/index.js
 // pkg/dist-src/index.js
 
 
@@ -26237,7 +26237,7 @@ function withCustomRequest(customRequest) {
 
 /* v8 ignore if -- @preserve */
 
-;// CONCATENATED MODULE: ../../main/node_modules/@octokit/auth-token/dist-bundle/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/auth-token/dist-bundle/index.js
 // pkg/dist-src/is-jwt.js
 var b64url = "(?:[a-zA-Z0-9_-]+)";
 var sep = "\\.";
@@ -26292,11 +26292,11 @@ var createTokenAuth = function createTokenAuth2(token) {
 };
 
 
-;// CONCATENATED MODULE: ../../main/node_modules/@octokit/core/dist-src/version.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/version.js
 const version_VERSION = "7.0.8";
 
 
-;// CONCATENATED MODULE: ../../main/node_modules/@octokit/core/dist-src/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/index.js
 
 
 
@@ -26437,12 +26437,12 @@ class Octokit {
 }
 
 
-;// CONCATENATED MODULE: ../../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
 const dist_src_version_VERSION = "17.0.0";
 
 //# sourceMappingURL=version.js.map
 
-;// CONCATENATED MODULE: ../../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
 const Endpoints = {
   actions: {
     addCustomLabelsToSelfHostedRunnerForOrg: [
@@ -28736,7 +28736,7 @@ var endpoints_default = Endpoints;
 
 //# sourceMappingURL=endpoints.js.map
 
-;// CONCATENATED MODULE: ../../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
 
 const endpointMethodsMap = /* @__PURE__ */ new Map();
 for (const [scope, endpoints] of Object.entries(endpoints_default)) {
@@ -28862,7 +28862,7 @@ function decorate(octokit, scope, methodName, defaults, decorations) {
 
 //# sourceMappingURL=endpoints-to-methods.js.map
 
-;// CONCATENATED MODULE: ../../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
 
 
 function restEndpointMethods(octokit) {
@@ -28883,7 +28883,7 @@ legacyRestEndpointMethods.VERSION = dist_src_version_VERSION;
 
 //# sourceMappingURL=index.js.map
 
-;// CONCATENATED MODULE: ../../main/node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
 // pkg/dist-src/version.js
 var plugin_paginate_rest_dist_bundle_VERSION = "0.0.0-development";
 
@@ -29295,7 +29295,7 @@ function paginateRest(octokit) {
 paginateRest.VERSION = plugin_paginate_rest_dist_bundle_VERSION;
 
 
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/github/lib/utils.js
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/utils.js
 
 
 // octokit + plugins
@@ -29334,7 +29334,7 @@ function getOctokitOptions(token, options) {
     return opts;
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/github/lib/github.js
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/github.js
 
 
 const github_context = new Context();
@@ -29349,9 +29349,9 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
-// EXTERNAL MODULE: ../../main/node_modules/bottleneck/light.js
-var light = __webpack_require__(22725);
-;// CONCATENATED MODULE: ../../main/node_modules/@octokit/plugin-retry/dist-bundle/index.js
+// EXTERNAL MODULE: ./node_modules/bottleneck/light.js
+var light = __webpack_require__(63251);
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-retry/dist-bundle/index.js
 // pkg/dist-src/version.js
 var plugin_retry_dist_bundle_VERSION = "0.0.0-development";
 
@@ -29434,9 +29434,9 @@ function retry(octokit, octokitOptions) {
 retry.VERSION = plugin_retry_dist_bundle_VERSION;
 
 
-// EXTERNAL MODULE: ../../main/node_modules/@actions/attest/lib/internal/package-version.cjs
-var package_version = __webpack_require__(39143);
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/attest/lib/internal/utils.js
+// EXTERNAL MODULE: ./node_modules/@actions/attest/lib/internal/package-version.cjs
+var package_version = __webpack_require__(86705);
+;// CONCATENATED MODULE: ./node_modules/@actions/attest/lib/internal/utils.js
 
 const utils_getUserAgent = () => {
     const baseUserAgent = `@actions/attest-${package_version.version}`;
@@ -29450,7 +29450,7 @@ const utils_getUserAgent = () => {
     return baseUserAgent;
 };
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/attest/lib/artifactMetadata.js
+;// CONCATENATED MODULE: ./node_modules/@actions/attest/lib/artifactMetadata.js
 var artifactMetadata_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -29510,11 +29510,11 @@ function buildRequestParams(artifactOptions, packageRegistryOptions) {
     return Object.assign(Object.assign(Object.assign({}, artifactOptions), { registry_url: registryUrl, artifact_url: artifactUrl }), rest);
 }
 //# sourceMappingURL=artifactMetadata.js.map
-// EXTERNAL MODULE: ../../main/node_modules/@sigstore/bundle/dist/index.js
-var dist = __webpack_require__(618);
+// EXTERNAL MODULE: ./node_modules/@sigstore/bundle/dist/index.js
+var dist = __webpack_require__(61040);
 // EXTERNAL MODULE: external "crypto"
 var external_crypto_ = __webpack_require__(76982);
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/attest/lib/endpoints.js
+;// CONCATENATED MODULE: ./node_modules/@actions/attest/lib/endpoints.js
 
 const PUBLIC_GOOD_ID = 'public-good';
 const GITHUB_ID = 'github';
@@ -29557,7 +29557,7 @@ function buildGitHubEndpoints() {
     };
 }
 //# sourceMappingURL=endpoints.js.map
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/attest/lib/intoto.js
+;// CONCATENATED MODULE: ./node_modules/@actions/attest/lib/intoto.js
 const INTOTO_STATEMENT_V1_TYPE = 'https://in-toto.io/Statement/v1';
 /**
  * Assembles the given subject and predicate into an in-toto statement.
@@ -29574,9 +29574,9 @@ const buildIntotoStatement = (subjects, predicate) => {
     };
 };
 //# sourceMappingURL=intoto.js.map
-// EXTERNAL MODULE: ../../main/node_modules/@sigstore/sign/dist/index.js
-var sign_dist = __webpack_require__(9361);
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/attest/lib/sign.js
+// EXTERNAL MODULE: ./node_modules/@sigstore/sign/dist/index.js
+var sign_dist = __webpack_require__(15179);
+;// CONCATENATED MODULE: ./node_modules/@actions/attest/lib/sign.js
 var sign_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -29637,7 +29637,7 @@ const initBundleBuilder = (opts) => {
     return new sign_dist/* DSSEBundleBuilder */.VV({ signer, witnesses });
 };
 //# sourceMappingURL=sign.js.map
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/attest/lib/store.js
+;// CONCATENATED MODULE: ./node_modules/@actions/attest/lib/store.js
 var store_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -29682,7 +29682,7 @@ const writeAttestation = (attestation_1, token_1, ...args_1) => store_awaiter(vo
     }
 });
 //# sourceMappingURL=store.js.map
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/attest/lib/attest.js
+;// CONCATENATED MODULE: ./node_modules/@actions/attest/lib/attest.js
 var attest_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -29764,13 +29764,13 @@ function toAttestation(bundle, attestationID) {
     };
 }
 //# sourceMappingURL=attest.js.map
-// EXTERNAL MODULE: ../../main/node_modules/@actions/core/lib/core.js + 8 modules
-var core = __webpack_require__(21572);
-// EXTERNAL MODULE: ../../main/node_modules/@actions/http-client/lib/index.js
-var http_client_lib = __webpack_require__(28585);
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 8 modules
+var core = __webpack_require__(46058);
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js
+var http_client_lib = __webpack_require__(22779);
 // EXTERNAL MODULE: external "node:buffer"
 var external_node_buffer_ = __webpack_require__(4573);
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/lib/buffer_utils.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/lib/buffer_utils.js
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -29823,7 +29823,7 @@ async function concatKdf(secret, bits, value) {
     return res.slice(0, bits >> 3);
 }
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/runtime/base64url.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/runtime/base64url.js
 
 
 function normalize(input) {
@@ -29841,7 +29841,7 @@ const decode = (input) => new Uint8Array(external_node_buffer_.Buffer.from(norma
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __webpack_require__(77598);
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/runtime/jwk_to_key.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/runtime/jwk_to_key.js
 
 const jwk_to_key_parse = (key) => {
     if (key.d) {
@@ -29851,7 +29851,7 @@ const jwk_to_key_parse = (key) => {
 };
 /* harmony default export */ const jwk_to_key = (jwk_to_key_parse);
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/util/errors.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/util/errors.js
 class JOSEError extends Error {
     static code = 'ERR_JOSE_GENERIC';
     code = 'ERR_JOSE_GENERIC';
@@ -29952,7 +29952,7 @@ class JWSSignatureVerificationFailed extends JOSEError {
     }
 }
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/lib/is_object.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/lib/is_object.js
 function isObjectLike(value) {
     return typeof value === 'object' && value !== null;
 }
@@ -29970,7 +29970,7 @@ function isObject(input) {
     return Object.getPrototypeOf(input) === proto;
 }
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/key/import.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/key/import.js
 
 
 
@@ -30017,7 +30017,7 @@ async function importJWK(jwk, alg) {
     }
 }
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/jwks/local.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/jwks/local.js
 
 
 
@@ -30146,7 +30146,7 @@ function createLocalJWKSet(jwks) {
 
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __webpack_require__(57975);
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/runtime/dsa_digest.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/runtime/dsa_digest.js
 
 function dsaDigest(alg) {
     switch (alg) {
@@ -30171,18 +30171,18 @@ function dsaDigest(alg) {
     }
 }
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/runtime/webcrypto.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/runtime/webcrypto.js
 
 
 const webcrypto = external_node_crypto_.webcrypto;
 /* harmony default export */ const runtime_webcrypto = (webcrypto);
 const isCryptoKey = (key) => external_node_util_.types.isCryptoKey(key);
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/runtime/is_key_object.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/runtime/is_key_object.js
 
 /* harmony default export */ const is_key_object = ((obj) => external_node_util_.types.isKeyObject(obj));
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/lib/invalid_key_input.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/lib/invalid_key_input.js
 function message(msg, actual, ...types) {
     types = types.filter(Boolean);
     if (types.length > 2) {
@@ -30215,7 +30215,7 @@ function withAlg(alg, actual, ...types) {
     return message(`Key for the ${alg} algorithm must be `, actual, ...types);
 }
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/runtime/is_key_like.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/runtime/is_key_like.js
 
 
 /* harmony default export */ const is_key_like = ((key) => is_key_object(key) || isCryptoKey(key));
@@ -30225,7 +30225,7 @@ if (globalThis.CryptoKey || runtime_webcrypto?.CryptoKey) {
 }
 
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/lib/is_jwk.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/lib/is_jwk.js
 
 function isJWK(key) {
     return isObject(key) && typeof key.kty === 'string';
@@ -30240,7 +30240,7 @@ function isSecretJWK(key) {
     return isJWK(key) && key.kty === 'oct' && typeof key.k === 'string';
 }
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/runtime/get_named_curve.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/runtime/get_named_curve.js
 
 
 
@@ -30300,7 +30300,7 @@ const getNamedCurve = (kee, raw) => {
 };
 /* harmony default export */ const get_named_curve = (getNamedCurve);
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/runtime/check_key_length.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/runtime/check_key_length.js
 
 /* harmony default export */ const check_key_length = ((key, alg) => {
     let modulusLength;
@@ -30318,7 +30318,7 @@ const getNamedCurve = (kee, raw) => {
     }
 });
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/runtime/node_key.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/runtime/node_key.js
 
 
 
@@ -30428,7 +30428,7 @@ function keyForCrypto(alg, key) {
     return options ? { ...options, key } : key;
 }
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/runtime/hmac_digest.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/runtime/hmac_digest.js
 
 function hmacDigest(alg) {
     switch (alg) {
@@ -30443,7 +30443,7 @@ function hmacDigest(alg) {
     }
 }
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/lib/crypto_key.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/lib/crypto_key.js
 function unusable(name, prop = 'algorithm.name') {
     return new TypeError(`CryptoKey does not support this operation, its ${prop} must be ${name}`);
 }
@@ -30602,7 +30602,7 @@ function checkEncCryptoKey(key, alg, ...usages) {
     checkUsage(key, usages);
 }
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/runtime/get_sign_verify_key.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/runtime/get_sign_verify_key.js
 
 
 
@@ -30632,7 +30632,7 @@ function getSignVerifyKey(alg, key, usage) {
     throw new TypeError(invalid_key_input(key, ...types, 'Uint8Array', 'JSON Web Key'));
 }
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/runtime/sign.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/runtime/sign.js
 
 
 
@@ -30651,7 +30651,7 @@ const sign = async (alg, key, data) => {
 };
 /* harmony default export */ const runtime_sign = (sign);
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/runtime/verify.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/runtime/verify.js
 
 
 
@@ -30682,7 +30682,7 @@ const verify = async (alg, key, signature, data) => {
 };
 /* harmony default export */ const runtime_verify = (verify);
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/lib/is_disjoint.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/lib/is_disjoint.js
 const isDisjoint = (...headers) => {
     const sources = headers.filter(Boolean);
     if (sources.length === 0 || sources.length === 1) {
@@ -30706,7 +30706,7 @@ const isDisjoint = (...headers) => {
 };
 /* harmony default export */ const is_disjoint = (isDisjoint);
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/lib/check_key_type.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/lib/check_key_type.js
 
 
 
@@ -30785,7 +30785,7 @@ function checkKeyType(allowJwk, alg, key, usage) {
 /* harmony default export */ const check_key_type = (checkKeyType.bind(undefined, false));
 const checkKeyTypeWithJwk = checkKeyType.bind(undefined, true);
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/lib/validate_crit.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/lib/validate_crit.js
 
 function validateCrit(Err, recognizedDefault, recognizedOption, protectedHeader, joseHeader) {
     if (joseHeader.crit !== undefined && protectedHeader?.crit === undefined) {
@@ -30821,7 +30821,7 @@ function validateCrit(Err, recognizedDefault, recognizedOption, protectedHeader,
 }
 /* harmony default export */ const validate_crit = (validateCrit);
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/lib/validate_algorithms.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/lib/validate_algorithms.js
 const validateAlgorithms = (option, algorithms) => {
     if (algorithms !== undefined &&
         (!Array.isArray(algorithms) || algorithms.some((s) => typeof s !== 'string'))) {
@@ -30834,7 +30834,7 @@ const validateAlgorithms = (option, algorithms) => {
 };
 /* harmony default export */ const validate_algorithms = (validateAlgorithms);
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/jws/flattened/verify.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/jws/flattened/verify.js
 
 
 
@@ -30958,7 +30958,7 @@ async function flattenedVerify(jws, key, options) {
     return result;
 }
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/jws/compact/verify.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/jws/compact/verify.js
 
 
 
@@ -30981,10 +30981,10 @@ async function compactVerify(jws, key, options) {
     return result;
 }
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/lib/epoch.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/lib/epoch.js
 /* harmony default export */ const epoch = ((date) => Math.floor(date.getTime() / 1000));
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/lib/secs.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/lib/secs.js
 const minute = 60;
 const hour = minute * 60;
 const day = hour * 24;
@@ -31041,7 +31041,7 @@ const REGEX = /^(\+|\-)? ?(\d+|\d+\.\d+) ?(seconds?|secs?|s|minutes?|mins?|m|hou
     return numericDate;
 });
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/lib/jwt_claims_set.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/lib/jwt_claims_set.js
 
 
 
@@ -31147,7 +31147,7 @@ const checkAudiencePresence = (audPayload, audOption) => {
     return payload;
 });
 
-;// CONCATENATED MODULE: ../../main/node_modules/jose/dist/node/esm/jwt/verify.js
+;// CONCATENATED MODULE: ./node_modules/jose/dist/node/esm/jwt/verify.js
 
 
 
@@ -31164,7 +31164,7 @@ async function jwtVerify(jwt, key, options) {
     return result;
 }
 
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/attest/lib/oidc.js
+;// CONCATENATED MODULE: ./node_modules/@actions/attest/lib/oidc.js
 var oidc_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -31261,7 +31261,7 @@ function getIssuer() {
     return `https://token.actions.${host}`;
 }
 //# sourceMappingURL=oidc.js.map
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/attest/lib/provenance.js
+;// CONCATENATED MODULE: ./node_modules/@actions/attest/lib/provenance.js
 var provenance_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -31348,7 +31348,7 @@ function attestProvenance(options) {
     });
 }
 //# sourceMappingURL=provenance.js.map
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/attest/lib/index.js
+;// CONCATENATED MODULE: ./node_modules/@actions/attest/lib/index.js
 
 
 
@@ -31356,35 +31356,35 @@ function attestProvenance(options) {
 
 /***/ }),
 
-/***/ 12288:
+/***/ 47849:
 /***/ ((module) => {
 
 module.exports = /*#__PURE__*/JSON.parse('{"name":"@actions/attest","version":"3.2.0","description":"Actions attestation lib","keywords":["github","actions","attestation"],"homepage":"https://github.com/actions/toolkit/tree/main/packages/attest","license":"MIT","type":"module","main":"lib/index.js","types":"lib/index.d.ts","exports":{".":{"types":"./lib/index.d.ts","import":"./lib/index.js"}},"directories":{"lib":"lib","test":"__tests__"},"files":["lib"],"publishConfig":{"access":"public","provenance":true},"repository":{"type":"git","url":"git+https://github.com/actions/toolkit.git","directory":"packages/attest"},"scripts":{"test":"echo \\"Error: run tests from root\\" && exit 1","tsc":"tsc && cp src/internal/package-version.cjs lib/internal/"},"bugs":{"url":"https://github.com/actions/toolkit/issues"},"devDependencies":{"@sigstore/mock":"^0.10.0","@sigstore/rekor-types":"^3.0.0","@types/jsonwebtoken":"^9.0.6","nock":"^13.5.1","undici":"^6.23.0"},"dependencies":{"@actions/core":"^3.0.0","@actions/github":"^9.0.0","@actions/http-client":"^4.0.0","@octokit/plugin-retry":"^8.0.3","@sigstore/bundle":"^3.1.0","@sigstore/sign":"^3.1.0","jose":"^5.10.0"}}');
 
 /***/ }),
 
-/***/ 83633:
+/***/ 4592:
 /***/ ((module) => {
 
 module.exports = /*#__PURE__*/JSON.parse('{"MH":{"Q":"2","P":"5"}}');
 
 /***/ }),
 
-/***/ 19953:
+/***/ 428:
 /***/ ((module) => {
 
 module.exports = /*#__PURE__*/JSON.parse('{"name":"make-fetch-happen","version":"14.0.3","description":"Opinionated, caching, retrying fetch client","main":"lib/index.js","files":["bin/","lib/"],"scripts":{"test":"tap","posttest":"npm run lint","eslint":"eslint \\"**/*.{js,cjs,ts,mjs,jsx,tsx}\\"","lint":"npm run eslint","lintfix":"npm run eslint -- --fix","postlint":"template-oss-check","snap":"tap","template-oss-apply":"template-oss-apply --force"},"repository":{"type":"git","url":"git+https://github.com/npm/make-fetch-happen.git"},"keywords":["http","request","fetch","mean girls","caching","cache","subresource integrity"],"author":"GitHub Inc.","license":"ISC","dependencies":{"@npmcli/agent":"^3.0.0","cacache":"^19.0.1","http-cache-semantics":"^4.1.1","minipass":"^7.0.2","minipass-fetch":"^4.0.0","minipass-flush":"^1.0.5","minipass-pipeline":"^1.2.4","negotiator":"^1.0.0","proc-log":"^5.0.0","promise-retry":"^2.0.1","ssri":"^12.0.0"},"devDependencies":{"@npmcli/eslint-config":"^5.0.0","@npmcli/template-oss":"4.23.4","nock":"^13.2.4","safe-buffer":"^5.2.1","standard-version":"^9.3.2","tap":"^16.0.0"},"engines":{"node":"^18.17.0 || >=20.5.0"},"tap":{"color":1,"files":"test/*.js","check-coverage":true,"timeout":60,"nyc-arg":["--exclude","tap-snapshots/**"]},"templateOSS":{"//@npmcli/template-oss":"This file is partially managed by @npmcli/template-oss. Edits may be overwritten.","version":"4.23.4","publish":"true"}}');
 
 /***/ }),
 
-/***/ 77476:
+/***/ 19539:
 /***/ ((module) => {
 
 module.exports = {"rE":"4.0.1"};
 
 /***/ }),
 
-/***/ 65327:
+/***/ 85896:
 /***/ ((module) => {
 
 module.exports = {"rE":"3.1.0"};
@@ -31393,4 +31393,4 @@ module.exports = {"rE":"3.1.0"};
 
 };
 
-//# sourceMappingURL=793.index.js.map
+//# sourceMappingURL=179.index.js.map

@@ -1,8 +1,8 @@
-export const id = 708;
-export const ids = [708];
+export const id = 566;
+export const ids = [566];
 export const modules = {
 
-/***/ 65933:
+/***/ 319:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -24,7 +24,7 @@ var external_http_namespaceObject = /*#__PURE__*/__webpack_require__.t(external_
 // EXTERNAL MODULE: external "https"
 var external_https_ = __webpack_require__(65692);
 var external_https_namespaceObject = /*#__PURE__*/__webpack_require__.t(external_https_, 2);
-;// CONCATENATED MODULE: ../../main/node_modules/agent-base/dist/helpers.js
+;// CONCATENATED MODULE: ./node_modules/agent-base/dist/helpers.js
 
 
 async function toBuffer(stream) {
@@ -62,7 +62,7 @@ function req(url, opts = {}) {
     return req;
 }
 //# sourceMappingURL=helpers.js.map
-;// CONCATENATED MODULE: ../../main/node_modules/agent-base/dist/index.js
+;// CONCATENATED MODULE: ./node_modules/agent-base/dist/index.js
 
 
 
@@ -212,7 +212,7 @@ class Agent extends external_http_.Agent {
 
 /***/ }),
 
-/***/ 94708:
+/***/ 71566:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -229,13 +229,13 @@ var external_net_ = __webpack_require__(69278);
 var external_tls_ = __webpack_require__(64756);
 // EXTERNAL MODULE: external "assert"
 var external_assert_ = __webpack_require__(42613);
-// EXTERNAL MODULE: ../../main/node_modules/debug/src/index.js
-var src = __webpack_require__(94240);
-// EXTERNAL MODULE: ../../main/node_modules/agent-base/dist/index.js + 1 modules
-var dist = __webpack_require__(65933);
+// EXTERNAL MODULE: ./node_modules/debug/src/index.js
+var src = __webpack_require__(2830);
+// EXTERNAL MODULE: ./node_modules/agent-base/dist/index.js + 1 modules
+var dist = __webpack_require__(319);
 // EXTERNAL MODULE: external "url"
 var external_url_ = __webpack_require__(87016);
-;// CONCATENATED MODULE: ../../main/node_modules/https-proxy-agent/dist/parse-proxy-response.js
+;// CONCATENATED MODULE: ./node_modules/https-proxy-agent/dist/parse-proxy-response.js
 
 const debug = src('https-proxy-agent:parse-proxy-response');
 function parseProxyResponse(socket) {
@@ -330,9 +330,9 @@ function parseProxyResponse(socket) {
     });
 }
 //# sourceMappingURL=parse-proxy-response.js.map
-// EXTERNAL MODULE: ../../main/node_modules/proxy-agent-negotiate/dist/index.js
-var proxy_agent_negotiate_dist = __webpack_require__(37959);
-;// CONCATENATED MODULE: ../../main/node_modules/https-proxy-agent/dist/index.js
+// EXTERNAL MODULE: ./node_modules/proxy-agent-negotiate/dist/index.js
+var proxy_agent_negotiate_dist = __webpack_require__(16825);
+;// CONCATENATED MODULE: ./node_modules/https-proxy-agent/dist/index.js
 
 
 
@@ -570,7 +570,7 @@ function omit(obj, ...keys) {
 
 /***/ }),
 
-/***/ 37959:
+/***/ 16825:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -583,7 +583,7 @@ function createNegotiateAuth() {
         }
         let kerberos;
         try {
-            kerberos = await __webpack_require__.e(/* import() */ 779).then(__webpack_require__.t.bind(__webpack_require__, 7779, 19));
+            kerberos = await __webpack_require__.e(/* import() */ 50).then(__webpack_require__.t.bind(__webpack_require__, 98050, 19));
         }
         catch {
             throw new Error('The "kerberos" package is required for Negotiate proxy authentication. ' +
@@ -616,4 +616,4 @@ function createNegotiateAuth() {
 
 };
 
-//# sourceMappingURL=708.index.js.map
+//# sourceMappingURL=566.index.js.map
