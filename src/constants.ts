@@ -26,6 +26,8 @@ export const Input = {
   CaFile: 'ca-file',
   Attest: 'attest',
   GithubToken: 'github-token',
+  SigningKey: 'signing-key',
+  SigningPassphrase: 'signing-passphrase',
   DryRun: 'dry-run'
 } as const
 

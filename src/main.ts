@@ -1,11 +1,12 @@
 import * as core from '@actions/core'
 import * as path from 'node:path'
-import { Attestor, attestResult, requireIdToken } from './attest/attest.js'
+import { Attestor, attestResult } from './attest/attest.js'
 import type { RegistryLogin } from './registry/ecr.js'
 import { workspaceDir } from './runtime/paths.js'
 import { MissingCredentialsError, UserError, errorMessage } from './errors.js'
 import { Helm } from './helm/helm.js'
-import { readInputs, type Inputs } from './config/inputs.js'
+import { readConfig, type AttestConfig, type Config } from './config/config.js'
+import { describeRegistry } from './config/registry-config.js'
 import { installHelm } from './helm/installer.js'
 import { registryKind } from './registry/factory.js'
 import type { RegistryKind } from './registry/registry-kind.js'
@@ -21,24 +22,24 @@ import { setOutputs, writeSummary, type Signer } from './report/summary.js'
 export async function run(): Promise<void> {
   try {
     unifyProxyEnvironment() // before anything connects or logs
-    const inputs = readInputs()
+    const config = readConfig() // every input rule, before any network call
     const sourceEpoch = loggedSourceEpoch() // an invalid SOURCE_DATE_EPOCH fails here
-    const registry = registryKind(inputs)
-    // Signing needs the OIDC token: refuse before any push (a dry run signs nothing).
-    if (inputs.attest && !inputs.dryRun) requireIdToken()
-    core.info(describeRun(inputs))
-    const { helm, login, charts, dir } = await installAndAuthenticate(inputs, registry)
+    const registry = registryKind(config.registry)
+    const dryRun = config.mode === 'dry-run'
+    core.info(describeRun(config))
+    const { helm, login, charts, dir } = await installAndAuthenticate(config, registry)
+    const knownHost = config.registry.host?.host
     if (!login) {
       core.notice(
-        `Dry run without registry credentials: the charts were linted and packaged, but ${inputs.registry?.host ?? 'the registry'} was not checked for existing versions (pull requests from forks get no secrets).`
+        `Dry run without registry credentials: the charts were linted and packaged, but ${knownHost ?? 'the registry'} was not checked for existing versions (pull requests from forks get no secrets).`
       )
     }
-    const target = registry.target(login?.host ?? inputs.registry?.host ?? UNCHECKED_REGISTRY)
-    const jobs = await planJobs(helm, charts, inputs, target)
-    // A dry run writes nothing: no attestation either.
-    const attest = inputs.attest && !inputs.dryRun && login !== undefined
-    const provenance = attest && login ? provenanceStep(inputs, registry, login) : undefined
-    const results = await publish(helm, jobs, { kind: registry, login, target, dir }, inputs, {
+    const target = registry.target(login?.host ?? knownHost ?? UNCHECKED_REGISTRY)
+    const jobs = await planJobs(helm, charts, config, target)
+    // Present only in publish mode (a dry run writes nothing, no attestation either).
+    const attest = login && config.attest
+    const provenance = attest ? provenanceStep(config, attest, registry, login) : undefined
+    const results = await publish(helm, jobs, { kind: registry, login, target, dir }, config, {
       afterPublish: provenance,
       sourceEpoch
     })
@@ -46,7 +47,7 @@ export async function run(): Promise<void> {
       results,
       helm.version,
       attest ? workflowRepository() : undefined,
-      inputs.dryRun ? { registryChecked: !!login } : undefined
+      dryRun ? { registryChecked: !!login } : undefined
     )
   } catch (error) {
     if (!(error instanceof UserError) && error instanceof Error && error.stack) {
@@ -59,13 +60,13 @@ export async function run(): Promise<void> {
 /** Shown as the registry host when a dry run has no credentials and no "registry" input. */
 const UNCHECKED_REGISTRY = 'registry-not-checked'
 
-function describeRun(inputs: Inputs): string {
-  const where = inputs.registry
-    ? `oci://${inputs.registry.host}`
-    : 'the default Amazon ECR registry'
-  const namespace = inputs.namespace ? ` (namespace ${inputs.namespace})` : ''
-  const dryRun = inputs.dryRun ? ' (dry run: nothing is pushed and no repository is created)' : ''
-  return `Publishing ${inputs.charts.join(', ')} to ${where}${namespace}${dryRun}`
+function describeRun(config: Config): string {
+  const { namespace } = config.registry
+  const where = describeRegistry(config.registry)
+  const inNamespace = namespace ? ` (namespace ${namespace})` : ''
+  const dryRun =
+    config.mode === 'dry-run' ? ' (dry run: nothing is pushed and no repository is created)' : ''
+  return `Publishing ${config.charts.join(', ')} to ${where}${inNamespace}${dryRun}`
 }
 
 /** The reproducible archives' timestamp (reproducible.ts), logged once per distinct value. */
@@ -90,13 +91,13 @@ function loggedSourceEpoch(): (dir: string) => Promise<SourceEpoch> {
 
 /** A dry run goes on without credentials (pull requests from forks get no secrets). */
 async function credentials(
-  inputs: Inputs,
+  config: Config,
   registry: RegistryKind
 ): Promise<RegistryLogin | undefined> {
   try {
     return await registry.authenticate()
   } catch (error) {
-    if (inputs.dryRun && error instanceof MissingCredentialsError) return undefined
+    if (config.mode === 'dry-run' && error instanceof MissingCredentialsError) return undefined
     throw error
   }
 }
@@ -111,7 +112,8 @@ function workflowRepository(): Signer {
 
 /** attest: each published chart's provenance, signed and stored next to it. */
 function provenanceStep(
-  inputs: Inputs,
+  config: Config,
+  attest: AttestConfig,
   registry: RegistryKind,
   login: RegistryLogin
 ): (result: ChartResult, log: (line: string) => void) => Promise<ChartResult> {
@@ -119,15 +121,15 @@ function provenanceStep(
     ...workflowRepository(),
     apiUrl: process.env.GITHUB_API_URL || 'https://api.github.com',
     credentials: { username: login.username, password: login.password },
-    githubToken: inputs.githubToken,
+    githubToken: attest.githubToken,
     pushPermissionFix: registry.pushPermissionFix
   })
-  return (result, log) => attestResult(result, attestor, inputs.skipExisting, log)
+  return (result, log) => attestResult(result, attestor, config.skipExisting, log)
 }
 
 /** Installs Helm, reads the charts and gets the registry credentials, all at once. */
 async function installAndAuthenticate(
-  inputs: Inputs,
+  config: Config,
   registry: RegistryKind
 ): Promise<{
   helm: Helm
@@ -138,9 +140,9 @@ async function installAndAuthenticate(
 }> {
   const dir = await makePrivateDir()
   const [installed, charts, login] = await Promise.all([
-    installHelm(inputs.helmVersion, inputs.helmDownloadUrl, { sha256: inputs.helmSha256 }),
-    readCharts(inputs.charts, workspaceDir()),
-    credentials(inputs, registry)
+    installHelm(config.helm.version, config.helm.downloadUrl, { sha256: config.helm.sha256 }),
+    readCharts(config.charts, workspaceDir()),
+    credentials(config, registry)
   ])
   core.info(
     `Helm ${installed.version} ${installed.fromCache ? 'from the tool cache' : 'installed'}; registry ${login?.host ?? 'not checked'}; ${charts.length} chart(s)`
@@ -155,7 +157,7 @@ async function installAndAuthenticate(
       HELM_REGISTRY_CONFIG: dir.registryConfig,
       DOCKER_CONFIG: dir.dockerConfig
     },
-    tls: inputs.tls,
+    tls: config.registry.tls,
     log: line => core.debug(line),
     warn: warning => core.warning(`Helm: ${warning}`)
   })

@@ -1,6 +1,8 @@
 import * as core from '@actions/core'
 import * as fs from 'node:fs'
+import * as path from 'node:path'
 import semver from 'semver'
+import { isDynamicPattern } from 'tinyglobby'
 import { Input } from '../constants.js'
 import { workspaceDir } from '../runtime/paths.js'
 import { UserError } from '../errors.js'
@@ -45,6 +47,9 @@ export interface Inputs {
   attest: boolean
   /** For GitHub's attestations API (attest only). */
   githubToken?: string
+  /** ASCII-armored OpenPGP secret key, exactly as given (a secret). */
+  signingKey?: string
+  signingPassphrase?: string
 }
 
 export interface TlsOptions {
@@ -61,14 +66,26 @@ export function inputVariable(name: string): string {
   return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`
 }
 
-// A password is taken exactly as given, and leaves process.env as soon as it is read, so that no
+/** Inputs that are secrets: taken exactly as given, and masked by readInputs. */
+const SECRET_INPUTS: readonly string[] = [Input.Password, Input.SigningKey, Input.SigningPassphrase]
+
+// A secret is taken exactly as given, and leaves process.env as soon as it is read, so that no
 // child process (whatever environment it is given) and no later code can find it there. Every
 // other input is trimmed.
 const defaultReader: InputReader = name => {
-  if (name !== Input.Password) return core.getInput(name, { trimWhitespace: true })
-  const password = core.getInput(name, { trimWhitespace: false })
+  if (!SECRET_INPUTS.includes(name)) return core.getInput(name, { trimWhitespace: true })
+  const secret = core.getInput(name, { trimWhitespace: false })
   delete process.env[inputVariable(name)]
-  return password
+  return secret
+}
+
+/** Reads a secret input and masks it (each line too: the runner masks a value line by line). */
+function readSecret(read: InputReader, name: string): string | undefined {
+  const value = read(name)
+  if (value.trim() === '') return undefined
+  core.setSecret(value)
+  for (const line of value.split(/\r?\n/)) if (line.trim() !== '') core.setSecret(line.trim())
+  return value
 }
 
 const MIN_HELM = '3.8.0'
@@ -93,6 +110,11 @@ export function parseList(value: string): string[] {
 export function parseChartVersion(name: string, value: string): string | undefined {
   const trimmed = value.trim()
   if (trimmed === '') return undefined
+  if (trimmed.startsWith('refs/')) {
+    throw new UserError(
+      `Input "${name}" is a Git ref (got "${value}"): pass the tag's name with "\${{ github.ref_name }}" instead of "\${{ github.ref }}".`
+    )
+  }
   const version = trimmed.replace(/^v/, '')
   if (!isSemVer2(version)) {
     throw new UserError(
@@ -125,6 +147,12 @@ export function parseHelmVersion(value: string): HelmVersionSpec {
 export function parseNamespace(value: string): string {
   const ns = value.trim().replace(/^\/+|\/+$/g, '')
   if (ns === '') return ''
+  const valid = (text: string) => text.split('/').every(s => REPOSITORY_SEGMENT.test(s))
+  if (!valid(ns) && ns !== ns.toLowerCase() && valid(ns.toLowerCase())) {
+    throw new UserError(
+      `Input "namespace" must be lowercase, as registries require (got "${value}"): use "${ns.toLowerCase()}".`
+    )
+  }
   for (const segment of ns.split('/')) {
     if (!REPOSITORY_SEGMENT.test(segment)) {
       throw new UserError(
@@ -156,7 +184,7 @@ function parseMutability(value: string): Mutability | undefined {
   return v
 }
 
-function parseHelmSha256(value: string, helmVersion: HelmVersionSpec): string | undefined {
+function parseHelmSha256(value: string): string | undefined {
   const v = value.trim().toLowerCase()
   if (v === '') return undefined
   if (!/^[0-9a-f]{64}$/.test(v)) {
@@ -164,22 +192,13 @@ function parseHelmSha256(value: string, helmVersion: HelmVersionSpec): string | 
       `Input "helm-sha256" must be the 64 hex digits of the Helm archive's SHA-256 (got "${value}"): copy it from the archive's .sha256sum file on get.helm.sh.`
     )
   }
-  if (helmVersion.kind !== 'exact') {
-    throw new UserError(
-      `Input "helm-sha256" pins one archive, so "helm-version" must be an exact version such as "3.18.0" (got "${helmVersion.kind === 'latest' ? 'latest' : helmVersion.major}").`
-    )
-  }
   return v
 }
 
-function parseDownloadUrl(value: string, pinned: boolean): string {
+/** An https:// or http:// URL (config.ts allows http:// only with "helm-sha256"). */
+function parseDownloadUrl(value: string): string {
   const v = value.trim() || 'https://get.helm.sh'
   const protocol = URL.parse(v)?.protocol
-  if (protocol === 'http:' && !pinned) {
-    throw new UserError(
-      `Input "helm-download-url" must be an https:// URL (got "${value}"): over plain HTTP anyone on the path can swap the archive and its checksum; use https://, or pin the archive with "helm-sha256".`
-    )
-  }
   if (protocol !== 'https:' && protocol !== 'http:') {
     throw new UserError(
       `Input "helm-download-url" must be an https:// URL such as "https://get.helm.sh" (got "${value}").`
@@ -199,7 +218,7 @@ function parseAppVersion(value: string): string | undefined {
   return value.trim()
 }
 
-/** The repository settings. Which registry kinds take which settings is each kind's rule (src/kinds/). */
+/** The repository settings. Which registry kinds take which settings is config/registry-config.ts's rule. */
 function readRepositorySettings(read: InputReader, workspace: string): RepositorySettings {
   const settings: RepositorySettings = {
     tags: parseRepositoryTags(read(Input.RepositoryTags)),
@@ -211,88 +230,83 @@ function readRepositorySettings(read: InputReader, workspace: string): Repositor
   return settings
 }
 
+/** Space-separated paths in one entry: each part exists (or is a glob), the whole does not. */
+function looksSpaceSeparated(entry: string, workspace: string): boolean {
+  const parts = entry.split(/\s+/)
+  if (parts.length < 2 || fs.existsSync(path.resolve(workspace, entry))) return false
+  const exists = (part: string) => fs.existsSync(path.resolve(workspace, part))
+  return parts.every(part => isDynamicPattern(part) || exists(part))
+}
+
+/** The "charts" list; "." when it names nothing. */
+function parseCharts(value: string, workspace: string): string[] {
+  const charts = parseList(value)
+  const joined = charts.find(entry => looksSpaceSeparated(entry, workspace))
+  if (joined) {
+    throw new UserError(
+      `Input "charts" entry "${joined}" looks like several paths separated by spaces: separate them with commas or newlines, e.g. "${joined.split(/\s+/).join(', ')}".`
+    )
+  }
+  return charts.length > 0 ? charts : ['.']
+}
+
 /**
- * Reads and validates every input, checks that "ca-file" exists and reads "lifecycle-policy"
- * (relative to `workspace`). Rules that depend on the registry kind live in that kind's class
- * (src/kinds/).
+ * Reads and checks each input on its own, checks that "ca-file" exists and reads
+ * "lifecycle-policy" (relative to `workspace`). Rules between inputs are config.ts's.
  */
 export function readInputs(
   read: InputReader = defaultReader,
   workspace: string = workspaceDir()
 ): Inputs {
+  const password = readSecret(read, Input.Password) // masked first, whatever fails next
+  const signingKey = readSecret(read, Input.SigningKey)
+  const signingPassphrase = readSecret(read, Input.SigningPassphrase)
   const registryText = read(Input.Registry).trim()
-  const registry = registryText === '' ? undefined : parseRegistryHost(registryText)
-  const namespace = parseNamespace(read(Input.Namespace))
   const regionText = read(Input.Region).trim()
   if (regionText !== '' && !REGION.test(regionText)) {
     throw new UserError(
       `Input "region" must be an AWS region such as "eu-west-2" or "us-gov-west-1" (got "${regionText}").`
     )
   }
-  const dryRun = parseBoolean(Input.DryRun, read(Input.DryRun))
-  let username = read(Input.Username).trim() || undefined
-  const password = read(Input.Password) || undefined
-  if (password) core.setSecret(password)
-  // A dry run in a pull request from a fork gets empty secrets: it goes on without credentials.
-  if (dryRun && username && !password) username = undefined
-  if (username && !password) {
-    throw new UserError(
-      'Input "username" is set but "password" is empty: set both, or neither for Amazon ECR.'
-    )
-  }
-  if (password && !username) {
-    throw new UserError(
-      'Input "password" is set but "username" is empty: set both, or neither for Amazon ECR.'
-    )
-  }
-  if (username && !registry) {
-    throw new UserError(
-      'Inputs "username" and "password" need "registry": set the host of the OCI registry they log in to.'
-    )
-  }
-  const createRepository = parseBoolean(Input.CreateRepository, read(Input.CreateRepository))
-  const repositorySettings = readRepositorySettings(read, workspace)
   const caFile = read(Input.CaFile).trim() || undefined
   if (caFile && !fs.existsSync(caFile)) {
     throw new UserError(
       `Input "ca-file" names a file that does not exist (${caFile}): check the path.`
     )
   }
-  const tls: TlsOptions = {
-    plainHttp: parseBoolean(Input.PlainHttp, read(Input.PlainHttp)),
-    insecureSkipTlsVerify: parseBoolean(
-      Input.InsecureSkipTlsVerify,
-      read(Input.InsecureSkipTlsVerify)
-    ),
-    caFile
-  }
-  const helmVersion = parseHelmVersion(read(Input.HelmVersion))
-  const helmSha256 = parseHelmSha256(read(Input.HelmSha256), helmVersion)
-  const charts = parseList(read(Input.Charts))
   const attest = parseBoolean(Input.Attest, read(Input.Attest))
   // The token matters (and is read) only for attestations.
   const githubToken = attest ? read(Input.GithubToken).trim() || undefined : undefined
   if (githubToken) core.setSecret(githubToken)
   return {
-    charts: charts.length > 0 ? charts : ['.'],
-    registry,
-    namespace,
+    charts: parseCharts(read(Input.Charts), workspace),
+    registry: registryText === '' ? undefined : parseRegistryHost(registryText),
+    namespace: parseNamespace(read(Input.Namespace)),
     region: regionText || undefined,
     version: parseChartVersion(Input.Version, read(Input.Version)),
     appVersion: parseAppVersion(read(Input.AppVersion)),
-    helmVersion,
-    helmDownloadUrl: parseDownloadUrl(read(Input.HelmDownloadUrl), helmSha256 !== undefined),
-    helmSha256,
-    createRepository,
+    helmVersion: parseHelmVersion(read(Input.HelmVersion)),
+    helmDownloadUrl: parseDownloadUrl(read(Input.HelmDownloadUrl)),
+    helmSha256: parseHelmSha256(read(Input.HelmSha256)),
+    createRepository: parseBoolean(Input.CreateRepository, read(Input.CreateRepository)),
     imageTagMutability: parseMutability(read(Input.ImageTagMutability)),
-    repositorySettings,
+    repositorySettings: readRepositorySettings(read, workspace),
     skipExisting: parseBoolean(Input.SkipExisting, read(Input.SkipExisting)),
     maxParallel: parseMaxParallel(read(Input.MaxParallel)),
-    dryRun,
-    username,
+    dryRun: parseBoolean(Input.DryRun, read(Input.DryRun)),
+    username: read(Input.Username).trim() || undefined,
     password,
-    tls,
+    tls: {
+      plainHttp: parseBoolean(Input.PlainHttp, read(Input.PlainHttp)),
+      insecureSkipTlsVerify: parseBoolean(
+        Input.InsecureSkipTlsVerify,
+        read(Input.InsecureSkipTlsVerify)
+      ),
+      caFile
+    },
     attest,
-    githubToken
+    githubToken,
+    signingKey,
+    signingPassphrase
   }
 }

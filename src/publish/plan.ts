@@ -10,7 +10,7 @@ import { UserError } from '../errors.js'
 import { ociRepository, repositoryName, type ChartJob, type Target } from '../model.js'
 import { Helm, HelmCommandError } from '../helm/helm.js'
 import type { ChartMetadata, ChartSource } from '../model.js'
-import type { Inputs } from '../config/inputs.js'
+import { rejectKnownHelmBugs, type Config } from '../config/config.js'
 
 /* The plan of a run: which charts, where they go, which version each, in which order. */
 
@@ -106,7 +106,7 @@ export async function readCharts(patterns: string[], workspace: string) {
 async function archiveMetadata(
   helm: Helm,
   source: ChartSource,
-  inputs: Inputs
+  inputs: Pick<Config, 'version' | 'appVersion'>
 ): Promise<ChartMetadata> {
   if (inputs.version || inputs.appVersion) {
     throw new UserError(
@@ -122,16 +122,6 @@ async function archiveMetadata(
       )
     }
     throw error
-  }
-}
-
-/** Helm 3.18.0 fails every push of a version with build metadata ("Error: not found", helm#30881). */
-function rejectKnownHelmBugs(helm: Helm, jobs: ChartJob[]): void {
-  const withBuild = jobs.find(job => job.version.includes('+'))
-  if (helm.semver === '3.18.0' && withBuild) {
-    throw new UserError(
-      `Helm 3.18.0 cannot push version ${withBuild.version} (build metadata after "+", helm/helm#30881): set "helm-version" to another release, e.g. "3" or "4".`
-    )
   }
 }
 
@@ -153,7 +143,7 @@ function rejectDuplicateNames(jobs: ChartJob[]): void {
 export async function planJobs(
   helm: Helm,
   charts: Awaited<ReturnType<typeof readCharts>>,
-  inputs: Inputs,
+  inputs: Pick<Config, 'version' | 'appVersion'>,
   target: Target
 ): Promise<ChartJob[]> {
   const jobs: ChartJob[] = []
@@ -164,7 +154,10 @@ export async function planJobs(
     jobs.push(makeJob(source, meta, effectiveVersion(meta, override, where), target))
   }
   rejectDuplicateNames(jobs)
-  rejectKnownHelmBugs(helm, jobs)
+  rejectKnownHelmBugs(
+    helm.semver,
+    jobs.map(job => job.version)
+  )
   linkDependencies(jobs, target)
   return jobs
 }

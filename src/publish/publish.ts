@@ -8,7 +8,7 @@ import { workspaceDir } from '../runtime/paths.js'
 import type { RegistryLogin } from '../registry/ecr.js'
 import { UserError, errorMessage } from '../errors.js'
 import { Helm, HelmCommandError } from '../helm/helm.js'
-import type { Inputs } from '../config/inputs.js'
+import type { Config } from '../config/config.js'
 import type { RegistryKind } from '../registry/registry-kind.js'
 import { logIn } from '../registry/login.js'
 import type { PrivateDir } from '../runtime/private-dir.js'
@@ -516,7 +516,7 @@ export async function publish(
   helm: Helm,
   jobs: ChartJob[],
   registry: { kind: RegistryKind; login?: RegistryLogin; target: Target; dir: PrivateDir },
-  inputs: Inputs,
+  inputs: Config,
   hooks: Pick<PublishSettings, 'afterPublish'> & Pick<PackageSettings, 'sourceEpoch'> = {}
 ): Promise<ChartResult[]> {
   const { afterPublish, sourceEpoch = sourceEpochResolver() } = hooks
@@ -525,10 +525,10 @@ export async function publish(
   // dependency): ECR lookups go through the API.
   const loggedIn = !login
     ? lazyPromise(() => Promise.resolve())
-    : inputs.dryRun
+    : inputs.mode === 'dry-run'
       ? lazyPromise(() => logIn(helm, login, registry.dir))
       : lazyPromise(() => logIn(helm, login, registry.dir)).start()
-  const local = inputs.dryRun ? await startLocalRegistry() : undefined
+  const local = inputs.mode === 'dry-run' ? await startLocalRegistry() : undefined
   try {
     const namespace = registry.target.namespace ? `/${registry.target.namespace}` : ''
     const publishing = publishCharts(

@@ -1,71 +1,30 @@
-import * as core from '@actions/core'
-import { UserError } from '../errors.js'
-import type { Inputs } from '../config/inputs.js'
-import { namedInputs, repositorySettingInputs } from './repository-settings.js'
-import { refuseInsecureTransport } from './ecr-base.js'
-import { OciRegistry, refuseAttestationTransport } from './oci.js'
+import type { RegistryConfig } from '../config/registry-config.js'
+import { OciRegistry } from './oci.js'
 import { PrivateEcr } from './private-ecr.js'
 import { PublicEcr } from './public-ecr.js'
 import type { RegistryKind } from './registry-kind.js'
+import { UncheckedRegistry } from './unchecked.js'
 
 /**
- * The registry kind of this run, picked once from the inputs. Each constructor refuses the
- * inputs its kind cannot honour, before any network call.
+ * The registry kind of this run, from the checked configuration (config/registry-config.ts has
+ * already refused what a kind cannot honour). The one switch on the kind.
  */
-export function registryKind(inputs: Inputs): RegistryKind {
-  const kind = pickKind(inputs)
-  // A dry run signs nothing, so only a real attesting run needs the referrer push's transport.
-  if (inputs.attest && !inputs.dryRun) {
-    refuseAttestationTransport(inputs, inputs.registry?.host ?? 'the default ECR registry')
-  }
-  warnUnusedSettings(inputs)
-  return kind
-}
-
-/**
- * Repository settings without create-repository do nothing (kms-key is refused by PrivateEcr):
- * one warning, once the kind has accepted them.
- */
-function warnUnusedSettings(inputs: Inputs): void {
-  const set = repositorySettingInputs(inputs.repositorySettings)
-  if (set.length === 0 || inputs.createRepository) return
-  const many = set.length > 1
-  core.warning(
-    `${namedInputs(set)} only appl${many ? 'y' : 'ies'} to repositories this step creates, and "create-repository" is false: ${many ? 'they are' : 'it is'} ignored (see the README on changing existing repositories).`
-  )
-}
-
-function pickKind(inputs: Inputs): RegistryKind {
-  const host = inputs.registry
-  // Username and password log in to any host as a plain OCI registry (inputs.ts pairs them
-  // and requires "registry" with them).
-  if (host && inputs.username && inputs.password) {
-    // Static credentials for an ECR host (a token from "aws ecr get-login-password") are still
-    // an ECR token on an HTTPS-only registry.
-    if (host.kind === 'ecr' || host.kind === 'ecr-public') {
-      const name = host.kind === 'ecr' ? 'Amazon ECR' : 'Amazon ECR Public'
-      refuseInsecureTransport(`${name} (${host.host})`, inputs.tls)
-    }
-    return new OciRegistry(inputs, host, { username: inputs.username, password: inputs.password })
-  }
-  if (!host) return new PrivateEcr(inputs)
-  switch (host.kind) {
+export function registryKind(config: RegistryConfig): RegistryKind {
+  switch (config.kind) {
     case 'ecr':
-      return new PrivateEcr(inputs, host)
+      return new PrivateEcr(config)
     case 'ecr-public':
-      return new PublicEcr(inputs, host)
+      return new PublicEcr(config)
     case 'oci':
-      // A dry run in a pull request from a fork has no secrets: it checks nothing remote.
-      if (inputs.dryRun) return new OciRegistry(inputs, host)
-      throw new UserError(
-        `Input "registry" (${host.host}) is not an Amazon ECR host: set "username" and "password" for other OCI registries, or use ACCOUNT.dkr.ecr.REGION.amazonaws.com.`
-      )
+      return new OciRegistry(config)
+    case 'unchecked':
+      return new UncheckedRegistry(config)
     default:
-      return unknownHost(host)
+      return unknownKind(config)
   }
 }
 
-/** Compile-time guard: a host kind the switch above does not handle is a type error here. */
-function unknownHost(host: never): never {
-  throw new Error(`unknown registry host kind in ${JSON.stringify(host)}`)
+/** Compile-time guard: a kind the switch above does not handle is a type error here. */
+function unknownKind(config: never): never {
+  throw new Error(`unknown registry kind ${(config as { kind: string }).kind}`)
 }

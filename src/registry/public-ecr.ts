@@ -2,13 +2,12 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { Input } from '../constants.js'
 import { publicEcr, type PublicEcrApi } from './ecr.js'
-import { UserError } from '../errors.js'
-import type { Inputs } from '../config/inputs.js'
-import type { EcrPublicHost } from './registry-host.js'
+import type { PublicEcrConfig } from '../config/registry-config.js'
 import { catalogFollowUp, publicRepositoryRequests } from './repository-requests.js'
-import { namedInputs, repositorySettingInputs } from './repository-settings.js'
 import { EcrRegistry, runFollowUps } from './ecr-base.js'
 import type { ChartJob } from '../model.js'
+
+type Create = NonNullable<PublicEcrConfig['create']>
 
 /** README.md next to Chart.yaml, for the "about" text; a packaged .tgz chart has none here. */
 async function chartReadme(job: ChartJob): Promise<string | undefined> {
@@ -20,45 +19,27 @@ async function chartReadme(job: ChartJob): Promise<string | undefined> {
  * Amazon ECR Public (public.ecr.aws): the namespace starts with the registry alias. New
  * repositories get the tags and the chart's catalog data (description, README).
  */
-export class PublicEcr extends EcrRegistry<PublicEcrApi> {
+export class PublicEcr extends EcrRegistry<PublicEcrApi, Create> {
   readonly name = 'ecr-public'
   readonly pushPermissionFix =
     "check that the job's role may push there (ecr-public:BatchCheckLayerAvailability, ecr-public:InitiateLayerUpload, ecr-public:UploadLayerPart, ecr-public:CompleteLayerUpload, ecr-public:PutImage)."
 
-  constructor(
-    inputs: Inputs,
-    private readonly host: EcrPublicHost
-  ) {
-    super(inputs, `Amazon ECR Public (${host.host})`)
-    if (inputs.namespace === '') {
-      throw new UserError(
-        `Input "namespace" is required for ${host.host}: set it to your registry alias, e.g. "namespace: my-alias".`
-      )
-    }
-    if (inputs.imageTagMutability) {
-      throw new UserError(
-        `Input "image-tag-mutability" does not apply to ${host.host}: ECR Public repositories have no tag mutability setting, so remove the input.`
-      )
-    }
-    const refused = repositorySettingInputs(inputs.repositorySettings).filter(
-      name => name !== Input.RepositoryTags
-    )
-    if (refused.length > 0) {
-      const many = refused.length > 1
-      throw new UserError(
-        `${namedInputs(refused)} cannot apply to Amazon ECR Public, which has no KMS keys, scanning, lifecycle policies or pull policies (its repositories are public): remove ${many ? 'them' : 'it'}; "repository-tags" works there.`
-      )
-    }
+  constructor(private readonly config: PublicEcrConfig) {
+    super(config.namespace, config.create)
   }
 
   protected connect(): Promise<PublicEcrApi> {
-    return publicEcr(this.host.host)
+    return publicEcr(this.config.host.host)
   }
 
-  protected async createRepository(api: PublicEcrApi, job: ChartJob): Promise<boolean> {
+  protected async createRepository(
+    api: PublicEcrApi,
+    job: ChartJob,
+    create: Create
+  ): Promise<boolean> {
     const requests = publicRepositoryRequests({
       repositoryName: job.repositoryName,
-      tags: this.inputs.repositorySettings.tags,
+      tags: create.tags,
       catalog: { description: job.meta.description, readme: await chartReadme(job) }
     })
     if (!(await api.createRepository(requests.create))) return false
@@ -71,14 +52,18 @@ export class PublicEcr extends EcrRegistry<PublicEcrApi> {
     return true
   }
 
-  protected describeCreated(): string {
-    const tags = this.inputs.repositorySettings.tags.length
+  protected describeCreated(create: Create): string {
+    const tags = create.tags.length
     return tags > 0 ? ` (${tags} tag${tags > 1 ? 's' : ''})` : ''
+  }
+
+  protected settingNames(create: Create): string[] {
+    return create.tags.length > 0 ? [Input.RepositoryTags] : []
   }
 
   /** The first namespace segment is the registry alias, not part of repository names. */
   protected repositoryPrefix(): string {
-    return this.inputs.namespace.split('/').slice(1).join('/')
+    return this.namespace.slice(this.config.alias.length + 1)
   }
 
   missingRepositoryFix(name: string): string {

@@ -3,7 +3,7 @@ import type { Helm } from '../helm/helm.js'
 import type { ChartJob, Target } from '../model.js'
 
 /** The kinds of registry the action knows. Only the factory switches on it. */
-export type RegistryKindName = 'ecr' | 'ecr-public' | 'oci'
+export type RegistryKindName = 'ecr' | 'ecr-public' | 'oci' | 'unchecked'
 
 /** What a tag lookup may use: Helm, the registry login once it is done, scratch space. */
 export interface LookupContext {
