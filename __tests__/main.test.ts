@@ -191,6 +191,16 @@ describe('run', () => {
     )
   })
 
+  it('a dry run with no registry and no region makes no AWS call and names the placeholder host', async () => {
+    await chart('.', 'solo')
+    inputs({ 'dry-run': 'true' })
+    await run()
+    expect(core.setFailed).not.toHaveBeenCalled()
+    expect(ecr.calls()).toHaveLength(0)
+    expect(outputs().ref).toBe('oci://registry-not-checked/solo:1.0.0')
+    expect(outputs().digest).toMatch(/^sha256:[0-9a-f]{64}$/)
+  })
+
   it('logs in to another registry with username/password and no AWS call; warns about old Helm', async () => {
     await chart('chart', 'demo')
     installed('v3.9.4')

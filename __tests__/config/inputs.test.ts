@@ -12,6 +12,7 @@ vi.mock('@actions/core', () => import('../../__fixtures__/core.js'))
 const { parseBoolean, parseChartVersion, parseHelmVersion, parseList, parseNamespace, readInputs } =
   await import('../../src/config/inputs.js')
 const { UserError } = await import('../../src/errors.js')
+const { readConfig } = await import('../../src/config/config.js')
 
 /** Every input with its action.yml default, as the runner passes them. */
 const DEFAULTS = actionInputDefaults()
@@ -279,7 +280,7 @@ describe('readInputs', () => {
       'invalid namespace',
       { namespace: 'Team/Charts' },
       'namespace',
-      'Input "namespace" must be lowercase path segments of letters, digits and single ".", "_" or "-" between them (got "Team/Charts"): e.g. "charts" or "team/charts".'
+      'Input "namespace" must be lowercase, as registries require (got "Team/Charts"): use "team/charts".'
     ],
     [
       'invalid region',
@@ -426,7 +427,8 @@ describe('readInputs', () => {
       'Input "insecure-skip-tls-verify" must be "true" or "false" (got "no").'
     ]
   ])('rejects %s', (_case, values, input, message) => {
-    const error = errorOf(() => readInputs(reader(values)))
+    // Through the checked configuration: rules between inputs are config.ts's.
+    const error = errorOf(() => readConfig(reader(values), tmp, { AWS_REGION: 'eu-west-2' }))
     expect(error).toBeInstanceOf(UserError)
     expect(error.message).toBe(message)
     expect(error.message).not.toMatch(/[\r\n]/)
@@ -434,7 +436,7 @@ describe('readInputs', () => {
   })
 
   it('masks the password even when validation then fails', () => {
-    expect(() => readInputs(reader({ password: 'pw-only' }))).toThrow(UserError)
+    expect(() => readConfig(reader({ password: 'pw-only' }), tmp, {})).toThrow(UserError)
     expect(core.setSecret).toHaveBeenCalledWith('pw-only')
   })
 })
@@ -507,14 +509,48 @@ describe('parseChartVersion', () => {
     '1.4.0.1',
     'latest',
     '1.4.0 beta',
-    '=1.4.0',
-    'refs/tags/v1.4.0'
+    '=1.4.0'
   ])('%j is rejected', value => {
     const error = errorOf(() => parseChartVersion('version', value))
     expect(error).toBeInstanceOf(UserError)
     expect(error.message).toBe(
       `Input "version" must be a SemVer 2 version such as "1.4.0" or "v1.4.0" (got "${value}"): on tag pushes, use tags like v1.4.0.`
     )
+  })
+})
+
+describe('version given as a Git ref (github.ref instead of github.ref_name)', () => {
+  test.each(['refs/tags/v1.4.0', 'refs/heads/main'])('%j suggests github.ref_name', value => {
+    expect(errorOf(() => parseChartVersion('version', value)).message).toBe(
+      `Input "version" is a Git ref (got "${value}"): pass the tag's name with "\${{ github.ref_name }}" instead of "\${{ github.ref }}".`
+    )
+  })
+})
+
+describe('charts separated by spaces', () => {
+  fs.mkdirSync(path.join(tmp, 'charts', 'a'), { recursive: true })
+  fs.mkdirSync(path.join(tmp, 'charts', 'b'), { recursive: true })
+  fs.mkdirSync(path.join(tmp, 'my charts', 'c'), { recursive: true })
+
+  test.each(['charts/a charts/b', 'charts/a  charts/*', 'charts/* charts/b'])(
+    '%j suggests commas or newlines',
+    value => {
+      const parts = value.split(/\s+/).join(', ')
+      expect(errorOf(() => readInputs(reader({ charts: value }), tmp)).message).toBe(
+        `Input "charts" entry "${value.replace(/\s+/g, ' ')}" looks like several paths separated by spaces: separate them with commas or newlines, e.g. "${parts}".`
+      )
+    }
+  )
+
+  it('keeps a path with a space that exists, and leaves a missing one to discovery', () => {
+    expect(readInputs(reader({ charts: 'my charts/c' }), tmp).charts).toEqual(['my charts/c'])
+    expect(readInputs(reader({ charts: 'charts/a charts/typo' }), tmp).charts).toEqual([
+      'charts/a charts/typo'
+    ])
+    expect(readInputs(reader({ charts: 'charts/a, charts/b' }), tmp).charts).toEqual([
+      'charts/a',
+      'charts/b'
+    ])
   })
 })
 
@@ -565,7 +601,18 @@ describe('parseNamespace', () => {
     expect(parseNamespace(value)).toBe(ns)
   })
 
-  test.each(['Charts', 'a//b', 'a b', 'a..b', '-a', 'a-', 'a/_b', 'oci://host/ns'])(
+  test.each([
+    ['Charts', 'charts'],
+    ['Team/My-Charts', 'team/my-charts']
+  ])('%j is rejected with its lowercase form', (value, lower) => {
+    expect(() => parseNamespace(value)).toThrow(
+      new UserError(
+        `Input "namespace" must be lowercase, as registries require (got "${value}"): use "${lower}".`
+      )
+    )
+  })
+
+  test.each(['A..b', 'a//b', 'a b', 'a..b', '-a', 'a-', 'a/_b', 'oci://host/ns'])(
     '%j is rejected',
     value => {
       expect(() => parseNamespace(value)).toThrow(

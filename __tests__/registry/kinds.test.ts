@@ -6,7 +6,7 @@ import { actionInputDefaults } from '../../testbed/runner.js'
 
 vi.mock('@actions/core', () => import('../../__fixtures__/core.js'))
 
-const { readInputs } = await import('../../src/config/inputs.js')
+const { readConfig } = await import('../../src/config/config.js')
 const { registryKind } = await import('../../src/registry/factory.js')
 const { MissingCredentialsError, UserError } = await import('../../src/errors.js')
 
@@ -17,7 +17,7 @@ const ECR = '123456789012.dkr.ecr.eu-west-2.amazonaws.com'
 /** The kind the action would pick for these inputs (over action.yml's defaults). */
 function kindFor(values: Record<string, string>) {
   const all: Record<string, string> = { ...DEFAULTS, ...values }
-  return registryKind(readInputs(name => all[name]))
+  return registryKind(readConfig(name => all[name], undefined, process.env).registry)
 }
 
 const savedRegion = [process.env.AWS_REGION, process.env.AWS_DEFAULT_REGION]
@@ -222,48 +222,6 @@ describe('each kind words its own fixes', () => {
   })
 })
 
-describe('attest on a plain OCI registry', () => {
-  const oci = { registry: 'charts.example.com', username: 'me', password: 'pw', attest: 'true' }
-  const saved = process.env.NODE_EXTRA_CA_CERTS
-  afterEach(() => {
-    if (saved === undefined) delete process.env.NODE_EXTRA_CA_CERTS
-    else process.env.NODE_EXTRA_CA_CERTS = saved
-  })
-
-  it('refuses TLS settings the referrer push cannot follow', () => {
-    delete process.env.NODE_EXTRA_CA_CERTS
-    expect(() => kindFor({ ...oci, 'plain-http': 'true' })).toThrow(
-      /^Input "attest" stores attestations over HTTPS and cannot use "plain-http" for charts\.example\.com/
-    )
-    expect(() => kindFor({ ...oci, 'insecure-skip-tls-verify': 'true' })).toThrow(
-      /cannot use "insecure-skip-tls-verify"/
-    )
-    const ca = path.join(REPO_ROOT, 'package.json') // any existing file
-    expect(() => kindFor({ ...oci, 'ca-file': ca })).toThrow(/set NODE_EXTRA_CA_CERTS/)
-    process.env.NODE_EXTRA_CA_CERTS = ca
-    expect(kindFor({ ...oci, 'ca-file': ca }).name).toBe('oci')
-  })
-
-  it('refuses ca-file without NODE_EXTRA_CA_CERTS for ECR too, before anything is pushed', () => {
-    delete process.env.NODE_EXTRA_CA_CERTS
-    const ca = path.join(REPO_ROOT, 'package.json')
-    expect(() => kindFor({ registry: ECR, attest: 'true', 'ca-file': ca })).toThrow(
-      /set NODE_EXTRA_CA_CERTS/
-    )
-    expect(kindFor({ registry: ECR, attest: 'false', 'ca-file': ca }).name).toBe('ecr')
-  })
-
-  it('a dry run signs nothing, so it refuses none of these', () => {
-    delete process.env.NODE_EXTRA_CA_CERTS
-    expect(kindFor({ ...oci, 'dry-run': 'true', 'plain-http': 'true' }).name).toBe('oci')
-  })
-
-  it('allows plain HTTP to a loopback registry (the referrer push uses HTTP there)', () => {
-    expect(kindFor({ ...oci, registry: '127.0.0.1:5000', 'plain-http': 'true' }).name).toBe('oci')
-    expect(kindFor({ ...oci, attest: 'false', 'plain-http': 'true' }).name).toBe('oci')
-  })
-})
-
 describe('a dry run without secrets (pull requests from forks)', () => {
   it('an OCI host without username/password is still an OCI kind; authenticate says none exist', async () => {
     expect(() => kindFor({ registry: 'ghcr.io' })).toThrow(UserError)
@@ -275,5 +233,18 @@ describe('a dry run without secrets (pull requests from forks)', () => {
   it('with secrets the dry run logs in as usual', async () => {
     const kind = kindFor({ registry: 'ghcr.io', 'dry-run': 'true', username: 'me', password: 'pw' })
     expect(await kind.authenticate()).toEqual({ host: 'ghcr.io', username: 'me', password: 'pw' })
+  })
+})
+
+describe('a dry run with no registry and no region (a fork)', () => {
+  it('is the unchecked kind: no login, charts under the placeholder host', async () => {
+    const kind = kindFor({ 'dry-run': 'true', namespace: 'charts' })
+    expect(kind.name).toBe('unchecked')
+    await expect(kind.authenticate()).rejects.toBeInstanceOf(MissingCredentialsError)
+    expect(kind.target('registry-not-checked')).toEqual({
+      host: 'registry-not-checked',
+      namespace: 'charts',
+      repositoryPrefix: 'charts'
+    })
   })
 })

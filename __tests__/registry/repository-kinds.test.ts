@@ -26,7 +26,7 @@ import type { ChartJob } from '../../src/model.js'
 
 vi.mock('@actions/core', () => import('../../__fixtures__/core.js'))
 
-const { readInputs } = await import('../../src/config/inputs.js')
+const { readConfig } = await import('../../src/config/config.js')
 const { registryKind } = await import('../../src/registry/factory.js')
 const { UserError } = await import('../../src/errors.js')
 
@@ -45,7 +45,7 @@ afterAll(() => fs.rmSync(workspace, { recursive: true, force: true }))
 
 function kindFor(values: Record<string, string>) {
   const all: Record<string, string> = { ...DEFAULTS, ...values }
-  return registryKind(readInputs(name => all[name], workspace))
+  return registryKind(readConfig(name => all[name], workspace, process.env).registry)
 }
 
 function job(repositoryName: string, description?: string): ChartJob {
