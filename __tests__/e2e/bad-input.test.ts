@@ -3,7 +3,7 @@
  * must fail with exit code 1 and exactly one `::error::` line that names the input (or the file)
  * and says how to fix it, with no stack trace, and nothing pushed or downloaded.
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -197,6 +197,11 @@ export const BAD_INPUTS: BadInput[] = [
     expected: ['Input "version" must be a SemVer 2 version', '(got "01.2.3")']
   },
   {
+    what: 'version that is a Git ref (github.ref instead of github.ref_name)',
+    inputs: { version: 'refs/tags/v1.2.0' },
+    expected: ['Input "version" is a Git ref (got "refs/tags/v1.2.0")', '${{ github.ref_name }}']
+  },
+  {
     what: 'app-version with a newline',
     inputs: { 'app-version': '1.0\nrm -rf /' },
     expected: ['Input "app-version" must be a single line']
@@ -209,8 +214,8 @@ export const BAD_INPUTS: BadInput[] = [
   // ---- namespace
   {
     what: 'namespace with uppercase',
-    inputs: { namespace: 'Charts' },
-    expected: ['Input "namespace" must be lowercase path segments', '(got "Charts")']
+    inputs: { namespace: 'Team/Charts' },
+    expected: ['Input "namespace" must be lowercase', '(got "Team/Charts")', 'use "team/charts"']
   },
   {
     what: 'namespace with ..',
@@ -246,6 +251,15 @@ export const BAD_INPUTS: BadInput[] = [
     inputs: { charts: '../out*' },
     files: { '../outside/Chart.yaml': CHART_YAML('name: outside\nversion: 0.1.0') },
     expected: ['Input "charts"', 'outside the workspace']
+  },
+  {
+    what: 'chart paths separated by spaces',
+    inputs: { charts: 'charts/good charts/other' },
+    files: { 'charts/other/Chart.yaml': CHART_YAML('name: other\nversion: 0.1.0') },
+    expected: [
+      'Input "charts" entry "charts/good charts/other" looks like several paths separated by spaces',
+      'separate them with commas or newlines'
+    ]
   },
   {
     what: 'chart path that does not exist',
@@ -401,6 +415,12 @@ export const BAD_INPUTS: BadInput[] = [
       'create-repository': 'true'
     },
     expected: ['Input "create-repository" needs AWS credentials', 'remove one of them']
+  },
+  {
+    what: 'signing-passphrase without signing-key',
+    inputs: { 'signing-passphrase': 'correct horse battery staple' },
+    noAwsCall: true,
+    expected: ['Input "signing-passphrase" is set but "signing-key" is empty', 'signing-key']
   },
   {
     what: 'ca-file that does not exist',
@@ -562,9 +582,18 @@ describe('bad inputs', () => {
     expect(new Set(BAD_INPUTS.map(r => r.what)).size).toBe(BAD_INPUTS.length)
   })
 
-  test('the README cites the corpus size', () => {
-    const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8')
-    const section = /<!-- reliability:begin -->([\s\S]*)<!-- reliability:end -->/.exec(readme)?.[1]
+  test('the documentation cites the corpus size', () => {
+    // The reliability section, in the README or in docs/reliability.md once it moves there.
+    const section = ['README.md', 'docs/reliability.md']
+      .map(file => path.join(REPO_ROOT, file))
+      .filter(file => existsSync(file))
+      .map(
+        file =>
+          /<!-- reliability:begin -->([\s\S]*)<!-- reliability:end -->/.exec(
+            readFileSync(file, 'utf8')
+          )?.[1]
+      )
+      .find(text => text !== undefined)
     expect(section).toContain(`${BAD_INPUTS.length} bad-input cases`)
   })
 
