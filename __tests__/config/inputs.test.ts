@@ -9,8 +9,9 @@ import { EXPIRE_UNTAGGED_POLICY } from '../../__fixtures__/lifecycle.js'
 
 vi.mock('@actions/core', () => import('../../__fixtures__/core.js'))
 
-const { parseBoolean, parseChartVersion, parseHelmVersion, parseList, parseNamespace, readInputs } =
+const { parseBoolean, parseChartVersion, parseHelmVersion, parseNamespace, readInputs } =
   await import('../../src/config/inputs.js')
+const { parseList } = await import('../../src/config/charts-input.js')
 const { UserError } = await import('../../src/errors.js')
 const { readConfig } = await import('../../src/config/config.js')
 

@@ -12,12 +12,12 @@ import { prewarmedToolCache } from '../../testbed/tool-cache.js'
 let stack: Stack
 let toolCache: string
 beforeAll(async () => {
-  stack = await startStack({ helmVersions: [HELM_VERSIONS.v4] })
-  toolCache = await prewarmedToolCache([HELM_VERSIONS.v4])
+  ;[stack, toolCache] = await Promise.all([
+    startStack({ helmVersions: [HELM_VERSIONS.v4] }),
+    prewarmedToolCache([HELM_VERSIONS.v4])
+  ])
 })
-afterAll(async () => {
-  await stack?.stop()
-})
+afterAll(() => stack?.stop())
 
 describe('a pull request from a fork: dry run with no credentials, no region, no registry', () => {
   it('exits 0 with the digest, under the placeholder host, with no AWS call', async () => {

@@ -1,9 +1,8 @@
 import * as core from '@actions/core'
 import * as fs from 'node:fs'
-import * as path from 'node:path'
 import semver from 'semver'
-import { isDynamicPattern } from 'tinyglobby'
 import { Input } from '../constants.js'
+import { parseCharts } from './charts-input.js'
 import { workspaceDir } from '../runtime/paths.js'
 import { UserError } from '../errors.js'
 import { parseRegistryHost, REGION, type RegistryHost } from '../registry/registry-host.js'
@@ -95,15 +94,6 @@ export function parseBoolean(name: string, value: string): boolean {
   if (v === '' || v === 'false') return false
   if (v === 'true') return true
   throw new UserError(`Input "${name}" must be "true" or "false" (got "${value}").`)
-}
-
-/** Splits a newline- or comma-separated list, dropping blanks and `#` comments. */
-export function parseList(value: string): string[] {
-  // Commas inside braces belong to a glob (charts/{api,web}), not to the list.
-  return value
-    .split(/\n|,(?![^{}]*\})/)
-    .map(item => item.trim())
-    .filter(item => item !== '' && !item.startsWith('#'))
 }
 
 /** `v1.4.0` -> `1.4.0`; must be SemVer 2, the rule Helm applies to chart versions. */
@@ -228,26 +218,6 @@ function readRepositorySettings(read: InputReader, workspace: string): Repositor
     lifecyclePolicy: readLifecyclePolicyFile(read(Input.LifecyclePolicy), workspace)
   }
   return settings
-}
-
-/** Space-separated paths in one entry: each part exists (or is a glob), the whole does not. */
-function looksSpaceSeparated(entry: string, workspace: string): boolean {
-  const parts = entry.split(/\s+/)
-  if (parts.length < 2 || fs.existsSync(path.resolve(workspace, entry))) return false
-  const exists = (part: string) => fs.existsSync(path.resolve(workspace, part))
-  return parts.every(part => isDynamicPattern(part) || exists(part))
-}
-
-/** The "charts" list; "." when it names nothing. */
-function parseCharts(value: string, workspace: string): string[] {
-  const charts = parseList(value)
-  const joined = charts.find(entry => looksSpaceSeparated(entry, workspace))
-  if (joined) {
-    throw new UserError(
-      `Input "charts" entry "${joined}" looks like several paths separated by spaces: separate them with commas or newlines, e.g. "${joined.split(/\s+/).join(', ')}".`
-    )
-  }
-  return charts.length > 0 ? charts : ['.']
 }
 
 /**
