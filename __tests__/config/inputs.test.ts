@@ -144,19 +144,28 @@ describe('readInputs', () => {
     expect(core.getInput).toHaveBeenCalledWith('password', { trimWhitespace: false })
   })
 
-  it('removes the password from process.env once it is read (the real core.getInput reads INPUT_PASSWORD)', () => {
+  it('removes the password and signing secrets from process.env once read (the real core.getInput reads INPUT_PASSWORD)', () => {
     process.env.INPUT_PASSWORD = ' hunter2\n'
     const real = vi.mocked(core.getInput).getMockImplementation()
     core.getInput.mockImplementation(name => process.env[`INPUT_${name.toUpperCase()}`] ?? '')
     try {
       process.env.INPUT_REGISTRY = 'registry.example.com'
       process.env.INPUT_USERNAME = 'robot'
+      process.env['INPUT_SIGNING-KEY'] = 'armored\nkey\n'
+      process.env['INPUT_SIGNING-PASSPHRASE'] = ' words '
       const inputs = readInputs()
       expect(inputs.password).toBe(' hunter2\n')
       expect(process.env.INPUT_PASSWORD).toBeUndefined()
       expect(core.setSecret).toHaveBeenCalledWith(' hunter2\n')
+      // The signing key and passphrase likewise: exactly as given, masked, gone from the env.
+      expect([inputs.signingKey, inputs.signingPassphrase]).toEqual(['armored\nkey\n', ' words '])
+      expect(process.env['INPUT_SIGNING-KEY']).toBeUndefined()
+      expect(process.env['INPUT_SIGNING-PASSPHRASE']).toBeUndefined()
+      expect(core.setSecret).toHaveBeenCalledWith(' words ')
     } finally {
       core.getInput.mockImplementation(real!)
+      delete process.env['INPUT_SIGNING-KEY']
+      delete process.env['INPUT_SIGNING-PASSPHRASE']
       delete process.env.INPUT_PASSWORD
       delete process.env.INPUT_REGISTRY
       delete process.env.INPUT_USERNAME

@@ -62,7 +62,7 @@ describe('registryKind picks one kind from the inputs', () => {
   })
 })
 
-describe('each kind refuses the inputs it cannot honour, before any network call', () => {
+describe('the configuration refuses what the kind cannot honour, before any network call', () => {
   test.each<[string, Record<string, string>, string]>([
     [
       'no region anywhere for the default registry',
