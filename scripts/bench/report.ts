@@ -203,9 +203,7 @@ export function report(m: Measurements, run: RunInfo): string {
     '',
     'Knobs: `BENCH_ITERATIONS` (7), `BENCH_HELM` (`4.1.4,3.18.0`), `BENCH_ONLY` (`one,cold,many,startup,trace`), `BENCH_STARTUP_SAMPLES` (15), `BENCH_AWS` (`/usr/bin/aws`); `npm run bench -- --readme` rewrites this section.'
   ].join('\n')
-  console.log(
-    '\n── Markdown (docs/benchmarks.md) ───────────────────────────────────────────────────\n'
-  )
+  console.log('\n── Markdown (docs/benchmarks.md) ─────────────────────────────────────────────\n')
   console.log(markdown)
   return markdown
 }
