@@ -168,7 +168,7 @@ describe('writeSummary', () => {
     )
     expect(html).not.toMatch(/<td><td>|<script>/)
     // a blank line would end the HTML block in the summary's Markdown
-    expect(html).not.toContain('\n\n')
+    expect(html.split('<h3>')[0]).not.toContain('\n\n')
   })
 
   it('closes the cells of a chart that failed before it had a version or reference', async () => {
@@ -266,6 +266,17 @@ describe('writeSummary', () => {
     expect(html).toContain('<code title="sha256:&lt;b&gt;">sha256:&lt;b&gt;</code>')
     expect(html).toContain('Helm &lt;b&gt;v3&lt;/b&gt;</p>')
     expect(html).not.toMatch(/<img|<b>[^m]/)
+  })
+
+  it('starts each code block after a blank line, so a blank line inside it stays code', async () => {
+    const signer = { serverUrl: 'https://github.com', repository: 'acme/charts' }
+    await writeSummary([{ ...pushed, attestation: { digest: D2 } }], 'v4.1.4', signer)
+    const html = await fs.readFile(summaryFile, 'utf8')
+    const blocks = html.split(/\n\n(?=<pre)/).slice(1)
+    expect(blocks.length).toBeGreaterThanOrEqual(4)
+    // outside the code blocks no blank line; inside them, only up to </pre>
+    for (const block of blocks) expect(block.slice(block.indexOf('</pre>'))).not.toContain('\n\n')
+    expect(html).toMatch(/--bundle-from-oci\n\ncosign verify-attestation/)
   })
 
   it('escapes the code blocks but keeps their lines and quotes', async () => {

@@ -16,9 +16,14 @@ export function escapeHtml(text: string): string {
   return text.replace(/\s+/g, ' ').replace(/[&<>"']/g, c => ENTITIES[c] ?? c)
 }
 
-/** A code block, its text escaped and its lines kept (core.summary.addCodeBlock escapes nothing). */
+/**
+ * A code block, its text escaped and its lines kept (core.summary.addCodeBlock escapes nothing).
+ * The blank line before it starts a new HTML block in the summary's Markdown, one that only
+ * `</pre>` ends: a blank line inside the code would otherwise end the block and turn the rest
+ * of the code into Markdown.
+ */
 export function codeBlock(text: string, lang: string): string {
-  return `<pre lang="${lang}"><code>${text.replace(/[&<>]/g, c => ENTITIES[c] ?? c)}</code></pre>`
+  return `\n<pre lang="${lang}"><code>${text.replace(/[&<>]/g, c => ENTITIES[c] ?? c)}</code></pre>`
 }
 
 /** Inline code, or nothing for an empty value. */
