@@ -246,20 +246,15 @@ describe('the tables', () => {
   const names = (title: string): Set<string> =>
     new Set(tableRows(section(title)).flatMap(([first]) => backticked(first)))
 
-  it('list every input of action.yml, and no other', () => {
-    const documented = names('Inputs')
-    expect(Object.keys(ACTION.inputs).filter(name => !documented.has(name))).toEqual([])
-    expect(
-      [...documented].filter(name => !(name in ACTION.inputs) && !PENDING_NAMES.has(name))
-    ).toEqual([])
-  })
-
-  it('list every output of action.yml, and no other', () => {
-    const documented = names('Outputs')
-    expect(Object.keys(ACTION.outputs).filter(name => !documented.has(name))).toEqual([])
-    expect(
-      [...documented].filter(name => !(name in ACTION.outputs) && !PENDING_NAMES.has(name))
-    ).toEqual([])
+  it.each([
+    ['Inputs', ACTION.inputs],
+    ['Outputs', ACTION.outputs]
+  ] as const)('%s: list every one of action.yml, and no other', (title, declared) => {
+    const documented = names(title)
+    expect(Object.keys(declared).filter(name => !documented.has(name))).toEqual([])
+    expect([...documented].filter(name => !(name in declared) && !PENDING_NAMES.has(name))).toEqual(
+      []
+    )
   })
 })
 

@@ -159,10 +159,18 @@ describe('usageSnippets', () => {
   })
 })
 
+/** The job summary writeSummary writes. */
+async function render(...args: Parameters<typeof writeSummary>): Promise<string> {
+  await writeSummary(...args)
+  return fs.readFile(summaryFile, 'utf8')
+}
+
 describe('writeSummary', () => {
   it('closes every cell of a failed row and escapes its error onto one line', async () => {
-    await writeSummary([{ ...failed, error: 'bad\n\n</td></table><script>x</script>' }], 'v4.1.4')
-    const html = await fs.readFile(summaryFile, 'utf8')
+    const html = await render(
+      [{ ...failed, error: 'bad\n\n</td></table><script>x</script>' }],
+      'v4.1.4'
+    )
     expect(html).toContain(
       `<tr><td>broken</td><td>0.0.1</td><td><code>oci://${HOST}/charts/broken:0.0.1</code></td><td></td><td>failed: bad &lt;/td&gt;&lt;/table&gt;&lt;script&gt;x&lt;/script&gt;</td></tr>`
     )
@@ -172,19 +180,17 @@ describe('writeSummary', () => {
   })
 
   it('closes the cells of a chart that failed before it had a version or reference', async () => {
-    await writeSummary(
+    const html = await render(
       [{ ...failed, version: '', ref: '', error: 'version "1.2" is not SemVer 2' }],
       'v4.1.4'
     )
-    const html = await fs.readFile(summaryFile, 'utf8')
     expect(html).toContain(
       '<tr><td>broken</td><td></td><td></td><td></td><td>failed: version &quot;1.2&quot; is not SemVer 2</td></tr>'
     )
   })
 
   it('writes a table with one row per chart, digests shortened, and a count', async () => {
-    await writeSummary([failed, pushed, skipped], 'v3.18.0')
-    const html = await fs.readFile(summaryFile, 'utf8')
+    const html = await render([failed, pushed, skipped], 'v3.18.0')
     expect(html).toContain('<h2>Helm charts published to OCI</h2>')
     expect(html).toContain(
       '<tr><th>Chart</th><th>Version</th><th>Reference</th><th>Digest</th><th>Result</th></tr>'
@@ -208,8 +214,7 @@ describe('writeSummary', () => {
   })
 
   it('shows how to use every published or skipped chart, with its full digest', async () => {
-    await writeSummary([failed, pushed, skipped], 'v3.18.0')
-    const html = await fs.readFile(summaryFile, 'utf8')
+    const html = await render([failed, pushed, skipped], 'v3.18.0')
     expect(html).toContain('<h3>Use it</h3>')
     expect(html).toContain(`<p><b>my-app 1.2.3+build.5</b>: digest <code>${D1}</code></p>`)
     expect(html).toContain(`<p><b>lib 0.1.0</b>: digest <code>${D2}</code></p>`)
@@ -225,25 +230,27 @@ describe('writeSummary', () => {
 
   it("collapses each chart's usage when there are many", async () => {
     const many = ['a', 'b', 'c', 'd'].map(chart => ({ ...pushed, chart, version: '1.0.0' }))
-    await writeSummary(many, 'v4.1.4')
-    const html = await fs.readFile(summaryFile, 'utf8')
+    const html = await render(many, 'v4.1.4')
     expect(html.match(/<details><summary>[a-d] 1\.0\.0<\/summary>/g)).toHaveLength(4)
     expect(html.match(/<\/details>/g)).toHaveLength(4)
     expect(html).toContain('helm install d ')
   })
 
   it('shows a chart that was pushed and then failed (attestation) in Use it', async () => {
-    await writeSummary([{ ...pushed, error: 'attestation failed' }], 'v4.1.4')
-    const html = await fs.readFile(summaryFile, 'utf8')
+    const html = await render([{ ...pushed, error: 'attestation failed' }], 'v4.1.4')
     expect(html).toContain('<td>pushed, then failed: attestation failed</td>')
     expect(html).toContain('helm install my-app')
   })
 
   it('has no usage section in a dry run, and says the registry was not checked', async () => {
-    await writeSummary([{ ...pushed, pushed: false, outcome: 'would push' }], 'v4.1.4', undefined, {
-      registryChecked: false
-    })
-    const html = await fs.readFile(summaryFile, 'utf8')
+    const html = await render(
+      [{ ...pushed, pushed: false, outcome: 'would push' }],
+      'v4.1.4',
+      undefined,
+      {
+        registryChecked: false
+      }
+    )
     expect(html).toContain('<h2>Dry run: Helm charts that would be published to OCI</h2>')
     expect(html).toContain('The registry was not checked (no credentials).')
     expect(html).toContain('<td>would push</td>')
@@ -252,14 +259,13 @@ describe('writeSummary', () => {
   })
 
   it('escapes HTML in chart names, versions, references, digests and the Helm version', async () => {
-    await writeSummary(
+    const html = await render(
       [
         { ...failed, chart: '<img src=x>', version: '1&2', ref: 'oci://h/"x"' },
         { ...pushed, digest: 'sha256:<b>' }
       ],
       '<b>v3</b>'
     )
-    const html = await fs.readFile(summaryFile, 'utf8')
     expect(html).toContain(
       '<td>&lt;img src=x&gt;</td><td>1&amp;2</td><td><code>oci://h/&quot;x&quot;</code></td>'
     )
@@ -270,8 +276,7 @@ describe('writeSummary', () => {
 
   it('starts each code block after a blank line, so a blank line inside it stays code', async () => {
     const signer = { serverUrl: 'https://github.com', repository: 'acme/charts' }
-    await writeSummary([{ ...pushed, attestation: { digest: D2 } }], 'v4.1.4', signer)
-    const html = await fs.readFile(summaryFile, 'utf8')
+    const html = await render([{ ...pushed, attestation: { digest: D2 } }], 'v4.1.4', signer)
     const blocks = html.split(/\n\n(?=<pre)/).slice(1)
     expect(blocks.length).toBeGreaterThanOrEqual(4)
     // outside the code blocks no blank line; inside them, only up to </pre>
@@ -280,15 +285,13 @@ describe('writeSummary', () => {
   })
 
   it('escapes the code blocks but keeps their lines and quotes', async () => {
-    await writeSummary([{ ...pushed, chart: 'a<b' }], 'v4.1.4')
-    const html = await fs.readFile(summaryFile, 'utf8')
+    const html = await render([{ ...pushed, chart: 'a<b' }], 'v4.1.4')
     expect(html).toContain('helm install a&lt;b ')
     expect(html).toContain('resource "helm_release" "a_b" {\n  name       = "a&lt;b"')
   })
 
   it('has no usage section when every chart failed', async () => {
-    await writeSummary([failed], 'v4.1.4')
-    const html = await fs.readFile(summaryFile, 'utf8')
+    const html = await render([failed], 'v4.1.4')
     expect(html).toContain('<table>')
     expect(html).not.toContain('Use it')
   })
@@ -341,8 +344,7 @@ describe('attestations', () => {
   })
 
   it('writes a verification section per attested chart, only with a signer', async () => {
-    await writeSummary([attested, skipped], 'v3.18.0', signer)
-    const html = await fs.readFile(summaryFile, 'utf8')
+    const html = await render([attested, skipped], 'v3.18.0', signer)
     expect(html).toContain('Verify the provenance')
     expect(html).toContain('gh attestation verify')
     expect(html).toContain('kind: ClusterPolicy')
