@@ -7,7 +7,7 @@
  *   BENCH_STARTUP_SAMPLES=15  samples per Node binary for the startup time
  *   BENCH_AWS=/usr/bin/aws    the aws CLI of the shell pipeline (Debian's awscli package)
  *   BENCH_ONLY=one,cold,many,startup,trace   the sections to run (default: all)
- *   npm run bench -- --readme writes the Markdown table into README.md (bench markers)
+ *   npm run bench -- --readme writes the Markdown table into docs/benchmarks.md (bench markers)
  *
  * The parts live in scripts/bench/: the contenders (action.ts, shell.ts with publish.sh, curl.ts
  * with download.sh; contender.ts alternates them), startup.ts, trace.ts, scenarios.ts (what is

@@ -12,6 +12,7 @@ vi.mock('@actions/core', async () => ({
 
 const { chartsJson, setOutputs, usageSnippets, verifySnippets, writeSummary } =
   await import('../../src/report/summary.js')
+const { plural, shortDigest } = await import('../../src/report/html.js')
 type ChartResult = import('../../src/model.js').ChartResult
 
 const HOST = '123456789012.dkr.ecr.eu-west-2.amazonaws.com'
@@ -158,51 +159,139 @@ describe('usageSnippets', () => {
   })
 })
 
+/** The job summary writeSummary writes. */
+async function render(...args: Parameters<typeof writeSummary>): Promise<string> {
+  await writeSummary(...args)
+  return fs.readFile(summaryFile, 'utf8')
+}
+
 describe('writeSummary', () => {
-  it('writes a table with one row per chart and the usage of the first published chart', async () => {
-    await writeSummary([failed, pushed, skipped], 'v3.18.0')
-    const html = await fs.readFile(summaryFile, 'utf8')
+  it('closes every cell of a failed row and escapes its error onto one line', async () => {
+    const html = await render(
+      [{ ...failed, error: 'bad\n\n</td></table><script>x</script>' }],
+      'v4.1.4'
+    )
+    expect(html).toContain(
+      `<tr><td>broken</td><td>0.0.1</td><td><code>oci://${HOST}/charts/broken:0.0.1</code></td><td></td><td>failed: bad &lt;/td&gt;&lt;/table&gt;&lt;script&gt;x&lt;/script&gt;</td></tr>`
+    )
+    expect(html).not.toMatch(/<td><td>|<script>/)
+    // a blank line would end the HTML block in the summary's Markdown
+    expect(html.split('<h3>')[0]).not.toContain('\n\n')
+  })
+
+  it('closes the cells of a chart that failed before it had a version or reference', async () => {
+    const html = await render(
+      [{ ...failed, version: '', ref: '', error: 'version "1.2" is not SemVer 2' }],
+      'v4.1.4'
+    )
+    expect(html).toContain(
+      '<tr><td>broken</td><td></td><td></td><td></td><td>failed: version &quot;1.2&quot; is not SemVer 2</td></tr>'
+    )
+  })
+
+  it('writes a table with one row per chart, digests shortened, and a count', async () => {
+    const html = await render([failed, pushed, skipped], 'v3.18.0')
     expect(html).toContain('<h2>Helm charts published to OCI</h2>')
     expect(html).toContain(
       '<tr><th>Chart</th><th>Version</th><th>Reference</th><th>Digest</th><th>Result</th></tr>'
     )
     expect(html).toContain(
-      `<tr><td>my-app</td><td>1.2.3+build.5</td><td><code>oci://${HOST}/charts/my-app:1.2.3_build.5</code></td><td><code>${D1}</code></td><td>pushed</td></tr>`
+      `<tr><td>my-app</td><td>1.2.3+build.5</td><td><code>oci://${HOST}/charts/my-app:1.2.3_build.5</code></td><td><code title="${D1}">sha256:111111111111…</code></td><td>pushed</td></tr>`
     )
     expect(html).toContain(
-      `<tr><td>lib</td><td>0.1.0</td><td><code>oci://${HOST}/charts/lib:0.1.0</code></td><td><code>${D2}</code></td><td>skipped (already published)</td></tr>`
+      `<tr><td>lib</td><td>0.1.0</td><td><code>oci://${HOST}/charts/lib:0.1.0</code></td><td><code title="${D2}">sha256:222222222222…</code></td><td>skipped (already published)</td></tr>`
     )
-    // core.summary writes an empty cell as a bare <td> (the end tag is optional in HTML)
-    expect(html).toContain(
-      `<tr><td>broken</td><td>0.0.1</td><td><code>oci://${HOST}/charts/broken:0.0.1</code></td><td><td>failed: helm push failed: &lt;html&gt; &amp; &quot;quotes&quot;</td></tr>`
-    )
+    expect(html).toContain('failed: helm push failed: &lt;html&gt; &amp; &quot;quotes&quot;</td>')
     expect(html).not.toContain('<html>')
-    expect(html).toContain('<p>Helm v3.18.0</p>')
-    expect(html).toContain('<h3>Use it</h3>')
-    // the example is the first chart that did not fail
-    expect(html).toContain(
-      `helm install my-app oci://${HOST}/charts/my-app --version 1.2.3+build.5`
-    )
-    expect(html).toContain('resource "helm_release" "my_app"')
-    expect(html).not.toContain('helm install broken')
+    expect(html).toContain('<p>3 charts: 1 failed, 1 pushed, 1 skipped · Helm v3.18.0</p>')
   })
 
-  it('escapes HTML in chart names, versions, references and the Helm version', async () => {
-    await writeSummary(
-      [{ ...failed, chart: '<img src=x>', version: '1&2', ref: 'oci://h/"x"' }],
+  it('counts in the singular for one chart', async () => {
+    await writeSummary([pushed], 'v4.1.4')
+    expect(await fs.readFile(summaryFile, 'utf8')).toContain(
+      '<p>1 chart: 1 pushed · Helm v4.1.4</p>'
+    )
+  })
+
+  it('shows how to use every published or skipped chart, with its full digest', async () => {
+    const html = await render([failed, pushed, skipped], 'v3.18.0')
+    expect(html).toContain('<h3>Use it</h3>')
+    expect(html).toContain(`<p><b>my-app 1.2.3+build.5</b>: digest <code>${D1}</code></p>`)
+    expect(html).toContain(`<p><b>lib 0.1.0</b>: digest <code>${D2}</code></p>`)
+    expect(html).toContain(
+      `<pre lang="shell"><code>helm install my-app oci://${HOST}/charts/my-app --version 1.2.3+build.5</code></pre>`
+    )
+    expect(html).toContain(`helm install lib oci://${HOST}/charts/lib --version 0.1.0`)
+    expect(html).toContain('resource "helm_release" "my_app"')
+    expect(html).toContain('resource "helm_release" "lib"')
+    expect(html).not.toContain('helm install broken')
+    expect(html).not.toContain('<details>')
+  })
+
+  it("collapses each chart's usage when there are many", async () => {
+    const many = ['a', 'b', 'c', 'd'].map(chart => ({ ...pushed, chart, version: '1.0.0' }))
+    const html = await render(many, 'v4.1.4')
+    expect(html.match(/<details><summary>[a-d] 1\.0\.0<\/summary>/g)).toHaveLength(4)
+    expect(html.match(/<\/details>/g)).toHaveLength(4)
+    expect(html).toContain('helm install d ')
+  })
+
+  it('shows a chart that was pushed and then failed (attestation) in Use it', async () => {
+    const html = await render([{ ...pushed, error: 'attestation failed' }], 'v4.1.4')
+    expect(html).toContain('<td>pushed, then failed: attestation failed</td>')
+    expect(html).toContain('helm install my-app')
+  })
+
+  it('has no usage section in a dry run, and says the registry was not checked', async () => {
+    const html = await render(
+      [{ ...pushed, pushed: false, outcome: 'would push' }],
+      'v4.1.4',
+      undefined,
+      {
+        registryChecked: false
+      }
+    )
+    expect(html).toContain('<h2>Dry run: Helm charts that would be published to OCI</h2>')
+    expect(html).toContain('The registry was not checked (no credentials).')
+    expect(html).toContain('<td>would push</td>')
+    expect(html).toContain('<p>1 chart: 1 would push · Helm v4.1.4</p>')
+    expect(html).not.toContain('Use it')
+  })
+
+  it('escapes HTML in chart names, versions, references, digests and the Helm version', async () => {
+    const html = await render(
+      [
+        { ...failed, chart: '<img src=x>', version: '1&2', ref: 'oci://h/"x"' },
+        { ...pushed, digest: 'sha256:<b>' }
+      ],
       '<b>v3</b>'
     )
-    const html = await fs.readFile(summaryFile, 'utf8')
     expect(html).toContain(
       '<td>&lt;img src=x&gt;</td><td>1&amp;2</td><td><code>oci://h/&quot;x&quot;</code></td>'
     )
-    expect(html).toContain('<p>Helm &lt;b&gt;v3&lt;/b&gt;</p>')
-    expect(html).not.toMatch(/<img|<b>/)
+    expect(html).toContain('<code title="sha256:&lt;b&gt;">sha256:&lt;b&gt;</code>')
+    expect(html).toContain('Helm &lt;b&gt;v3&lt;/b&gt;</p>')
+    expect(html).not.toMatch(/<img|<b>[^m]/)
+  })
+
+  it('starts each code block after a blank line, so a blank line inside it stays code', async () => {
+    const signer = { serverUrl: 'https://github.com', repository: 'acme/charts' }
+    const html = await render([{ ...pushed, attestation: { digest: D2 } }], 'v4.1.4', signer)
+    const blocks = html.split(/\n\n(?=<pre)/).slice(1)
+    expect(blocks.length).toBeGreaterThanOrEqual(4)
+    // outside the code blocks no blank line; inside them, only up to </pre>
+    for (const block of blocks) expect(block.slice(block.indexOf('</pre>'))).not.toContain('\n\n')
+    expect(html).toMatch(/--bundle-from-oci\n\ncosign verify-attestation/)
+  })
+
+  it('escapes the code blocks but keeps their lines and quotes', async () => {
+    const html = await render([{ ...pushed, chart: 'a<b' }], 'v4.1.4')
+    expect(html).toContain('helm install a&lt;b ')
+    expect(html).toContain('resource "helm_release" "a_b" {\n  name       = "a&lt;b"')
   })
 
   it('has no usage section when every chart failed', async () => {
-    await writeSummary([failed], 'v4.1.4')
-    const html = await fs.readFile(summaryFile, 'utf8')
+    const html = await render([failed], 'v4.1.4')
     expect(html).toContain('<table>')
     expect(html).not.toContain('Use it')
   })
@@ -255,8 +344,7 @@ describe('attestations', () => {
   })
 
   it('writes a verification section per attested chart, only with a signer', async () => {
-    await writeSummary([attested, skipped], 'v3.18.0', signer)
-    const html = await fs.readFile(summaryFile, 'utf8')
+    const html = await render([attested, skipped], 'v3.18.0', signer)
     expect(html).toContain('Verify the provenance')
     expect(html).toContain('gh attestation verify')
     expect(html).toContain('kind: ClusterPolicy')
@@ -264,5 +352,19 @@ describe('attestations', () => {
     await fs.writeFile(summaryFile, '')
     await writeSummary([attested], 'v3.18.0')
     expect(await fs.readFile(summaryFile, 'utf8')).not.toContain('Verify the provenance')
+  })
+})
+
+describe('html helpers', () => {
+  it('shortens sha256 digests and leaves anything else', () => {
+    expect(shortDigest(D1)).toBe('sha256:111111111111…')
+    expect(shortDigest('sha256:abc')).toBe('sha256:abc')
+    expect(shortDigest('')).toBe('')
+  })
+
+  it('counts in the singular and plural', () => {
+    expect(plural(0, 'chart')).toBe('0 charts')
+    expect(plural(1, 'chart')).toBe('1 chart')
+    expect(plural(2, 'chart')).toBe('2 charts')
   })
 })

@@ -1,6 +1,6 @@
 /**
  * The report of `npm run bench`: the contender table, ratios against their targets, bundle size
- * and traces as plain text, and the same as Markdown for the README's bench section.
+ * and traces as plain text, and the same as Markdown for docs/benchmarks.md.
  */
 import { readFile, writeFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -156,7 +156,7 @@ function markdownTable(rows: string[][]): string {
   ].join('\n')
 }
 
-/** Prints the report and returns its Markdown (the README's bench section). */
+/** Prints the report and returns its Markdown (docs/benchmarks.md's bench section). */
 export function report(m: Measurements, run: RunInfo): string {
   const table = contenderTable(m)
   const targets = targetTable(m, run.knobs)
@@ -186,7 +186,7 @@ export function report(m: Measurements, run: RunInfo): string {
 
   // Markdown.
   const markdown = [
-    `Measured ${date} with \`${command}\` (dist/ of ${run.distAt}) on ${machine}: ${run.knobs.iterations} iterations per contender, alternated in one run after one warm-up each; medians. Local stack: ECR emulator (SigV4-checked API), Debian's docker-registry, a get.helm.sh-layout mirror on 127.0.0.1; the shell pipeline is [\`scripts/bench/publish.sh\`](scripts/bench/publish.sh) with Debian's \`awscli\` (\`--endpoint-url\`), the same Helm binary for every contender, and a fresh Helm home per run.`,
+    `Measured ${date} with \`${command}\` (dist/ of ${run.distAt}) on ${machine}: ${run.knobs.iterations} iterations per contender, alternated in one run after one warm-up each; medians. Local stack: ECR emulator (SigV4-checked API), Debian's docker-registry, a get.helm.sh-layout mirror on 127.0.0.1; the shell pipeline is [\`scripts/bench/publish.sh\`](../scripts/bench/publish.sh) with Debian's \`awscli\` (\`--endpoint-url\`), the same Helm binary for every contender, and a fresh Helm home per run.`,
     '',
     markdownTable(table),
     '',
@@ -203,21 +203,21 @@ export function report(m: Measurements, run: RunInfo): string {
     '',
     'Knobs: `BENCH_ITERATIONS` (7), `BENCH_HELM` (`4.1.4,3.18.0`), `BENCH_ONLY` (`one,cold,many,startup,trace`), `BENCH_STARTUP_SAMPLES` (15), `BENCH_AWS` (`/usr/bin/aws`); `npm run bench -- --readme` rewrites this section.'
   ].join('\n')
-  console.log('\n── Markdown (README) ───────────────────────────────────────────────────────\n')
+  console.log('\n── Markdown (docs/benchmarks.md) ─────────────────────────────────────────────\n')
   console.log(markdown)
   return markdown
 }
 
-/** Replaces the README's <!-- bench:begin --> … <!-- bench:end --> section with `markdown`. */
+/** Replaces docs/benchmarks.md's <!-- bench:begin --> … <!-- bench:end --> section with `markdown`. */
 export async function writeReadme(markdown: string): Promise<void> {
-  const file = path.join(REPO_ROOT, 'README.md')
+  const file = path.join(REPO_ROOT, 'docs', 'benchmarks.md')
   const text = await readFile(file, 'utf8')
   const re = /(<!-- bench:begin -->\n)[\s\S]*?(<!-- bench:end -->)/
   if (!re.test(text))
-    throw new Error('README.md has no <!-- bench:begin --> … <!-- bench:end --> section')
+    throw new Error('docs/benchmarks.md has no <!-- bench:begin --> … <!-- bench:end --> section')
   const updated = text.replace(re, (_, a: string, b: string) => `${a}\n${markdown}\n\n${b}`)
   // Formatted as npm run lint expects (Prettier aligns the tables).
   const options = (await prettier.resolveConfig(file)) ?? {}
   await writeFile(file, await prettier.format(updated, { ...options, filepath: file }))
-  console.log('\nREADME.md: bench section updated')
+  console.log('\ndocs/benchmarks.md: bench section updated')
 }

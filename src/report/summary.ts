@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import { Output } from '../constants.js'
 import type { ChartResult } from '../model.js'
+import { cell, code, codeBlock, escapeHtml, plural, shortDigest } from './html.js'
 
 /** What every entry of the `charts` output has, and what it has only when set. */
 const CHART_FIELDS = [
@@ -46,17 +47,59 @@ export function setOutputs(results: ChartResult[], helmVersion: string): void {
   core.setOutput(Output.Charts, chartsJson(results))
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"]/g,
-    c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c
-  )
+function resultWord(r: ChartResult): string {
+  if (r.error) return r.pushed ? 'pushed, then failed' : 'failed'
+  if (r.outcome) return r.outcome
+  return r.pushed ? 'pushed' : 'skipped'
 }
 
-function resultWord(r: ChartResult): string {
-  if (r.error) return `failed: ${escapeHtml(r.error)}`
-  if (r.outcome) return r.outcome
-  return r.pushed ? 'pushed' : 'skipped (already published)'
+/** `3 charts: 1 pushed, 1 skipped, 1 failed`, in the order the outcomes first occur. */
+export function tally(results: ChartResult[]): string {
+  const counts = new Map<string, number>()
+  for (const r of results) {
+    const word = resultWord(r)
+    counts.set(word, (counts.get(word) ?? 0) + 1)
+  }
+  const parts = [...counts].map(([word, count]) => `${count} ${word}`)
+  return `${plural(results.length, 'chart')}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}`
+}
+
+/** The results table; every cell closed, every value from outside escaped. */
+export function resultsTable(results: ChartResult[]): string {
+  const head = ['Chart', 'Version', 'Reference', 'Digest', 'Result']
+  const rows = results.map(r => {
+    const digest = r.digest
+      ? `<code title="${escapeHtml(r.digest)}">${escapeHtml(shortDigest(r.digest))}</code>`
+      : ''
+    const word = resultWord(r) === 'skipped' ? 'skipped (already published)' : resultWord(r)
+    const result = r.error ? `${word}: ${escapeHtml(r.error)}` : escapeHtml(word)
+    return [escapeHtml(r.chart), escapeHtml(r.version), code(r.ref), digest, result]
+      .map(html => cell(html))
+      .join('')
+  })
+  const headRow = head.map(text => cell(text, 'th')).join('')
+  return `<table>${[headRow, ...rows].map(row => `<tr>${row}</tr>`).join('')}</table>`
+}
+
+/** More published charts than this and each chart's usage is collapsed. */
+const EXPANDED_USAGE = 3
+
+/** "Use it" for every chart that is in the registry: its full digest, helm install, Terraform. */
+export function usageSection(results: ChartResult[]): string {
+  const usable = results.filter(r => r.digest && (r.pushed || !r.error))
+  if (usable.length === 0) return ''
+  const collapse = usable.length > EXPANDED_USAGE
+  const parts = usable.map(r => {
+    const { helm, terraform } = usageSnippets(r)
+    const title = `${escapeHtml(r.chart)} ${escapeHtml(r.version)}`
+    const body = [
+      `<p>${collapse ? '' : `<b>${title}</b>: `}digest ${code(r.digest)}</p>`,
+      codeBlock(helm, 'shell'),
+      codeBlock(terraform, 'hcl')
+    ].join('\n')
+    return collapse ? `<details><summary>${title}</summary>\n${body}\n</details>` : body
+  })
+  return ['<h3>Use it</h3>', ...parts].join('\n')
 }
 
 /** Copy-paste usage for a published chart: helm install and Terraform's helm_release. */
@@ -159,28 +202,10 @@ export async function writeSummary(
     )
   }
   summary
-    .addTable([
-      [
-        { data: 'Chart', header: true },
-        { data: 'Version', header: true },
-        { data: 'Reference', header: true },
-        { data: 'Digest', header: true },
-        { data: 'Result', header: true }
-      ],
-      ...results.map(r => [
-        escapeHtml(r.chart),
-        escapeHtml(r.version),
-        `<code>${escapeHtml(r.ref)}</code>`,
-        r.digest ? `<code>${r.digest}</code>` : '',
-        resultWord(r)
-      ])
-    ])
-    .addRaw(`<p>Helm ${escapeHtml(helmVersion)}</p>`, true)
-  const example = ok[0]
-  if (example && !dryRun) {
-    const { helm, terraform } = usageSnippets(example)
-    summary.addHeading('Use it', 3).addCodeBlock(helm, 'shell').addCodeBlock(terraform, 'hcl')
-  }
+    .addRaw(resultsTable(results), true)
+    .addRaw(`<p>${escapeHtml(tally(results))} · Helm ${escapeHtml(helmVersion)}</p>`, true)
+  const usage = dryRun ? '' : usageSection(results)
+  if (usage) summary.addRaw(usage, true)
   const attested = signer ? ok.filter(r => r.attestation) : []
   if (signer && attested.length > 0) {
     summary
@@ -194,14 +219,14 @@ export async function writeSummary(
       const url = r.attestation?.url
       summary
         .addRaw(
-          `<p><b>${escapeHtml(r.chart)} ${escapeHtml(r.version)}</b>: referrer <code>${r.attestation?.digest}</code>${url ? ` (<a href="${escapeHtml(url)}">GitHub attestation</a>)` : ''}</p>`,
+          `<p><b>${escapeHtml(r.chart)} ${escapeHtml(r.version)}</b>: referrer ${code(r.attestation?.digest ?? '')}${url ? ` (<a href="${escapeHtml(url)}">GitHub attestation</a>)` : ''}</p>`,
           true
         )
-        .addCodeBlock(`${gh}\n\n${cosign}`, 'shell')
+        .addRaw(codeBlock(`${gh}\n\n${cosign}`, 'shell'), true)
     }
     summary
       .addRaw('<p>Kyverno policy sketch for clusters that pull these charts:</p>', true)
-      .addCodeBlock(verifySnippets(attested[0], signer).kyverno, 'yaml')
+      .addRaw(codeBlock(verifySnippets(attested[0], signer).kyverno, 'yaml'), true)
   }
   await summary.write()
 }
