@@ -36,7 +36,7 @@ export interface BadInput {
   expected: (string | RegExp)[]
 }
 
-/** The corpus. The README's "Reliability and security" section cites its size. */
+/** The corpus. docs/reliability.md cites its size. */
 export const BAD_INPUTS: BadInput[] = [
   // ---- registry
   {
