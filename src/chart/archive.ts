@@ -2,6 +2,7 @@ import { Readable } from 'node:stream'
 import { promisify } from 'node:util'
 import * as zlib from 'node:zlib'
 import * as tar from 'tar-stream'
+import { UserError, errorMessage } from '../errors.js'
 
 /* Chart archives (.tgz) in memory: reading their entries, and writing them back. */
 
@@ -29,9 +30,32 @@ function isGzip(data: Buffer): boolean {
   return data.length > 2 && data[0] === 0x1f && data[1] === 0x8b
 }
 
+/**
+ * The tar inside a chart archive (`gz` itself when it is not gzipped), at most Helm's limit: a
+ * larger one (a decompression bomb) fails in one line naming `what` (the chart and where it is).
+ */
+export async function gunzipChart(
+  gz: Buffer,
+  what: string,
+  fix = 'make the chart smaller.'
+): Promise<Buffer> {
+  if (!isGzip(gz)) return gz
+  try {
+    return await gunzip(gz, { maxOutputLength: MAX_UNPACKED_BYTES })
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    if (code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
+      throw new UserError(
+        `${what} unpacks to more than ${MAX_UNPACKED_BYTES / 1024 / 1024} MiB, more than Helm loads (a decompression bomb?): ${fix}`
+      )
+    }
+    throw new UserError(`${what} is not a readable gzip archive (${errorMessage(error)}): ${fix}`)
+  }
+}
+
 /** Every entry of a gzipped tar, in archive order; pax and GNU long-name records are folded in. */
-export async function readArchive(gz: Buffer): Promise<ArchiveEntry[]> {
-  const raw = isGzip(gz) ? await gunzip(gz, { maxOutputLength: MAX_UNPACKED_BYTES }) : gz
+export async function readArchive(gz: Buffer, what = 'The chart archive'): Promise<ArchiveEntry[]> {
+  const raw = await gunzipChart(gz, what)
   const extract = tar.extract()
   const entries: ArchiveEntry[] = []
   const done = (async () => {

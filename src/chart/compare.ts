@@ -1,35 +1,28 @@
 import { isDeepStrictEqual } from 'node:util'
 import YAML from 'yaml'
-import { isGzip, readArchive, type ArchiveEntry } from './archive.js'
+import { UserError } from '../errors.js'
+import { isGzip } from './archive.js'
+import { loadedFiles, NotComparable, type LoadedChart } from './loaded-files.js'
 
 /*
- * Whether two chart archives hold the same chart: the same paths with the same bytes, Chart.yaml
- * compared as data (Helm re-serialises it), nested dependency archives by their content;
- * timestamps, modes, owners, entry order and compression are ignored.
+ * Whether two chart archives hold the same chart as Helm loads it (loaded-files.ts): the same
+ * paths with the same bytes, Chart.yaml compared as data (Helm re-serialises it), nested
+ * dependency archives by their content; timestamps, modes, owners, entry order and compression
+ * are ignored. A published archive this action cannot read the way Helm reads it (odd entry
+ * types, names, duplicates, another top directory) is never the same content.
  */
 
 export interface ArchiveDifference {
-  /** Path inside the chart (without the chart's top directory). */
+  /** Path inside the chart (without the chart's top directory), or the archive entry refused. */
   path: string
-  change: 'added' | 'removed' | 'changed'
+  change: 'added' | 'removed' | 'changed' | 'not comparable'
+  /** For 'not comparable': the rule the published archive breaks. */
+  reason?: string
 }
 
-function stripTop(name: string): string {
-  return name.replace(/^\/*[^/]+\/?/, '')
-}
-
-function files(entries: ArchiveEntry[]): Map<string, Buffer> {
-  const map = new Map<string, Buffer>()
-  for (const e of entries) {
-    if (e.type === 'directory') continue
-    const data = e.type === 'file' ? e.data : Buffer.from(`-> ${e.linkname ?? ''}`)
-    map.set(stripTop(e.name), data)
-  }
-  return map
-}
-
+/** Chart.yaml of the chart or of an unpacked subchart (charts/NAME/Chart.yaml, nested). */
 function isChartYaml(path: string): boolean {
-  return path === 'Chart.yaml' || /(^|\/)charts\/[^/]+\/Chart\.yaml$/.test(path)
+  return /^(charts\/[^/]+\/)*Chart\.yaml$/.test(path)
 }
 
 function sameYaml(a: Buffer, b: Buffer): boolean {
@@ -45,7 +38,11 @@ async function sameContent(path: string, a: Buffer, b: Buffer, depth: number): P
   if (isChartYaml(path)) return sameYaml(a, b)
   if (depth < 4 && /^charts\/[^/]+\.tgz$/.test(path) && isGzip(a) && isGzip(b)) {
     try {
-      return (await diffArchives(a, b, depth + 1)).length === 0
+      const [before, after] = await Promise.all([
+        loadedFiles(a, `The published dependency ${path}`),
+        loadedFiles(b, `The new dependency ${path}`)
+      ])
+      return before.top === after.top && (await diffLoaded(before, after, depth + 1)).length === 0
     } catch {
       return false
     }
@@ -53,30 +50,71 @@ async function sameContent(path: string, a: Buffer, b: Buffer, depth: number): P
   return false
 }
 
-/** Differences between the published archive and the new one, sorted by path ([] = same chart). */
-export async function diffArchives(
-  published: Buffer,
-  candidate: Buffer,
-  depth = 0
+async function diffLoaded(
+  before: LoadedChart,
+  after: LoadedChart,
+  depth: number
 ): Promise<ArchiveDifference[]> {
-  const before = files(await readArchive(published))
-  const after = files(await readArchive(candidate))
   const differences: ArchiveDifference[] = []
-  for (const [path, data] of after) {
-    const old = before.get(path)
+  for (const [path, data] of after.files) {
+    const old = before.files.get(path)
     if (old === undefined) differences.push({ path, change: 'added' })
     else if (!(await sameContent(path, old, data, depth)))
       differences.push({ path, change: 'changed' })
   }
-  for (const path of before.keys()) {
-    if (!after.has(path)) differences.push({ path, change: 'removed' })
+  for (const path of before.files.keys()) {
+    if (!after.files.has(path)) differences.push({ path, change: 'removed' })
   }
   return differences.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0))
 }
 
+/**
+ * Differences between the published archive and the new one of chart `chartName`, sorted by
+ * path ([] = same chart). A published archive Helm would read differently from this reader is
+ * one 'not comparable' difference; a new archive it cannot read fails in one line.
+ */
+export async function diffArchives(
+  published: Buffer,
+  candidate: Buffer,
+  chartName: string
+): Promise<ArchiveDifference[]> {
+  let after: LoadedChart
+  try {
+    after = await loadedFiles(candidate, `The new archive of chart "${chartName}"`)
+  } catch (error) {
+    if (!(error instanceof NotComparable)) throw error
+    throw new UserError(
+      `The archive of chart "${chartName}" cannot be compared with the published one: entry ${error.message}: package the chart with "helm package", or turn off skip-existing.`
+    )
+  }
+  let before: LoadedChart
+  try {
+    before = await loadedFiles(published, `The published archive of chart "${chartName}"`)
+  } catch (error) {
+    if (!(error instanceof NotComparable)) throw error
+    return [{ path: error.entry, change: 'not comparable', reason: error.rule }]
+  }
+  if (before.top !== chartName) {
+    return [
+      {
+        path: `${before.top}/`,
+        change: 'not comparable',
+        reason: `a top directory other than the chart's name "${chartName}"`
+      }
+    ]
+  }
+  return diffLoaded(before, after, 0)
+}
+
+function describe(d: ArchiveDifference): string {
+  return d.change === 'not comparable'
+    ? `published entry ${d.path} is ${d.reason ?? 'not comparable'}`
+    : `${d.path} ${d.change}`
+}
+
 /** `values.yaml changed, templates/new.yaml added and 3 more`: the first few, for one log line. */
 export function describeDifferences(differences: ArchiveDifference[], max = 3): string {
-  const shown = differences.slice(0, max).map(d => `${d.path} ${d.change}`)
+  const shown = differences.slice(0, max).map(describe)
   const more = differences.length - shown.length
   return more > 0 ? `${shown.join(', ')} and ${more} more` : shown.join(', ')
 }
