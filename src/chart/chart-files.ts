@@ -4,6 +4,7 @@ import * as path from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { UserError } from '../errors.js'
 import { isInside } from '../runtime/paths.js'
+import { HARD_LINK_FIX, hardLinkRefusal } from './file-rules.js'
 
 /*
  * What Helm will read into a chart, checked before Helm reads it. Helm follows every symbolic
@@ -66,6 +67,8 @@ async function walkDir(walk: Walk, dir: string, real: string, chain: string[]): 
       if (special) {
         refuse(walk, file, special, 'Helm cannot package it; remove it from the chart directory.')
       }
+      const hardLinked = hardLinkRefusal(stat)
+      if (hardLinked) refuse(walk, file, hardLinked, HARD_LINK_FIX)
       continue
     }
     const link = await fs.readlink(file)
@@ -111,6 +114,8 @@ async function walkDir(walk: Walk, dir: string, real: string, chain: string[]): 
         'Helm cannot package it; remove the link from the chart directory.'
       )
     }
+    const hardLinked = hardLinkRefusal(targetStat)
+    if (hardLinked) refuse(walk, file, `a symbolic link to ${target}, ${hardLinked}`, HARD_LINK_FIX)
   }
 }
 

@@ -57,6 +57,12 @@ async function toSource(
     }
   }
   if (absolute.endsWith('.tgz')) {
+    // Helm reads it to plan the run: a FIFO would block it (packaged.ts checks the rest).
+    if (!stat.isFile()) {
+      throw new UserError(
+        `Input "charts" entry "${display}" is not a regular file: point it at a chart archive made by "helm package".`
+      )
+    }
     return { kind: 'tgz', path: await insideWorkspace(absolute, workspace, display), display }
   }
   if (fromGlob) return undefined

@@ -3,10 +3,11 @@ import * as path from 'node:path'
 import type { Helm } from '../helm/helm.js'
 import type { ChartJob } from '../model.js'
 import { hasChartLock } from './chart.js'
+import { stagePackagedChart } from './packaged.js'
 import { makeReproducible, type SourceEpoch } from './reproducible.js'
 
 /* One chart directory -> one archive: its dependencies built, `helm package`, the reproducible
-   rewrite. A packaged .tgz input is used as it is. */
+   rewrite. A packaged .tgz input is pushed as it is, from a checked copy (packaged.ts). */
 
 /** What goes into each chart's package, from the inputs. */
 export interface PackageSettings {
@@ -36,7 +37,10 @@ export async function packageChart(
   settings: PackageSettings,
   context: PackageContext
 ): Promise<string> {
-  if (job.source.kind !== 'dir') return job.source.path
+  if (job.source.kind !== 'dir') {
+    const { path: archive, display } = job.source
+    return stagePackagedChart(archive, settings.workspace, display, context.workDir)
+  }
   if (job.meta.dependencies.some(dep => dep.repository?.startsWith('oci://'))) {
     await context.registryReady()
   }

@@ -4,6 +4,7 @@ import * as path from 'node:path'
 import pLimit from 'p-limit'
 import { checkChartFiles } from '../chart/chart-files.js'
 import { packageChart, type PackageSettings } from '../chart/package.js'
+import { checkPackagedChart } from '../chart/packaged.js'
 import { workspaceDir } from '../runtime/paths.js'
 import type { RegistryLogin } from '../registry/ecr.js'
 import { UserError, errorMessage } from '../errors.js'
@@ -251,7 +252,11 @@ async function compareWithPublished(
   try {
     const pulled = await helm.pull(ociRepository(registry.target), job.meta.name, job.version, dir)
     if (!pulled) return [] // removed meanwhile: nothing to contradict
-    return await diffArchives(await fs.readFile(pulled.archive), await fs.readFile(archive))
+    return await diffArchives(
+      await fs.readFile(pulled.archive),
+      await fs.readFile(archive),
+      job.meta.name
+    )
   } finally {
     await fs.rm(dir, { recursive: true, force: true })
   }
@@ -431,10 +436,10 @@ export async function publishCharts(
   // far file:// dependencies fail it (and no repository is created or looked up for it).
   const filesChecked = new Map(
     jobs.map(job => {
-      const checked =
+      const checked: Promise<unknown> =
         job.source.kind === 'dir'
           ? checkChartFiles(job.source.path, settings.packaging.workspace, job.source.display)
-          : Promise.resolve()
+          : checkPackagedChart(job.source.path, settings.packaging.workspace, job.source.display)
       checked.catch(() => undefined) // observed below
       return [job, checked]
     })
