@@ -115,10 +115,12 @@ describe('commitTime (real git)', () => {
     const outside = await fs.mkdtemp(path.join(os.tmpdir(), 'nogit-'))
     expect(await commitTime(outside)).toBeUndefined()
   })
-  it('gitEnv keeps no action inputs or secrets', () => {
+  it('gitEnv keeps no action inputs, secrets or HELM_ settings', () => {
     const env = gitEnv({
       PATH: '/bin',
       HOME: '/home/r',
+      HELM_REGISTRY_CONFIG: '/private/config.json',
+      HELM_CACHE_HOME: '/cache',
       INPUT_PASSWORD: 'x',
       AWS_SECRET_ACCESS_KEY: 'y',
       GIT_DIR: '/elsewhere'

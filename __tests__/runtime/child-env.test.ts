@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { childEnv, isChildVariable } from '../../src/runtime/child-env.js'
+import { childEnv, isChildVariable, isToolVariable } from '../../src/runtime/child-env.js'
 
 /** A runner's environment: what a GitHub-hosted or self-hosted job step sees. */
 const RUNNER_ENV: Record<string, string> = {
@@ -115,8 +115,56 @@ describe('childEnv', () => {
     ['AWS_CONTAINER_CREDENTIALS_FULL_URI', false],
     ['ACTIONS_STEP_DEBUG', false],
     ['INPUT_USERNAME', false],
-    ['GITHUB_OUTPUT', false]
+    ['GITHUB_OUTPUT', false],
+    // Issue 21: secret-like suffixes and Helm's credential variables, under kept prefixes too.
+    ['HELM_REPO_PASS', false],
+    ['HELM_REPO_USERNAME', true],
+    ['HELM_REPO_ACCESS_TOKEN', false],
+    ['HELM_REPO_AUTH_HEADER', false],
+    ['HELM_PLUGIN_PASSWORD', false],
+    ['HELM_PLUGIN_PASS_CREDENTIALS_ALL', false],
+    ['HELM_DRIVER_SQL_CONNECTION_STRING', false],
+    ['HELM_KUBEASUSER', false],
+    ['HELM_SIGNING_KEY', false],
+    ['HELM_GPG_PASSPHRASE', false],
+    ['helm_repo_pat', false],
+    ['XDG_API_KEY', false],
+    ['XDG_KEY_FILE', false],
+    ['LC_AUTH', false],
+    ['HELM_PRIVATE_KEY_PATH', false],
+    // What Helm needs stays.
+    ['HELM_REGISTRY_CONFIG', true],
+    ['HELM_REPOSITORY_CONFIG', true],
+    ['HELM_REPOSITORY_CACHE', true],
+    ['HELM_CACHE_HOME', true],
+    ['HELM_CONFIG_HOME', true],
+    ['HELM_DATA_HOME', true],
+    ['HELM_PLUGINS', true],
+    ['HELM_CONTENT_CACHE', true],
+    ['HELM_EXPERIMENTAL_OCI', true],
+    ['https_proxy', true],
+    ['NO_PROXY', true],
+    ['SSL_CERT_FILE', true],
+    ['SSL_CERT_DIR', true],
+    ['NODE_EXTRA_CA_CERTS', true],
+    ['AWS_CA_BUNDLE', true],
+    ['DOCKER_CONFIG', true],
+    ['LC_ALL', true],
+    ['XDG_CONFIG_HOME', true]
   ])('%s kept: %s', (name, kept) => {
     expect(isChildVariable(name)).toBe(kept)
+  })
+})
+
+describe('isToolVariable (git, tar.exe)', () => {
+  it('keeps what Helm may keep, minus every HELM_ variable', () => {
+    expect(isToolVariable('PATH')).toBe(true)
+    expect(isToolVariable('https_proxy')).toBe(true)
+    expect(isToolVariable('HELM_REGISTRY_CONFIG')).toBe(false)
+    expect(isToolVariable('helm_cache_home')).toBe(false)
+    expect(isToolVariable('GITHUB_TOKEN')).toBe(false)
+    const env = childEnv(RUNNER_ENV, {}, isToolVariable)
+    expect(Object.keys(env).filter(name => /^helm_/i.test(name))).toEqual([])
+    expect(env.HOME).toBe('/home/runner')
   })
 })

@@ -1,7 +1,7 @@
 import * as exec from '@actions/exec'
 import * as fs from 'node:fs/promises'
 import * as zlib from 'node:zlib'
-import { childEnv } from '../runtime/child-env.js'
+import { childEnv, isToolVariable } from '../runtime/child-env.js'
 import { UserError } from '../errors.js'
 import { isGzip, readArchive, writeTar, type ArchiveEntry } from './archive.js'
 
@@ -35,14 +35,18 @@ export function parseSourceDateEpoch(value: string): number {
   return n
 }
 
-/** git's environment: the allow-listed one of every child process, with no pager or prompt. */
+/** git's environment: the allow-listed one of every child process but HELM_*, no pager or prompt. */
 export function gitEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return childEnv(env, {
-    LC_ALL: 'C',
-    GIT_TERMINAL_PROMPT: '0',
-    GIT_PAGER: 'cat',
-    GIT_OPTIONAL_LOCKS: '0'
-  })
+  return childEnv(
+    env,
+    {
+      LC_ALL: 'C',
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_PAGER: 'cat',
+      GIT_OPTIONAL_LOCKS: '0'
+    },
+    isToolVariable
+  )
 }
 
 /** Commit time of HEAD of the checkout holding `dir`, or undefined (no git, not a checkout). */

@@ -6,7 +6,7 @@ import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import { extract } from 'tar-stream'
-import { childEnv } from '../runtime/child-env.js'
+import { childEnv, isToolVariable } from '../runtime/child-env.js'
 
 const CHUNK_BYTES = 1 << 20
 
@@ -104,7 +104,7 @@ export async function extractZipMember(
   const result = await exec.getExecOutput(tar, ['-xf', archive, '-C', destination, member], {
     ignoreReturnCode: true,
     silent: true,
-    env: childEnv()
+    env: childEnv(process.env, {}, isToolVariable)
   })
   if (result.exitCode !== 0) return undefined
   const target = path.join(destination, ...member.split('/'))

@@ -40,27 +40,47 @@ const KEEP = new Set(
 /** Variables kept by prefix: Helm's own settings, locale, XDG base directories. */
 const KEEP_PREFIXES = ['HELM_', 'LC_', 'XDG_']
 
-/** Never kept, even under a kept prefix (HELM_KUBETOKEN, a HELM_REPO_PASSWORD of a workflow...). */
-const SECRET_LOOKING = /TOKEN|SECRET|PASSW|CREDENTIAL/i
+/**
+ * Never kept, even under a kept prefix: names that look like a secret (HELM_REPO_PASS, a
+ * HELM_PLUGIN_PASSWORD, an XDG_..._TOKEN, MY_API_KEY, GH_PAT...), and Helm's Kubernetes and
+ * storage-driver settings (HELM_KUBETOKEN, HELM_DRIVER_SQL_CONNECTION_STRING with its password):
+ * packaging and pushing never talk to a cluster.
+ */
+const SECRET_LOOKING = [
+  /TOKEN|SECRET|PASS|CREDENTIAL|AUTH|PRIVATE|COOKIE|SESSION|CONNECTION_STRING/,
+  /(^|_)(KEY|KEYS|APIKEY|PAT|PWD|CERT_KEY)$/,
+  /(^|_)KEY_/,
+  /^HELM_KUBE|^HELM_DRIVER/
+]
 
 /** Whether a child process may see the variable `name`. */
 export function isChildVariable(name: string): boolean {
   const upper = name.toUpperCase()
-  if (SECRET_LOOKING.test(upper)) return false
+  if (SECRET_LOOKING.some(pattern => pattern.test(upper))) return false
   return KEEP.has(upper) || KEEP_PREFIXES.some(prefix => upper.startsWith(prefix))
 }
 
 /**
+ * Whether a child other than Helm (git, Windows' tar) may see `name`: the same, without
+ * HELM_*; git has no use for Helm's settings.
+ */
+export function isToolVariable(name: string): boolean {
+  return isChildVariable(name) && !name.toUpperCase().startsWith('HELM_')
+}
+
+/**
  * The allow-listed part of `env` (the runner's environment by default), with `extra` laid over
- * it (e.g. the job-private HELM_REGISTRY_CONFIG).
+ * it (e.g. the job-private HELM_REGISTRY_CONFIG). `keep` is isToolVariable for children that
+ * are not Helm.
  */
 export function childEnv(
   env: NodeJS.ProcessEnv = process.env,
-  extra: Record<string, string> = {}
+  extra: Record<string, string> = {},
+  keep: (name: string) => boolean = isChildVariable
 ): Record<string, string> {
   const kept: Record<string, string> = {}
   for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && isChildVariable(name)) kept[name] = value
+    if (value !== undefined && keep(name)) kept[name] = value
   }
   return { ...kept, ...extra }
 }
