@@ -4,6 +4,7 @@ import semver from 'semver'
 import { Input } from '../constants.js'
 import { parseCharts } from './charts-input.js'
 import { workspaceDir } from '../runtime/paths.js'
+import { refuseUrlCredentials } from '../runtime/url-userinfo.js'
 import { UserError } from '../errors.js'
 import { parseRegistryHost, REGION, type RegistryHost } from '../registry/registry-host.js'
 import type { Mutability } from '../registry/ecr.js'
@@ -187,6 +188,7 @@ function parseHelmSha256(value: string): string | undefined {
 
 /** An https:// or http:// URL (config.ts allows http:// only with "helm-sha256"). */
 function parseDownloadUrl(value: string): string {
+  refuseUrlCredentials(value, Input.HelmDownloadUrl) // before any message repeats the value
   const v = value.trim() || 'https://get.helm.sh'
   const protocol = URL.parse(v)?.protocol
   if (protocol !== 'https:' && protocol !== 'http:') {
