@@ -388,6 +388,59 @@ describe.runIf(supported)('installHelm', () => {
     expect(await listTree(process.env.RUNNER_TEMP as string)).toEqual([])
   })
 
+  describe('helm-sha256 against a Helm already in the tool cache', () => {
+    const cacheDir = () =>
+      path.join(process.env.RUNNER_TOOL_CACHE as string, 'helm', '3.99.0', os.arch())
+
+    it('a recorded digest other than the pin fails in one line and downloads nothing', async () => {
+      serveRelease('v3.99.0')
+      await installHelm({ kind: 'exact', version: '3.99.0' }, baseUrl)
+      expect(await fs.readFile(path.join(cacheDir(), 'helm-archive.sha256'), 'utf8')).toBe(
+        `${archiveSha}  ${helmArchiveName('v3.99.0', platform)}\n`
+      )
+      requests.length = 0
+      const pin = '0'.repeat(64)
+      const error = await rejection(
+        installHelm({ kind: 'exact', version: '3.99.0' }, baseUrl, { sha256: pin })
+      )
+      expect(error).toBeInstanceOf(UserError)
+      expect(error.message).toBe(
+        `Helm 3.99.0 in the tool cache (${cacheDir()}) was installed from an archive with sha256 ${archiveSha}, not the "helm-sha256" pin ${pin}: check "helm-sha256" against the archive's .sha256sum on get.helm.sh, or clear the runner's tool cache.`
+      )
+      expect(requests).toEqual([])
+    })
+
+    it('a matching record uses the cache', async () => {
+      serveRelease('v3.99.0')
+      await installHelm({ kind: 'exact', version: '3.99.0' }, baseUrl)
+      requests.length = 0
+      const again = await installHelm({ kind: 'exact', version: '3.99.0' }, baseUrl, {
+        sha256: archiveSha
+      })
+      expect(again.fromCache).toBe(true)
+      expect(requests).toEqual([])
+    })
+
+    it('a cached Helm with no record (another tool cached it) is downloaded and checked against the pin', async () => {
+      const name = serveRelease('v3.99.0')
+      await fs.mkdir(cacheDir(), { recursive: true })
+      await fs.writeFile(path.join(cacheDir(), 'helm'), '#!/bin/sh\necho planted\n', {
+        mode: 0o755
+      })
+      await fs.writeFile(`${cacheDir()}.complete`, '')
+      const installed = await installHelm({ kind: 'exact', version: '3.99.0' }, baseUrl, {
+        sha256: archiveSha
+      })
+      expect(installed.fromCache).toBe(false)
+      expect(requests).toEqual([`/${name}`])
+      expect(execFileSync(installed.path, ['version']).toString().trim()).toBe('v3.99.0+gfake')
+      const pin = '0'.repeat(64)
+      await expect(
+        installHelm({ kind: 'exact', version: '3.99.0' }, baseUrl, { sha256: pin })
+      ).rejects.toThrow(/was installed from an archive with sha256/)
+    })
+  })
+
   describe('behind a proxy that refuses', () => {
     const proxyVars = [
       'https_proxy',
@@ -505,6 +558,7 @@ describe('installHelm for another platform', () => {
     expect((await fs.readdir(path.dirname(first.path))).sort()).toEqual([
       'LICENSE',
       'README.md',
+      'helm-archive.sha256',
       'helm.exe'
     ])
 

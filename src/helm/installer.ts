@@ -8,6 +8,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { TOOL_NAME, USER_AGENT } from '../constants.js'
 import { UserError, errorMessage } from '../errors.js'
+import { cacheMatchesPin, writeArchiveRecord } from './cache-record.js'
 import { extractTarGzMember, extractZipMember } from './helm-archive.js'
 import type { HelmVersionSpec } from '../config/inputs.js'
 import { RETRY, retrying } from '../runtime/retry.js'
@@ -217,6 +218,7 @@ async function downloadVerifyExtract(
         `${archive} has no ${member}: the mirror in "helm-download-url" must serve official Helm archives.`
       )
     }
+    await writeArchiveRecord(path.dirname(written), actual, archive)
     return await tc.cacheDir(
       path.dirname(written),
       TOOL_NAME,
@@ -230,8 +232,9 @@ async function downloadVerifyExtract(
 }
 
 /**
- * Finds Helm in the tool cache, or downloads, verifies (against `options.sha256` when given,
- * else the mirror's .sha256sum), extracts and caches it.
+ * Finds Helm in the tool cache (with `options.sha256`, only one whose recorded archive digest
+ * matches), or downloads, verifies (against `options.sha256` when given, else the mirror's
+ * .sha256sum), extracts and caches it with the verified digest recorded.
  */
 export async function installHelm(
   spec: HelmVersionSpec,
@@ -242,7 +245,15 @@ export async function installHelm(
   const extract = options.extract ?? extractHelmExecutable
   if (spec.kind === 'exact') {
     const cached = tc.find(TOOL_NAME, spec.version, platform.cacheArch)
-    if (cached) {
+    // With a pin, only a Helm whose recorded archive digest matches it (cache-record.ts).
+    const trusted =
+      cached && (!options.sha256 || (await cacheMatchesPin(cached, spec.version, options.sha256)))
+    if (cached && !trusted) {
+      core.info(
+        `Helm ${spec.version} in the tool cache has no recorded archive digest; downloading it to check "helm-sha256"`
+      )
+    }
+    if (cached && trusted) {
       return {
         path: path.join(cached, platform.executable),
         version: `v${spec.version}`,
