@@ -7,7 +7,7 @@ import { FakeHelm } from '../fixtures/fake-helm.js'
 
 vi.mock('@actions/core', () => import('../../__fixtures__/core.js'))
 
-const { logIn } = await import('../../src/registry/login.js')
+const { logIn, maskLogin } = await import('../../src/registry/login.js')
 const { makePrivateDir } = await import('../../src/runtime/private-dir.js')
 const { Helm } = await import('../../src/helm/helm.js')
 const { UserError } = await import('../../src/errors.js')
@@ -42,6 +42,22 @@ describe('makePrivateDir', () => {
     expect(dir.registryConfig).toBe(path.join(dir.root, 'registry', 'config.json'))
     expect(dir.dockerConfig).toBe(path.join(dir.root, 'docker'))
     expect(core.saveState).toHaveBeenCalledWith('registryConfigDir', dir.root)
+  })
+})
+
+describe('maskLogin', () => {
+  it('masks each non-empty line of a multi-line password, and its one-line forms', () => {
+    maskLogin('AWS', 'pa55\r\nword\n\n')
+    const masked = core.setSecret.mock.calls.map(([value]) => value)
+    expect(masked).toEqual(expect.arrayContaining(['pa55\r\nword\n\n', 'pa55', 'word']))
+    expect(masked).toContain(Buffer.from('AWS:pa55\r\nword\n').toString('base64'))
+    expect(masked.filter(value => value.trim() === '')).toEqual([])
+    expect(new Set(masked).size).toBe(masked.length)
+  })
+
+  it('a password ending in two newlines leaves no readable line', () => {
+    maskLogin('AWS', 'hunter2\n\n')
+    expect(core.setSecret).toHaveBeenCalledWith('hunter2')
   })
 })
 

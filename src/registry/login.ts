@@ -20,11 +20,27 @@ export async function seedRegistryConfig(file: string, host: string): Promise<vo
   await fs.writeFile(file, JSON.stringify({ auths: { [host]: {} } }, null, 2), { mode: 0o600 })
 }
 
+/**
+ * Masks every form of the login's secret before anything runs: the password as given and as Helm
+ * keeps it, the base64 `auth` Helm writes, and each non-empty line of a multi-line password (the
+ * runner masks line by line, so "p\n\n" would leave "p" readable).
+ */
+export function maskLogin(username: string, password: string): void {
+  const masked = new Set<string>()
+  for (const secret of loginSecrets(username, password)) {
+    for (const form of [secret, ...secret.split('\n').map(line => line.replace(/\r$/, ''))]) {
+      if (form.trim() !== '' && !masked.has(form)) {
+        masked.add(form)
+        core.setSecret(form)
+      }
+    }
+  }
+}
+
 /** `helm registry login` into the private config, retried while the registry is unreachable. */
 export async function logIn(helm: Helm, login: RegistryLogin, dir: PrivateDir): Promise<void> {
   await seedRegistryConfig(dir.registryConfig, login.host)
-  // Helm stores base64(user:password) in the config file, of the password as it keeps it.
-  for (const secret of loginSecrets(login.username, login.password)) core.setSecret(secret)
+  maskLogin(login.username, login.password)
   const transient = (error: unknown) =>
     error instanceof HelmCommandError && error.kind === 'transient'
   try {
