@@ -215,7 +215,7 @@ describe('publishCharts', () => {
     })
   })
 
-  it('pushes a packaged .tgz as it is', async () => {
+  it('pushes a packaged .tgz as it is, from a checked copy in the private directory', async () => {
     const archive = path.join(ws, 'dist', 'gamma-0.3.0.tgz')
     await fs.mkdir(path.dirname(archive), { recursive: true })
     await fs.writeFile(archive, 'gamma 0.3.0\n')
@@ -227,9 +227,15 @@ describe('publishCharts', () => {
     )
     const [result] = await publish([job])
     expect(result.pushed).toBe(true)
-    expect((await fake.calls()).map(c => c.argv)).toEqual([
-      ['push', archive, `oci://${HOST}/charts`]
+    const calls = (await fake.calls()).map(c => c.argv)
+    expect(calls).toEqual([
+      [
+        'push',
+        expect.stringMatching(/\/packaged-[^/]+\/gamma-0\.3\.0\.tgz$/),
+        `oci://${HOST}/charts`
+      ]
     ])
+    expect(path.dirname(calls[0][1])).not.toBe(path.dirname(archive))
   })
 
   it('builds dependencies first: "dependency update" without Chart.lock, "build" with it', async () => {
