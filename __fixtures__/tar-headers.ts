@@ -14,6 +14,8 @@ export interface RawEntry {
   /** Default 'ustar' ("ustar\0" "00"); 'gnu' is "ustar  \0"; 'v7' has no magic. */
   format?: 'ustar' | 'gnu' | 'v7'
   prefix?: string
+  /** The name field's raw bytes, instead of `name` in UTF-8 (e.g. invalid UTF-8). */
+  nameBytes?: Buffer
 }
 
 function field(block: Buffer, offset: number, length: number, value: string): void {
@@ -27,7 +29,8 @@ function octal(value: number, length: number): string {
 /** One header block with a valid checksum. */
 export function header(entry: RawEntry, size: number): Buffer {
   const block = Buffer.alloc(512)
-  field(block, 0, 100, entry.name)
+  if (entry.nameBytes) entry.nameBytes.copy(block, 0, 0, 100)
+  else field(block, 0, 100, entry.name)
   field(block, 100, 8, octal(entry.mode ?? 0o644, 8))
   field(block, 108, 8, octal(0, 8))
   field(block, 116, 8, octal(0, 8))

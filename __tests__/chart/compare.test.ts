@@ -132,7 +132,7 @@ describe('diffArchives: a published archive Helm reads otherwise is never the sa
       rawEntry({ name: 'app/templates/cm.yaml', data: FILES['templates/cm.yaml'] })
     )
     expect(await diffArchives(published, candidate, 'app')).toEqual(
-      notComparable('The published archive of chart "app"', /after the end/)
+      notComparable('', /after the end-of-archive marker/)
     )
   })
 
@@ -259,5 +259,18 @@ describe('describeDifferences', () => {
     const d = ['a', 'b', 'c', 'd', 'e'].map(path => ({ path, change: 'changed' as const }))
     expect(describeDifferences(d.slice(0, 1))).toBe('a changed')
     expect(describeDifferences(d)).toBe('a changed, b changed, c changed and 2 more')
+  })
+})
+
+describe('describeDifferences: what the published archive breaks', () => {
+  it('names the entry, or the archive', () => {
+    expect(
+      describeDifferences([
+        { path: 'app/templates/x.yaml', change: 'not comparable', reason: 'a symbolic link' }
+      ])
+    ).toBe('published entry app/templates/x.yaml is a symbolic link')
+    expect(describeDifferences([{ path: '', change: 'not comparable', reason: 'no files' }])).toBe(
+      'the published archive holds no files'
+    )
   })
 })

@@ -84,7 +84,7 @@ export async function diffArchives(
   } catch (error) {
     if (!(error instanceof NotComparable)) throw error
     throw new UserError(
-      `The archive of chart "${chartName}" cannot be compared with the published one: entry ${error.message}: package the chart with "helm package", or turn off skip-existing.`
+      `The archive of chart "${chartName}" cannot be compared with the published one (${error.message}): package the chart with "helm package", or turn off skip-existing.`
     )
   }
   let before: LoadedChart
@@ -107,9 +107,9 @@ export async function diffArchives(
 }
 
 function describe(d: ArchiveDifference): string {
-  return d.change === 'not comparable'
-    ? `published entry ${d.path} is ${d.reason ?? 'not comparable'}`
-    : `${d.path} ${d.change}`
+  if (d.change !== 'not comparable') return `${d.path} ${d.change}`
+  const reason = d.reason ?? 'not comparable'
+  return d.path ? `published entry ${d.path} is ${reason}` : `the published archive holds ${reason}`
 }
 
 /** `values.yaml changed, templates/new.yaml added and 3 more`: the first few, for one log line. */

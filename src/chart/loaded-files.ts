@@ -11,13 +11,13 @@ import { gunzipChart } from './archive.js'
  * an archive it refuses is never "the same content".
  */
 
-/** Why an archive is not compared: the entry (as named in the archive) and the rule. */
+/** Why an archive is not compared: the entry (as named in the archive; '' for the whole archive) and the rule. */
 export class NotComparable extends Error {
   constructor(
     readonly entry: string,
     readonly rule: string
   ) {
-    super(`${entry}: ${rule}`)
+    super(entry ? `${entry} is ${rule}` : `the archive holds ${rule}`)
     this.name = 'NotComparable'
   }
 }
@@ -32,10 +32,18 @@ export interface LoadedChart {
 const BLOCK = 512
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
+function decode(bytes: Buffer): string {
+  try {
+    return utf8.decode(bytes)
+  } catch {
+    throw new NotComparable('', 'a name that is not UTF-8')
+  }
+}
+
 function text(block: Buffer, start: number, length: number): string {
   const field = block.subarray(start, start + length)
   const end = field.indexOf(0)
-  return utf8.decode(end < 0 ? field : field.subarray(0, end))
+  return decode(end < 0 ? field : field.subarray(0, end))
 }
 
 /** An octal number field (spaces or NULs around it); base-256 and garbage are refused. */
@@ -81,7 +89,7 @@ function paxPath(data: Buffer, entry: string): string | undefined {
     if (space <= 0 || !Number.isSafeInteger(length) || length > rest.length || length <= space) {
       throw new NotComparable(entry, 'a malformed pax header')
     }
-    const record = utf8.decode(rest.subarray(space + 1, length))
+    const record = decode(rest.subarray(space + 1, length))
     const eq = record.indexOf('=')
     if (!record.endsWith('\n') || eq <= 0) throw new NotComparable(entry, 'a malformed pax header')
     const key = record.slice(0, eq)
@@ -128,24 +136,24 @@ export async function loadedFiles(gz: Buffer, what: string): Promise<LoadedChart
   let longName: string | undefined
   let offset = 0
   for (;;) {
-    if (offset + BLOCK > tar.length) throw new NotComparable(what, 'a truncated archive')
+    if (offset + BLOCK > tar.length) throw new NotComparable('', 'a truncated tar stream')
     const block = tar.subarray(offset, offset + BLOCK)
     if (isZero(block, 0, BLOCK)) {
       // Go stops at the end marker; whatever follows must be padding, or readers disagree.
-      if (longName !== undefined) throw new NotComparable(what, 'a long name with no entry')
+      if (longName !== undefined) throw new NotComparable('', 'a long-name record with no entry')
       if (!isZero(tar, offset, tar.length)) {
-        throw new NotComparable(what, 'data after the end of the archive')
+        throw new NotComparable('', 'data after the end-of-archive marker, which Helm never reads')
       }
       break
     }
-    if (!checksumOk(block)) throw new NotComparable(what, 'a header with a bad checksum')
+    if (!checksumOk(block)) throw new NotComparable('', 'a tar header with a bad checksum')
     const magic = block.subarray(257, 265).toString('latin1')
     const ustar = magic === 'ustar\u000000'
     if (!ustar && magic !== 'ustar  \u0000') {
-      throw new NotComparable(what, 'a header that is neither ustar nor GNU')
+      throw new NotComparable('', 'a tar header that is neither ustar nor GNU')
     }
     if (ustar && !isZero(block, 500, BLOCK)) {
-      throw new NotComparable(what, 'a header with data in its padding (star format)')
+      throw new NotComparable('', 'a tar header with data in its padding (star format)')
     }
     const prefix = ustar ? text(block, 345, 155) : ''
     const rawName = text(block, 0, 100)
@@ -194,6 +202,6 @@ export async function loadedFiles(gz: Buffer, what: string): Promise<LoadedChart
     seen.add(parts.rest)
     if (type === '0') files.set(parts.rest, Buffer.from(data))
   }
-  if (top === undefined) throw new NotComparable(what, 'no files')
+  if (top === undefined) throw new NotComparable('', 'no files')
   return { top, files }
 }
