@@ -145,6 +145,11 @@ describe('diffArchives: a published archive Helm reads otherwise is never the sa
 
   it.each([
     [
+      'a name that is not UTF-8',
+      rawEntry({ name: '', nameBytes: Buffer.from('app/x\xff.yaml', 'latin1') }),
+      /not UTF-8/
+    ],
+    [
       'a v7 header',
       rawEntry({ name: 'app/x.yaml', format: 'v7', data: 'x' }),
       /neither ustar nor GNU/
