@@ -182,8 +182,10 @@ describe.each(ALL_HELM_VERSIONS)(
       await plant(names.same, rawTgz((await packaged(names.same)).map(e => e.block)))
       await plant(names.bomb, gzipSync(Buffer.alloc(101 * 1024 * 1024)))
       // A chart file hard-linked to a file outside the workspace.
+      const linkedSecret = path.join(outside, `credentials-${s}`)
+      await writeFile(linkedSecret, `${SECRET}\n`)
       await link(
-        path.join(outside, 'credentials'),
+        linkedSecret,
         path.join(workspace, 'charts', names.linked, 'templates', 'NOTES.txt')
       )
       // Packaged charts: one whose .prov links out, one with a .prov in the workspace.
