@@ -136,6 +136,13 @@ describe('diffArchives: a published archive Helm reads otherwise is never the sa
     )
   })
 
+  it('an archive that is not gzipped (Helm cannot load it)', async () => {
+    const published = zlib.gunzipSync(chartTgz('app', FILES))
+    expect(await diffArchives(published, chartTgz('app', FILES), 'app')).toEqual(
+      notComparable('', /no gzip stream/)
+    )
+  })
+
   it('a top directory other than the chart name', async () => {
     const published = chartTgz('evil', FILES)
     expect(await diffArchives(published, chartTgz('app', FILES), 'app')).toEqual(

@@ -1,4 +1,4 @@
-import { gunzipChart } from './archive.js'
+import { gunzipChart, isGzip } from './archive.js'
 
 /*
  * The files Helm loads from a chart archive (pkg/chart/loader/archive.go), read strictly. Helm
@@ -129,6 +129,7 @@ const TYPES: Record<string, string> = {
 
 /** The files of a gzipped chart archive as Helm loads them; throws NotComparable. */
 export async function loadedFiles(gz: Buffer, what: string): Promise<LoadedChart> {
+  if (!isGzip(gz)) throw new NotComparable('', 'no gzip stream, which Helm cannot load')
   const tar = await gunzipChart(gz, what)
   const files = new Map<string, Buffer>()
   const seen = new Set<string>()
