@@ -143,6 +143,16 @@ describe('diffArchives: a published archive Helm reads otherwise is never the sa
     )
   })
 
+  it('a name with a control character (Go refuses a NUL in a pax path; a newline fools logs)', async () => {
+    const published = chartTgz('app', FILES, [
+      paxEntry({ path: 'app/templates/x\u0000.yaml' }),
+      rawEntry({ name: 'ignored', data: PLANTED })
+    ])
+    expect(await diffArchives(published, chartTgz('app', FILES), 'app')).toEqual(
+      notComparable('app/templates/x\u0000.yaml', /control character/)
+    )
+  })
+
   it('a top directory other than the chart name', async () => {
     const published = chartTgz('evil', FILES)
     expect(await diffArchives(published, chartTgz('app', FILES), 'app')).toEqual(

@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { discoverCharts } from '../../src/chart/chart.js'
 import { checkChartFiles } from '../../src/chart/chart-files.js'
 import { checkPackagedChart, stagePackagedChart } from '../../src/chart/packaged.js'
 
@@ -59,6 +60,14 @@ describe('a packaged chart and its .prov', () => {
     await fs.rm(archive)
     execFileSync('mkfifo', [archive])
     await expect(check()).rejects.toThrow(/file app-0\.1\.0\.tgz is not a regular file/)
+  })
+
+  it('a .tgz input that is a FIFO is refused at discovery, before Helm reads it', async () => {
+    await fs.rm(archive)
+    execFileSync('mkfifo', [archive])
+    await expect(discoverCharts(['dist/app-0.1.0.tgz'], ws)).rejects.toThrow(
+      'Input "charts" entry "dist/app-0.1.0.tgz" is not a regular file: point it at a chart archive made by "helm package".'
+    )
   })
 
   it('a hard-linked archive fails', async () => {

@@ -106,6 +106,8 @@ function paxPath(data: Buffer, entry: string): string | undefined {
 function splitName(name: string, directory: boolean): { top: string; rest: string } {
   const rule = (why: string) => new NotComparable(name, why)
   if (name.includes('\\')) throw rule('a name with a backslash')
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw rule('a name with a control character')
   if (name.startsWith('/')) throw rule('an absolute name')
   const segments = name.replace(/\/$/, '').split('/')
   if (segments.some(s => s === '' || s === '.' || s === '..')) {
