@@ -149,8 +149,19 @@ describe('diffArchives: a published archive Helm reads otherwise is never the sa
       rawEntry({ name: 'ignored', data: PLANTED })
     ])
     expect(await diffArchives(published, chartTgz('app', FILES), 'app')).toEqual(
-      notComparable('app/templates/x\u0000.yaml', /control character/)
+      notComparable('app/templates/x\\u0000.yaml', /control character/)
     )
+  })
+
+  it('a refused name is printed escaped and cut short', async () => {
+    const name = `app/templates/${'y'.repeat(300)}\n::error::x`
+    const published = chartTgz('app', FILES, [
+      paxEntry({ path: name }),
+      rawEntry({ name: 'ignored', data: PLANTED })
+    ])
+    const [d] = await diffArchives(published, chartTgz('app', FILES), 'app')
+    expect(d.path).toBe(`app/templates/${'y'.repeat(186)}...`)
+    expect(describeDifferences([d])).not.toMatch(/\n/)
   })
 
   it('a top directory other than the chart name', async () => {

@@ -11,14 +11,28 @@ import { gunzipChart, isGzip } from './archive.js'
  * an archive it refuses is never "the same content".
  */
 
-/** Why an archive is not compared: the entry (as named in the archive; '' for the whole archive) and the rule. */
+/** A name from an archive as a log may show it: control characters escaped, at most 200 characters. */
+function printable(name: string): string {
+  const escaped = name.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001f\u007f]/g,
+    c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
+  )
+  return escaped.length > 200 ? `${escaped.slice(0, 200)}...` : escaped
+}
+
+/** Why an archive is not compared: the entry ('' for the whole archive), printable, and the rule. */
 export class NotComparable extends Error {
+  readonly entry: string
+
   constructor(
-    readonly entry: string,
+    entry: string,
     readonly rule: string
   ) {
-    super(entry ? `${entry} is ${rule}` : `the archive holds ${rule}`)
+    const shown = printable(entry)
+    super(shown ? `${shown} is ${rule}` : `the archive holds ${rule}`)
     this.name = 'NotComparable'
+    this.entry = shown
   }
 }
 
