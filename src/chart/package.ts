@@ -8,6 +8,17 @@ import { makeReproducible, type SourceEpoch } from './reproducible.js'
 /* One chart directory -> one archive: its dependencies built, `helm package`, the reproducible
    rewrite. A packaged .tgz input is used as it is. */
 
+/** What the sign step is told about an archive (src/sign/provenance.ts signs it). */
+export interface SignRequest {
+  archive: string
+  /** True for a packaged .tgz input (never written to: a signed copy goes into `workDir`). */
+  packaged: boolean
+  /** Seconds since 1970: the signature's creation time (the reproducible archives' epoch). */
+  epoch?: number
+  /** Scratch space inside the job-private directory. */
+  workDir: string
+}
+
 /** What goes into each chart's package, from the inputs. */
 export interface PackageSettings {
   /** Nothing outside it may go into a chart (chart-files.ts); lint annotations name files from it. */
@@ -20,6 +31,11 @@ export interface PackageSettings {
    * chart this step packages is rewritten deterministically, and skip-existing compares contents.
    */
   sourceEpoch?: (dir: string) => Promise<SourceEpoch>
+  /**
+   * "signing-key": writes the final archive's Helm provenance (.prov) beside it and returns the
+   * archive to push (src/sign/). Runs in a dry run too, so its digest is the real push's.
+   */
+  sign?: (request: SignRequest) => Promise<string>
 }
 
 export interface PackageContext {
@@ -36,7 +52,13 @@ export async function packageChart(
   settings: PackageSettings,
   context: PackageContext
 ): Promise<string> {
-  if (job.source.kind !== 'dir') return job.source.path
+  const epoch = async (dir: string) => (await settings.sourceEpoch?.(dir))?.seconds
+  if (job.source.kind !== 'dir') {
+    if (!settings.sign) return job.source.path
+    const { path: archive } = job.source
+    const request = { archive, packaged: true, workDir: context.workDir }
+    return settings.sign({ ...request, epoch: await epoch(path.dirname(archive)) })
+  }
   if (job.meta.dependencies.some(dep => dep.repository?.startsWith('oci://'))) {
     await context.registryReady()
   }
@@ -50,8 +72,9 @@ export async function packageChart(
     settings.versionOverride ? job.version : undefined,
     settings.appVersion
   )
-  if (settings.sourceEpoch) {
-    await makeReproducible(archive, (await settings.sourceEpoch(job.source.path)).seconds)
-  }
-  return archive
+  const seconds = await epoch(job.source.path)
+  if (seconds !== undefined) await makeReproducible(archive, seconds)
+  return settings.sign
+    ? settings.sign({ archive, packaged: false, epoch: seconds, workDir: context.workDir })
+    : archive
 }
