@@ -53,7 +53,8 @@ afterAll(async () => {
 async function verifyWith(helmVersion: string, ref: string, keyring: string) {
   const helm = await loggedInHelm(stack, helmVersion)
   try {
-    const [, repo, version] = /^(oci:\/\/.+):([^:/]+)$/.exec(ref) ?? []
+    const [, repo, tag] = /^(oci:\/\/.+):([^:/]+)$/.exec(ref) ?? []
+    const version = tag.replace(/_/g, '+')
     const dest = path.join(helm.home, 'pulled')
     await mkdir(dest)
     const pull = await helm.run([
@@ -137,6 +138,23 @@ describe.each([HELM_VERSIONS.v3_9, HELM_VERSIONS.v4])('Helm %s', helmVersion => 
 describe('Helm 4.1.4', () => {
   const helmVersion = HELM_VERSIONS.v4
   const run = runOnHelm(() => stack, helmVersion, beforeAll)
+
+  it('a version with build metadata (+ in the version, _ in the tag) verifies on Helm 3.9.4 and 4.1.4', async () => {
+    const workspace = await cloneOf(await originWith('built'), new Date())
+    const result = await run(workspace, {
+      charts: 'charts/built',
+      namespace: 'plus',
+      version: '0.2.0+build.7',
+      'create-repository': 'true',
+      'signing-key': mainSecret
+    })
+    expect(errorLines(result.stdout), result.stdout).toEqual([])
+    expect(result.outputs.ref).toMatch(/:0\.2\.0_build\.7$/)
+    for (const version of [HELM_VERSIONS.v3_9, HELM_VERSIONS.v4]) {
+      const verified = await verifyWith(version, result.outputs.ref, keys.main.keyring)
+      expect(verified.pull.exitCode, verified.pull.output).toBe(0)
+    }
+  })
 
   it('a passphrase-protected key signs with the right passphrase', async () => {
     const workspace = await cloneOf(await originWith('guarded'), new Date())
