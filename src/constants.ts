@@ -42,7 +42,8 @@ export const Output = {
   HelmVersion: 'helm-version',
   Charts: 'charts',
   AttestationDigest: 'attestation-digest',
-  AttestationUrl: 'attestation-url'
+  AttestationUrl: 'attestation-url',
+  SigningKeyFingerprint: 'signing-key-fingerprint'
 } as const
 
 export enum State {

@@ -17,6 +17,7 @@ import { publish } from './publish/publish.js'
 import { sourceEpochResolver, type SourceEpoch } from './chart/reproducible.js'
 import type { ChartResult } from './model.js'
 import { setOutputs, writeSummary, type Signer } from './report/summary.js'
+import { checkHelmCanCarryProvenance, startSigning } from './sign/signer.js'
 
 /** The story of one invocation: inputs, install, authenticate, plan, publish, report. */
 export async function run(): Promise<void> {
@@ -26,8 +27,14 @@ export async function run(): Promise<void> {
     const sourceEpoch = loggedSourceEpoch() // an invalid SOURCE_DATE_EPOCH fails here
     const registry = registryKind(config.registry)
     const dryRun = config.mode === 'dry-run'
+    // A signing key that cannot sign, or a Helm that cannot carry provenance: refused up front.
+    if (config.signing && config.helm.version.kind === 'exact') {
+      checkHelmCanCarryProvenance(config.helm.version.version)
+    }
+    const signing = await startSigning(config.signing)
     core.info(describeRun(config))
     const { helm, login, charts, dir } = await installAndAuthenticate(config, registry)
+    if (signing) checkHelmCanCarryProvenance(helm.version)
     const knownHost = config.registry.host?.host
     if (!login) {
       core.notice(
@@ -41,14 +48,14 @@ export async function run(): Promise<void> {
     const provenance = attest ? provenanceStep(config, attest, registry, login) : undefined
     const results = await publish(helm, jobs, { kind: registry, login, target, dir }, config, {
       afterPublish: provenance,
-      sourceEpoch
+      sourceEpoch,
+      sign: signing?.sign
     })
-    await report(
-      results,
-      helm.version,
-      attest ? workflowRepository() : undefined,
-      dryRun ? { registryChecked: !!login } : undefined
-    )
+    await report(results, helm.version, {
+      signer: attest ? workflowRepository() : undefined,
+      dryRun: dryRun ? { registryChecked: !!login } : undefined,
+      signingKey: signing?.fingerprint
+    })
   } catch (error) {
     if (!(error instanceof UserError) && error instanceof Error && error.stack) {
       core.debug(error.stack)
@@ -174,11 +181,15 @@ async function installAndAuthenticate(
 async function report(
   results: ChartResult[],
   helmVersion: string,
-  signer: Signer | undefined,
-  dryRun?: { registryChecked: boolean }
+  about: {
+    signer?: Signer
+    dryRun?: { registryChecked: boolean }
+    /** The fingerprint of "signing-key". */
+    signingKey?: string
+  }
 ): Promise<void> {
-  setOutputs(results, helmVersion)
-  await writeSummary(results, helmVersion, signer, dryRun)
+  setOutputs(results, helmVersion, about.signingKey)
+  await writeSummary(results, helmVersion, about.signer, about.dryRun, about.signingKey)
   const failed = results.filter(r => r.error)
   if (failed.length === 0) return
   if (results.length === 1) {

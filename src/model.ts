@@ -70,6 +70,8 @@ export interface ChartResult {
   repository: string
   registry: string
   pushed: boolean
+  /** The chart carries a Helm provenance file (.prov): signed by "signing-key", or a packaged one's. */
+  signed?: boolean
   /** The provenance attestation stored for this chart (attest). */
   attestation?: { digest: string; url?: string }
   /** Set when this chart failed; the step fails at the end. */

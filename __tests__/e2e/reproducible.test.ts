@@ -2,18 +2,16 @@
  * Issue 11: reproducible charts, content-aware skip-existing and the dry run, with the bundled
  * action against real Helm 3.9.4, 3.18.0 and 4.1.4 and the ECR emulator.
  */
-import { execFileSync } from 'node:child_process'
-import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ALL_HELM_VERSIONS } from '../../testbed/helm-binaries.js'
 import { request } from '../../testbed/net-util.js'
 import { makeTempDir } from '../../testbed/paths.js'
+import { cloneOf, COMMIT_TIME, git, originWith } from '../../testbed/git-origin.js'
 import { annotations, errorLines, runAction } from '../../testbed/runner.js'
 import { createRepository, describeTag, runOnHelm, servedDigest } from '../../testbed/scenario.js'
 import { makeChart, startStack, type Stack } from '../../testbed/stack.js'
-
-const COMMIT_TIME = 1700000000 // 2023-11-14T22:13:20Z
 
 let stack: Stack
 beforeAll(async () => {
@@ -22,46 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop()
 })
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: cwd,
-      GIT_AUTHOR_NAME: 'test',
-      GIT_AUTHOR_EMAIL: 'test@example.com',
-      GIT_COMMITTER_NAME: 'test',
-      GIT_COMMITTER_EMAIL: 'test@example.com',
-      GIT_AUTHOR_DATE: `${COMMIT_TIME} +0000`,
-      GIT_COMMITTER_DATE: `${COMMIT_TIME} +0000`
-    }
-  })
-}
-
-/** A git repository (the "origin") holding charts/<name>, committed at COMMIT_TIME. */
-async function originWith(name: string, extra?: (chartDir: string) => Promise<void>) {
-  const origin = await makeTempDir('origin')
-  const chartDir = path.join(origin, 'charts', name)
-  await makeChart(chartDir, { name, version: '0.1.0', appVersion: '1.0' })
-  await extra?.(chartDir)
-  git(origin, 'init', '-q')
-  git(origin, 'add', '.')
-  git(origin, 'commit', '-q', '-m', 'chart')
-  return origin
-}
-
-/** A shallow clone as actions/checkout makes it; every file's mtime set to `mtime`. */
-async function cloneOf(origin: string, mtime: Date): Promise<string> {
-  const parent = await makeTempDir('clone')
-  git(parent, 'clone', '-q', '--depth', '1', `file://${origin}`, 'ws')
-  const workspace = path.join(parent, 'ws')
-  for (const file of git(workspace, 'ls-files').trim().split('\n')) {
-    await utimes(path.join(workspace, file), mtime, mtime)
-  }
-  return workspace
-}
 
 /** The manifest the registry behind the emulator serves. */
 async function servedManifest(repo: string, tag: string): Promise<Record<string, unknown>> {

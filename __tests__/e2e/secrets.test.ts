@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs'
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { gpgHome } from '../../testbed/gpg.js'
 import { helmCli } from '../../testbed/helm-cli.js'
 import { ALL_HELM_VERSIONS, HELM_VERSIONS } from '../../testbed/helm-binaries.js'
 import { archiveName } from '../../testbed/helm-mirror.js'
@@ -394,6 +395,71 @@ describe('every process the action starts, on a cold tool cache in username/pass
       // The stored form was masked before Helm could print it.
       const masks = result.stdout.split('\n').filter(l => l.startsWith('::add-mask::'))
       expect(masks).toContain(`::add-mask::${basic}`)
+    }
+  )
+})
+
+describe('signing-key and signing-passphrase (Helm provenance)', () => {
+  it.skipIf(!strace)(
+    'strace -f of main and post: the key and its passphrase are in no execve (argv or environment), log line, output, summary or file left behind',
+    async () => {
+      const passphrase = 'e2e-secrets-signing-passphrase-value'
+      const gpg = await gpgHome()
+      let armored: string
+      try {
+        const fpr = gpg.generate({
+          uid: 'Secret <secret@example.com>',
+          algo: 'rsa2048',
+          passphrase
+        })
+        armored = gpg.exportSecret(fpr, passphrase)
+      } finally {
+        await gpg.cleanup()
+      }
+      const escape = (v: string) => new RegExp(v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      // Every base64 line of the armored block (the secret key material) and the passphrase.
+      const keyLines = armored.split('\n').filter(l => /^[A-Za-z0-9+/=]{40,}$/.test(l))
+      expect(keyLines.length).toBeGreaterThan(10)
+      const patterns = [passphrase, ...keyLines].map(escape)
+      const traceDir = await makeTempDir('strace-signing')
+      const before = (await helmCalls()).length
+      const result = await runAction({
+        workspace,
+        toolCache,
+        debug: true,
+        env: stack.actionEnv,
+        inputs: {
+          charts: 'charts/secretive',
+          namespace: 'hygiene',
+          version: `0.5.${++published}`,
+          'helm-version': HELM_VERSIONS.v4,
+          'helm-download-url': stack.mirror.url,
+          'signing-key': armored,
+          'signing-passphrase': passphrase
+        },
+        wrapCommand: straceInto(traceDir)
+      })
+      expect(errorLines(result.stdout), result.stdout + result.stderr).toEqual([])
+      expect(result.exitCode).toBe(0)
+      expect(JSON.parse(result.outputs.charts)[0].signed).toBe(true)
+      // The runner was told to mask the passphrase and each line of the key.
+      const masks = result.stdout.split('\n').filter(l => l.startsWith('::add-mask::'))
+      expect(masks).toContain(`::add-mask::${passphrase}`)
+      for (const line of keyLines) expect(masks).toContain(`::add-mask::${line}`)
+      // Per step, the first execve is the runner starting node with the inputs (the positive
+      // control: the trace shows them there); every later one is a process the action started.
+      const traces = await Promise.all((await filesBelow(traceDir)).map(f => readFile(f, 'utf8')))
+      expect(findSecrets('runner', traces.join('\n'), patterns).length).toBeGreaterThan(0)
+      const children = traces.flatMap(trace =>
+        trace
+          .split('\n')
+          .filter(l => /execve(at)?\(/.test(l))
+          .slice(1)
+      )
+      expect(children.some(l => l.includes('"push"'))).toBe(true)
+      expect(findSecrets('strace', children.join('\n'), patterns)).toEqual([])
+      const calls = (await helmCalls()).slice(before)
+      expect(await leaks(result, calls, patterns)).toEqual([])
     }
   )
 })

@@ -170,7 +170,8 @@ describe('publishCharts', () => {
         digest: fakeDigest('alpha', '1.0.0'),
         repository: `oci://${HOST}/charts`,
         registry: HOST,
-        pushed: true
+        pushed: true,
+        signed: false
       },
       {
         chart: 'beta',
@@ -179,7 +180,8 @@ describe('publishCharts', () => {
         digest: fakeDigest('beta', '2.1.0+build.3'),
         repository: `oci://${HOST}/charts`,
         registry: HOST,
-        pushed: true
+        pushed: true,
+        signed: false
       }
     ])
     const packages = (await fake.calls()).map(c => c.argv).filter(a => a[0] === 'package')

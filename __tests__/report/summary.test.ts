@@ -75,7 +75,8 @@ describe('chartsJson', () => {
         digest: D1,
         repository: `oci://${HOST}/charts`,
         registry: HOST,
-        pushed: true
+        pushed: true,
+        signed: false
       },
       {
         chart: 'lib',
@@ -84,7 +85,8 @@ describe('chartsJson', () => {
         digest: D2,
         repository: `oci://${HOST}/charts`,
         registry: HOST,
-        pushed: false
+        pushed: false,
+        signed: false
       },
       {
         chart: 'broken',
@@ -94,6 +96,7 @@ describe('chartsJson', () => {
         repository: `oci://${HOST}/charts`,
         registry: HOST,
         pushed: false,
+        signed: false,
         error: 'helm push failed: <html> & "quotes"'
       }
     ])
@@ -366,5 +369,43 @@ describe('html helpers', () => {
     expect(plural(0, 'chart')).toBe('0 charts')
     expect(plural(1, 'chart')).toBe('1 chart')
     expect(plural(2, 'chart')).toBe('2 charts')
+  })
+})
+
+describe('Helm provenance (signing-key)', () => {
+  const FPR = '578CF1099B98027C754955B47315E912F0CB50C2'
+
+  it('adds --verify --keyring and verify/keyring to the snippets of a signed chart', () => {
+    const { helm, terraform } = usageSnippets({ ...pushed, signed: true })
+    expect(helm).toBe(
+      `helm install my-app oci://${HOST}/charts/my-app --version 1.2.3+build.5 --verify --keyring pubring.gpg`
+    )
+    expect(terraform).toContain(
+      '  version    = "1.2.3+build.5"\n  verify     = true\n  keyring    = "${path.module}/pubring.gpg"\n}'
+    )
+  })
+
+  it('sets signing-key-fingerprint and signed in every charts entry', () => {
+    setOutputs([{ ...pushed, signed: true }, skipped], 'v4.1.4', FPR)
+    const outputs = Object.fromEntries(core.setOutput.mock.calls)
+    expect(outputs['signing-key-fingerprint']).toBe(FPR)
+    expect(JSON.parse(outputs.charts as string).map((c: { signed: boolean }) => c.signed)).toEqual([
+      true,
+      false
+    ])
+  })
+
+  it('shows the key and how to export the public keyring, with the verifying snippets', async () => {
+    const html = await render(
+      [skipped, { ...pushed, signed: true }],
+      'v4.1.4',
+      undefined,
+      undefined,
+      FPR
+    )
+    expect(html).toContain(`Signed with OpenPGP key <code>${FPR}</code>`)
+    expect(html).toContain(`<code>gpg --export ${FPR} &gt; pubring.gpg</code>`)
+    expect(html).toContain('--verify --keyring pubring.gpg')
+    expect(html).toContain('verify     = true')
   })
 })

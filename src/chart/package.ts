@@ -9,6 +9,17 @@ import { makeReproducible, type SourceEpoch } from './reproducible.js'
 /* One chart directory -> one archive: its dependencies built, `helm package`, the reproducible
    rewrite. A packaged .tgz input is pushed as it is, from a checked copy (packaged.ts). */
 
+/** What the sign step is told about an archive (src/sign/provenance.ts signs it). */
+export interface SignRequest {
+  archive: string
+  /** True for a packaged .tgz input (never written to: a signed copy goes into `workDir`). */
+  packaged: boolean
+  /** Seconds since 1970: the signature's creation time (the reproducible archives' epoch). */
+  epoch?: number
+  /** Scratch space inside the job-private directory. */
+  workDir: string
+}
+
 /** What goes into each chart's package, from the inputs. */
 export interface PackageSettings {
   /** Nothing outside it may go into a chart (chart-files.ts); lint annotations name files from it. */
@@ -21,6 +32,11 @@ export interface PackageSettings {
    * chart this step packages is rewritten deterministically, and skip-existing compares contents.
    */
   sourceEpoch?: (dir: string) => Promise<SourceEpoch>
+  /**
+   * "signing-key": writes the final archive's Helm provenance (.prov) beside it and returns the
+   * archive to push (src/sign/). Runs in a dry run too, so its digest is the real push's.
+   */
+  sign?: (request: SignRequest) => Promise<string>
 }
 
 export interface PackageContext {
@@ -37,9 +53,13 @@ export async function packageChart(
   settings: PackageSettings,
   context: PackageContext
 ): Promise<string> {
+  const epoch = async (dir: string) => (await settings.sourceEpoch?.(dir))?.seconds
   if (job.source.kind !== 'dir') {
-    const { path: archive, display } = job.source
-    return stagePackagedChart(archive, settings.workspace, display, context.workDir)
+    const { path: source, display } = job.source
+    const archive = await stagePackagedChart(source, settings.workspace, display, context.workDir)
+    if (!settings.sign) return archive
+    const request = { archive, packaged: true, workDir: context.workDir }
+    return settings.sign({ ...request, epoch: await epoch(path.dirname(source)) })
   }
   if (job.meta.dependencies.some(dep => dep.repository?.startsWith('oci://'))) {
     await context.registryReady()
@@ -54,8 +74,9 @@ export async function packageChart(
     settings.versionOverride ? job.version : undefined,
     settings.appVersion
   )
-  if (settings.sourceEpoch) {
-    await makeReproducible(archive, (await settings.sourceEpoch(job.source.path)).seconds)
-  }
-  return archive
+  const seconds = await epoch(job.source.path)
+  if (seconds !== undefined) await makeReproducible(archive, seconds)
+  return settings.sign
+    ? settings.sign({ archive, packaged: false, epoch: seconds, workDir: context.workDir })
+    : archive
 }

@@ -83,6 +83,9 @@ export async function stagePackagedChart(
   const dir = await fs.mkdtemp(path.join(workDir, 'packaged-'))
   const copy = path.join(dir, path.basename(archive))
   await fs.copyFile(checked.archive, copy, fs.constants.COPYFILE_EXCL)
+  // Helm 3.15+ turns the archive's mtime into the manifest's "created": keep the input's.
+  const { atime, mtime } = await fs.stat(checked.archive)
+  await fs.utimes(copy, atime, mtime)
   if (checked.prov) await fs.copyFile(checked.prov, `${copy}.prov`, fs.constants.COPYFILE_EXCL)
   return copy
 }

@@ -364,8 +364,9 @@ export class Helm {
     remote: string,
     chart: string,
     version: string,
-    destination: string
-  ): Promise<{ digest?: string; archive: string } | undefined> {
+    destination: string,
+    options: { provenance?: boolean } = {}
+  ): Promise<{ digest?: string; archive: string; provenance?: string } | undefined> {
     const result = await this.run([
       'pull',
       `${remote}/${chart}`,
@@ -373,15 +374,18 @@ export class Helm {
       version,
       '--destination',
       destination,
+      // --prov: the .prov too, when the chart has one (unverified; absent is only a warning).
+      ...(options.provenance ? ['--prov'] : []),
       ...this.registryFlags('pull')
     ])
     if (result.exitCode === 0) {
-      const [file] = (await fs.readdir(destination).catch(() => [])).filter(name =>
-        name.endsWith('.tgz')
-      )
+      const files: string[] = await fs.readdir(destination).catch(() => [])
+      const file = files.find(name => name.endsWith('.tgz'))
+      const archive = path.join(destination, file ?? `${chart}-${version}.tgz`)
       return {
         digest: parseDigest(`${result.stdout}\n${result.stderr}`),
-        archive: path.join(destination, file ?? `${chart}-${version}.tgz`)
+        archive,
+        provenance: files.includes(`${path.basename(archive)}.prov`) ? `${archive}.prov` : undefined
       }
     }
     if (/not found|name unknown|manifest unknown/i.test(`${result.stdout}\n${result.stderr}`)) {

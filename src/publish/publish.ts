@@ -25,6 +25,12 @@ import {
   type ChartResult
 } from '../model.js'
 import { sourceEpochResolver } from '../chart/reproducible.js'
+import {
+  comparePublishedProvenance,
+  hasProvenance,
+  provenanceNote,
+  type PublishedProvenance
+} from '../sign/provenance.js'
 
 /** How a dry run runs: the local registry that yields exact digests, and what it may check. */
 export interface DryRunOptions {
@@ -224,13 +230,14 @@ async function publishOne(
       if (digest) {
         // The earlier attempt's tag landed before it failed; the retry met its own version.
         log.add(`${base.ref} was tagged by an earlier attempt of this run (${digest})`)
-        return { ...base, digest, pushed: true }
+        return { ...base, digest, pushed: true, signed: await hasProvenance(archive) }
       }
     }
     throw explainPushFailure(error, job, registry, policy.retries + 1)
   }
-  log.add(`Pushed ${base.ref} (${result.digest})`)
-  return { ...base, digest: result.digest, pushed: true }
+  const signed = await hasProvenance(archive)
+  log.add(`Pushed ${base.ref} (${result.digest})${signed ? ' with its provenance (.prov)' : ''}`)
+  return { ...base, digest: result.digest, pushed: true, signed }
 }
 
 /** The one-line failure for a version that exists with other content. */
@@ -240,23 +247,33 @@ function differentContent(job: ChartJob, ref: string, differences: ArchiveDiffer
   )
 }
 
-/** Pulls the published version through the job's login and compares it with the new archive. */
+/**
+ * Pulls the published version through the job's login and compares it with the new archive
+ * (and, when this run signs, its provenance with the published one).
+ */
 async function compareWithPublished(
   helm: Helm,
   job: ChartJob,
   archive: string,
   registry: PublishRegistry
-): Promise<ArchiveDifference[]> {
+): Promise<{ differences: ArchiveDifference[]; provenance?: PublishedProvenance }> {
   await registry.loggedIn
   const dir = await fs.mkdtemp(path.join(registry.workDir, 'published-'))
   try {
-    const pulled = await helm.pull(ociRepository(registry.target), job.meta.name, job.version, dir)
-    if (!pulled) return [] // removed meanwhile: nothing to contradict
-    return await diffArchives(
-      await fs.readFile(pulled.archive),
-      await fs.readFile(archive),
-      job.meta.name
-    )
+    const signing = await hasProvenance(archive)
+    const remote = ociRepository(registry.target)
+    const pulled = await helm.pull(remote, job.meta.name, job.version, dir, {
+      provenance: signing
+    })
+    if (!pulled) return { differences: [] } // removed meanwhile: nothing to contradict
+    return {
+      differences: await diffArchives(
+        await fs.readFile(pulled.archive),
+        await fs.readFile(archive),
+        job.meta.name
+      ),
+      provenance: signing ? await comparePublishedProvenance(archive, pulled.provenance) : undefined
+    }
   } finally {
     await fs.rm(dir, { recursive: true, force: true })
   }
@@ -272,12 +289,12 @@ async function skipIfSameContent(
   log: ChartLog
 ): Promise<ChartResult> {
   const base = resultBase(job, registry.target)
-  const differences = await compareWithPublished(helm, job, archive, registry)
+  const { differences, provenance } = await compareWithPublished(helm, job, archive, registry)
   if (differences.length > 0) throw differentContent(job, base.ref, differences)
   log.add(
-    `${base.ref} already exists with the same content (${existing}); skipped because skip-existing is set`
+    `${base.ref} already exists with the same content (${existing}); skipped because skip-existing is set${provenanceNote(provenance)}`
   )
-  return { ...base, digest: existing }
+  return { ...base, digest: existing, signed: provenance === 'same' }
 }
 
 /** A chart's part of a `helm lint` run: its findings, or Helm's reason when it printed none. */
@@ -383,18 +400,31 @@ async function dryRunOne(
   pushed.catch(() => undefined)
   await lintChart(job, linted, settings.packaging.workspace, log)
   const { digest } = await pushed
+  const signed = await hasProvenance(archive)
   if (!existing) {
     const checked = dryRun.registryChecked ? '' : '; the registry was not checked'
     log.add(`Would push ${base.ref} (${digest})${checked}`)
-    return { ...base, digest, outcome: 'would push' }
+    return { ...base, digest, outcome: 'would push', signed }
   }
-  // The same digest needs no pull; another one may still be the same content (older packaging).
+  // The same digest (provenance included) needs no pull; another one may still be the same
+  // content (older packaging, no or other provenance).
+  let provenance: PublishedProvenance | undefined = signed ? 'same' : undefined
   if (existing !== digest) {
-    const differences = await compareWithPublished(helm, job, archive, registry)
-    if (differences.length > 0) throw differentContent(job, base.ref, differences)
+    const compared = await compareWithPublished(helm, job, archive, registry)
+    if (compared.differences.length > 0) {
+      throw differentContent(job, base.ref, compared.differences)
+    }
+    provenance = compared.provenance
   }
-  log.add(`${base.ref} is already published with the same content (${existing})`)
-  return { ...base, digest: existing, outcome: 'already published with the same content' }
+  log.add(
+    `${base.ref} is already published with the same content (${existing})${provenanceNote(provenance)}`
+  )
+  return {
+    ...base,
+    digest: existing,
+    outcome: 'already published with the same content',
+    signed: provenance === 'same'
+  }
 }
 
 /** Prints a chart's collected lines as one group, titled with what happened and how long it took. */
@@ -522,9 +552,9 @@ export async function publish(
   jobs: ChartJob[],
   registry: { kind: RegistryKind; login?: RegistryLogin; target: Target; dir: PrivateDir },
   inputs: Config,
-  hooks: Pick<PublishSettings, 'afterPublish'> & Pick<PackageSettings, 'sourceEpoch'> = {}
+  hooks: Pick<PublishSettings, 'afterPublish'> & Pick<PackageSettings, 'sourceEpoch' | 'sign'> = {}
 ): Promise<ChartResult[]> {
-  const { afterPublish, sourceEpoch = sourceEpochResolver() } = hooks
+  const { afterPublish, sourceEpoch = sourceEpochResolver(), sign } = hooks
   const login = registry.login
   // A dry run logs in only when something needs it (a pull to compare contents, an OCI lookup or
   // dependency): ECR lookups go through the API.
@@ -550,7 +580,8 @@ export async function publish(
           workspace: workspaceDir(),
           appVersion: inputs.appVersion,
           versionOverride: inputs.version !== undefined,
-          sourceEpoch
+          sourceEpoch,
+          sign
         },
         skipExisting: inputs.skipExisting,
         maxParallel: inputs.maxParallel,

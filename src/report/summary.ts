@@ -21,6 +21,7 @@ export function chartsJson(results: ChartResult[]): string {
     results.map(r =>
       Object.fromEntries([
         ...CHART_FIELDS.map(field => [field, r[field]]),
+        ['signed', r.signed === true],
         ...CHART_FIELDS_WHEN_SET.filter(field => r[field]).map(field => [field, r[field]])
       ])
     )
@@ -28,7 +29,11 @@ export function chartsJson(results: ChartResult[]): string {
 }
 
 /** Single-value outputs describe the first chart; `charts` has them all. */
-export function setOutputs(results: ChartResult[], helmVersion: string): void {
+export function setOutputs(
+  results: ChartResult[],
+  helmVersion: string,
+  signingKeyFingerprint?: string
+): void {
   const first = results[0]
   if (first) {
     core.setOutput(Output.Ref, first.ref)
@@ -45,6 +50,7 @@ export function setOutputs(results: ChartResult[], helmVersion: string): void {
   }
   core.setOutput(Output.HelmVersion, helmVersion)
   core.setOutput(Output.Charts, chartsJson(results))
+  if (signingKeyFingerprint) core.setOutput(Output.SigningKeyFingerprint, signingKeyFingerprint)
 }
 
 function resultWord(r: ChartResult): string {
@@ -84,8 +90,16 @@ export function resultsTable(results: ChartResult[]): string {
 /** More published charts than this and each chart's usage is collapsed. */
 const EXPANDED_USAGE = 3
 
-/** "Use it" for every chart that is in the registry: its full digest, helm install, Terraform. */
-export function usageSection(results: ChartResult[]): string {
+/** How consumers get the keyring the verifying snippets name (signing-key). */
+function keyringNote(fingerprint: string): string {
+  return `<p>Signed with OpenPGP key ${code(fingerprint)}: Helm and Terraform check each chart's provenance against its public key. Export it once, where the key lives: ${code(`gpg --export ${fingerprint} > ${KEYRING_FILE}`)} (a binary keyring).</p>`
+}
+
+/**
+ * "Use it" for every chart that is in the registry: its full digest, helm install, Terraform
+ * (with --verify for signed charts, and how to get the keyring).
+ */
+export function usageSection(results: ChartResult[], signingKeyFingerprint?: string): string {
   const usable = results.filter(r => r.digest && (r.pushed || !r.error))
   if (usable.length === 0) return ''
   const collapse = usable.length > EXPANDED_USAGE
@@ -99,20 +113,33 @@ export function usageSection(results: ChartResult[]): string {
     ].join('\n')
     return collapse ? `<details><summary>${title}</summary>\n${body}\n</details>` : body
   })
-  return ['<h3>Use it</h3>', ...parts].join('\n')
+  const note = signingKeyFingerprint && usable.some(r => r.signed)
+  return ['<h3>Use it</h3>', ...(note ? [keyringNote(signingKeyFingerprint)] : []), ...parts].join(
+    '\n'
+  )
 }
 
-/** Copy-paste usage for a published chart: helm install and Terraform's helm_release. */
+/** The keyring file the snippets of a signed chart name (made by `gpg --export`). */
+export const KEYRING_FILE = 'pubring.gpg'
+
+/**
+ * Copy-paste usage for a published chart: helm install and Terraform's helm_release; for a signed
+ * chart, with Helm's provenance check (`--verify --keyring`, `verify = true`).
+ */
 export function usageSnippets(r: ChartResult): { helm: string; terraform: string } {
   const resourceName = r.chart.replace(/[^a-zA-Z0-9_]/g, '_')
+  const verify = r.signed === true
   return {
-    helm: `helm install ${r.chart} ${r.repository}/${r.chart} --version ${r.version}`,
+    helm: `helm install ${r.chart} ${r.repository}/${r.chart} --version ${r.version}${verify ? ` --verify --keyring ${KEYRING_FILE}` : ''}`,
     terraform: [
       `resource "helm_release" "${resourceName}" {`,
       `  name       = "${r.chart}"`,
       `  repository = "${r.repository}"`,
       `  chart      = "${r.chart}"`,
       `  version    = "${r.version}"`,
+      ...(verify
+        ? ['  verify     = true', `  keyring    = "\${path.module}/${KEYRING_FILE}"`]
+        : []),
       `}`
     ].join('\n')
   }
@@ -187,7 +214,8 @@ export async function writeSummary(
   results: ChartResult[],
   helmVersion: string,
   signer?: Signer,
-  dryRun?: { registryChecked: boolean }
+  dryRun?: { registryChecked: boolean },
+  signingKeyFingerprint?: string
 ): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
   const ok = results.filter(r => !r.error)
@@ -204,7 +232,7 @@ export async function writeSummary(
   summary
     .addRaw(resultsTable(results), true)
     .addRaw(`<p>${escapeHtml(tally(results))} · Helm ${escapeHtml(helmVersion)}</p>`, true)
-  const usage = dryRun ? '' : usageSection(results)
+  const usage = dryRun ? '' : usageSection(results, signingKeyFingerprint)
   if (usage) summary.addRaw(usage, true)
   const attested = signer ? ok.filter(r => r.attestation) : []
   if (signer && attested.length > 0) {
