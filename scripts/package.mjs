@@ -28,26 +28,11 @@ function ncc(args) {
   })
 }
 
-/**
- * Left out of the main bundle: proxy-agent's PAC and SOCKS agents (a JavaScript engine, a parser
- * and more), which it imports only for pac+ and socks proxy URLs. The action never hands it one:
- * registry/aws-transport.ts picks the proxy, and runtime/proxy.ts refuses any but http(s).
- */
-const NEVER_LOADED = ['pac-proxy-agent', 'socks-proxy-agent']
-
 /** Builds both bundles into `out` (emptied first); both ncc runs at once. */
 export async function buildBundles(out = path.join(ROOT, 'dist')) {
   await rm(out, { recursive: true, force: true })
   await Promise.all([
-    ncc([
-      'src/index.ts',
-      '-o',
-      out,
-      '--source-map',
-      '--license',
-      'licenses.txt',
-      ...NEVER_LOADED.flatMap(name => ['--external', name])
-    ]),
+    ncc(['src/index.ts', '-o', out, '--source-map', '--license', 'licenses.txt']),
     ncc(['src/post.ts', '-o', path.join(out, 'post')])
   ])
   tidyDist(out, ROOT)

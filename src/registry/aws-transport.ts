@@ -1,6 +1,8 @@
 import type { NodeHttpHandler } from '@smithy/node-http-handler'
+import type { AgentConnectOpts } from 'agent-base'
 import * as fs from 'node:fs'
-import type * as http from 'node:http'
+import * as http from 'node:http'
+import * as https from 'node:https'
 import * as tls from 'node:tls'
 import { UserError, errorMessage } from '../errors.js'
 import { ProxyConnectError, configuredProxy, proxyFor } from '../runtime/proxy.js'
@@ -8,9 +10,12 @@ import { ProxyConnectError, configuredProxy, proxyFor } from '../runtime/proxy.j
 /*
  * The AWS SDK's transport. The AWS SDK for JavaScript reads neither HTTPS_PROXY nor AWS_CA_BUNDLE,
  * so every SDK client of the action (and the STS client the default credential chain builds for
- * web identity, which inherits the parent client's request handler) gets the handler built here:
- * proxy-agent routes each request by our one rule set (runtime/proxy.ts: the rules the Helm
- * download follows), with the CA bundle on both the tunnelled and the direct connections.
+ * web identity, which inherits the parent client's request handler) gets the handler built here.
+ * Each request is routed by our one rule set (runtime/proxy.ts: the rules the Helm download
+ * follows) to https-proxy-agent's CONNECT tunnel or to a direct agent, with the CA bundle on both.
+ *
+ * (proxy-agent does this routing too, with a getProxyForUrl option; but it imports its PAC and
+ * SOCKS agents, a JavaScript engine among them, which we never use and ncc cannot leave out.)
  */
 
 /** Node's default roots (with NODE_EXTRA_CA_CERTS) plus AWS_CA_BUNDLE, or undefined without it. */
@@ -38,15 +43,11 @@ export function trustedCas(env: NodeJS.ProcessEnv = process.env): string[] | und
 }
 
 /**
- * The proxy for one request (proxy-agent's getProxyForUrl), by our rules. It also watches the
- * request's way through the proxy, so that a proxy that cannot be reached or refuses the tunnel
- * (https-proxy-agent would hand its 403 page to the SDK as if ECR had sent it) fails with one
- * line naming the proxy and the host.
+ * Watches a request's way through `proxy`, so that a proxy that cannot be reached or refuses the
+ * tunnel (https-proxy-agent would hand its 403 page to the SDK as if ECR had sent it) fails with
+ * one line naming the proxy and the host.
  */
-function proxyForRequest(url: string, req: http.ClientRequest): string {
-  const proxy = proxyFor(url)
-  if (!proxy) return ''
-  const target = new URL(url).host || new URL(url).hostname
+function watchTunnel(req: http.ClientRequest, proxy: URL, target: string): void {
   let connected = false
   req.once('socket', () => (connected = true))
   req.once('proxyConnect', (response: { statusCode: number }) => {
@@ -64,13 +65,12 @@ function proxyForRequest(url: string, req: http.ClientRequest): string {
       error.message = refusal.message
     }
   })
-  return proxy.href
 }
 
 /**
  * The request handler every SDK client of the action uses: HTTPS_PROXY/HTTP_PROXY/NO_PROXY as
  * the Helm download applies them, and AWS_CA_BUNDLE. Undefined (the SDK's default) when none is
- * set; the handler and the proxy agent are loaded only when needed, like the SDK itself does.
+ * set; the handler and the proxy agents are loaded only when needed, like the SDK itself does.
  */
 export async function awsRequestHandler(
   env: NodeJS.ProcessEnv = process.env
@@ -78,24 +78,31 @@ export async function awsRequestHandler(
   const ca = trustedCas(env)
   const anyProxy = configuredProxy('https:', env) ?? configuredProxy('http:', env)
   if (!ca && !anyProxy) return undefined
-  const [{ NodeHttpHandler }, { ProxyAgent }, https, http] = await Promise.all([
+  const [{ NodeHttpHandler }, { Agent }, { HttpsProxyAgent }] = await Promise.all([
     import('@smithy/node-http-handler'),
-    import('proxy-agent'),
-    import('node:https'),
-    import('node:http')
+    import('agent-base'),
+    import('https-proxy-agent')
   ])
   const options = { keepAlive: true, maxSockets: 50, ...(ca ? { ca } : {}) }
-  if (!anyProxy) {
-    return new NodeHttpHandler({
-      httpsAgent: new https.Agent(options),
-      httpAgent: new http.Agent(options)
-    })
+  const direct = { https: new https.Agent(options), http: new http.Agent(options) }
+  if (!anyProxy) return new NodeHttpHandler({ httpsAgent: direct.https, httpAgent: direct.http })
+  const tunnels = new Map<string, InstanceType<typeof HttpsProxyAgent<string>>>()
+
+  /** agent-base hands each request to the agent connect() returns: a tunnel or a direct one. */
+  class ProxyRouter extends Agent {
+    override connect(req: http.ClientRequest, opts: AgentConnectOpts): http.Agent {
+      const target = `${opts.host ?? ''}:${opts.port}`
+      const proxy = proxyFor(`${opts.secureEndpoint ? 'https' : 'http'}://${target}`)
+      if (!proxy) return opts.secureEndpoint ? direct.https : direct.http
+      watchTunnel(req, proxy, target)
+      let tunnel = tunnels.get(proxy.href)
+      if (!tunnel) {
+        tunnel = new HttpsProxyAgent(proxy.href, options)
+        tunnels.set(proxy.href, tunnel)
+      }
+      return tunnel
+    }
   }
-  const agent = new ProxyAgent({
-    ...options,
-    httpsAgent: new https.Agent(options),
-    httpAgent: new http.Agent(options),
-    getProxyForUrl: proxyForRequest
-  })
-  return new NodeHttpHandler({ httpsAgent: agent, httpAgent: agent })
+  const router = new ProxyRouter(options)
+  return new NodeHttpHandler({ httpsAgent: router, httpAgent: router })
 }
