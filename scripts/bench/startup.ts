@@ -43,22 +43,27 @@ function nodeBinaries(): NodeBinary[] {
   return [...seen.values()]
 }
 
-/** Spawns `node ...args` and resolves with the time until its first stdout line; kills it then. */
-function timeToFirstLine(
+/**
+ * Spawns `node ...args` and resolves with the time until its first stdout line (then kills it),
+ * or with `until: 'exit'`, until it exits (it must exit 0 without a warning).
+ */
+function timeRun(
   node: string,
   args: string[],
   env: Record<string, string>,
-  cwd: string
+  cwd: string,
+  until: 'first-line' | 'exit' = 'first-line'
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now()
     const child = spawn(node, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     trackChild(child)
     let firstLine: number | undefined
-    let stderr = ''
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    let output = ''
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()))
     child.stdout.on('data', (c: Buffer) => {
-      if (firstLine !== undefined || !c.includes(10)) return
+      if (until === 'exit') output += c.toString()
+      if (until === 'exit' || firstLine !== undefined || !c.includes(10)) return
       firstLine = performance.now() - started
       try {
         process.kill(-(child.pid as number), 'SIGKILL')
@@ -67,33 +72,14 @@ function timeToFirstLine(
       }
     })
     child.on('error', reject)
-    child.on('close', () => {
-      if (firstLine === undefined)
-        reject(new Error(`${node} ${args.join(' ')}: no output. ${stderr}`))
-      else resolve(firstLine)
-    })
-  })
-}
-
-/** Spawns `node ...args` and resolves with the time until it exits (it must exit 0). */
-function timeToExit(
-  node: string,
-  args: string[],
-  env: Record<string, string>,
-  cwd: string
-): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now()
-    const child = spawn(node, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    trackChild(child)
-    let output = ''
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()))
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()))
-    child.on('error', reject)
     child.on('close', code => {
-      const ms = performance.now() - started
-      if (code === 0 && !output.includes('::warning::')) resolve(ms)
-      else reject(new Error(`${node} ${args.join(' ')}: exit ${code}. ${output}`))
+      const exited = performance.now() - started
+      const what = `${node} ${args.join(' ')}`
+      if (until === 'first-line') {
+        if (firstLine === undefined) reject(new Error(`${what}: no output. ${output}`))
+        else resolve(firstLine)
+      } else if (code === 0 && !output.includes('::warning::')) resolve(exited)
+      else reject(new Error(`${what}: exit ${code}. ${output}`))
     })
   })
 }
@@ -164,7 +150,13 @@ async function timePostStep(
   const dir = await mkdtemp(path.join(env.RUNNER_TEMP, PRIVATE_DIR_PREFIX))
   await mkdir(path.join(dir, 'registry'))
   await writeFile(path.join(dir, 'registry', 'config.json'), '{"auths":{}}')
-  const ms = await timeToExit(node, [ctx.dist.post], { ...env, STATE_registryConfigDir: dir }, cwd)
+  const ms = await timeRun(
+    node,
+    [ctx.dist.post],
+    { ...env, STATE_registryConfigDir: dir },
+    cwd,
+    'exit'
+  )
   if (existsSync(dir)) throw new Error(`the post step left ${dir} behind`)
   return ms
 }
@@ -185,16 +177,16 @@ export async function measureStartup(ctx: BenchContext): Promise<StartupRow[]> {
   const hello = ['-e', 'console.log("hello")']
   const empty = ['-e', '0']
   for (const b of binaries) {
-    await timeToFirstLine(b.path, [ctx.dist.main], env, cwd) // warm-up (page cache)
-    await timeToFirstLine(b.path, hello, env, cwd)
+    await timeRun(b.path, [ctx.dist.main], env, cwd) // warm-up (page cache)
+    await timeRun(b.path, hello, env, cwd)
     await timePostStep(b.path, ctx, env, cwd)
   }
   for (let s = 0; s < ctx.knobs.startupSamples; s++) {
     for (const [i, b] of binaries.entries()) {
-      rows[i].actionMs.push(await timeToFirstLine(b.path, [ctx.dist.main], env, cwd))
-      rows[i].floorMs.push(await timeToFirstLine(b.path, hello, env, cwd))
+      rows[i].actionMs.push(await timeRun(b.path, [ctx.dist.main], env, cwd))
+      rows[i].floorMs.push(await timeRun(b.path, hello, env, cwd))
       rows[i].postMs.push(await timePostStep(b.path, ctx, env, cwd))
-      rows[i].emptyMs.push(await timeToExit(b.path, empty, env, cwd))
+      rows[i].emptyMs.push(await timeRun(b.path, empty, env, cwd, 'exit'))
     }
   }
   for (const r of rows) {
