@@ -3,8 +3,8 @@ import { UserError } from '../errors.js'
 import type { LifecyclePolicy } from './lifecycle-policy.js'
 
 /* Settings for repositories this step creates: tags, scanning, KMS, lifecycle and pull access.
-   Parsing and validation are pure (ECR's own rules, so a bad value fails before any AWS write);
-   readLifecyclePolicyFile is the one function here that touches the disk. */
+   Parsing and validation are pure (ECR's own rules, so a bad value fails before any AWS write).
+   The lifecycle policy file (read from disk, checked against a schema) is in lifecycle-policy.ts. */
 
 export interface ResourceTag {
   Key: string
