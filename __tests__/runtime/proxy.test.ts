@@ -1,18 +1,21 @@
 import * as fs from 'node:fs'
-import * as http from 'node:http'
+import type * as http from 'node:http'
+import * as https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, test, vi } from 'vitest'
 import * as core from '../../__fixtures__/core.js'
 import { rejection } from '../../__fixtures__/rejection.js'
+import { makeHostCert, makeTestCerts } from '../../testbed/certs.js'
 import { startConnectProxy, type ConnectProxy } from '../../testbed/connect-proxy.js'
 
 vi.mock('@actions/core', () => import('../../__fixtures__/core.js'))
 
 const { describeTunnelFailure, proxyFor, proxyLabel, unifyProxyEnvironment, configuredProxy } =
   await import('../../src/runtime/proxy.js')
-const { awsRequestHandler, privateEcr, trustedCas } = await import('../../src/registry/ecr.js')
+const { privateEcr } = await import('../../src/registry/ecr.js')
+const { awsRequestHandler, trustedCas } = await import('../../src/registry/aws-transport.js')
 const { UserError } = await import('../../src/errors.js')
 
 const VARS = [
@@ -138,18 +141,24 @@ it('describeTunnelFailure names the proxy and the host from a tunnel error', () 
   )
 })
 
-describe('the AWS SDK transport (src/ecr.ts)', () => {
+describe('the AWS SDK transport (src/registry/aws-transport.ts)', () => {
   const TOKEN = Buffer.from('AWS:ecr-password').toString('base64')
   let api: http.Server
   let apiPort: number
   let apiCalls = 0
   let proxy: ConnectProxy
   let tmp: string
+  let caFile: string
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-test-'))
-    // A fake ECR API answering GetAuthorizationToken.
-    api = http.createServer((req, res) => {
+    // A fake ECR API answering GetAuthorizationToken over TLS (as the real one does), under a
+    // name only the proxy resolves; AWS_CA_BUNDLE trusts its CA.
+    const certs = await makeTestCerts(path.join(tmp, 'certs'))
+    caFile = certs.caFile
+    const host = await makeHostCert(certs, ['ecr-api.test', 'not-allowed.test'])
+    const tlsOptions = { cert: fs.readFileSync(host.certFile), key: fs.readFileSync(host.keyFile) }
+    api = https.createServer(tlsOptions, (req, res) => {
       apiCalls++
       req.resume()
       req.on('end', () => {
@@ -176,6 +185,12 @@ describe('the AWS SDK transport (src/ecr.ts)', () => {
     await new Promise(resolve => api.close(resolve))
     fs.rmSync(tmp, { recursive: true, force: true })
   })
+  const useProxy = (url: string, endpointHost: string) => {
+    process.env.https_proxy = url
+    process.env.AWS_CA_BUNDLE = caFile
+    process.env.AWS_ENDPOINT_URL_ECR = `https://${endpointHost}:${apiPort}`
+    unifyProxyEnvironment()
+  }
   beforeEach(() => {
     process.env.AWS_ACCESS_KEY_ID = 'AKIDUNITTEST'
     process.env.AWS_SECRET_ACCESS_KEY = 'unit-test-secret'
@@ -187,9 +202,7 @@ describe('the AWS SDK transport (src/ecr.ts)', () => {
   })
 
   it('tunnels the ECR API through the proxy by name (CONNECT, with proxy credentials)', async () => {
-    process.env.http_proxy = proxy.url.replace('//', '//ci:pw@')
-    process.env.AWS_ENDPOINT_URL_ECR = `http://ecr-api.test:${apiPort}`
-    unifyProxyEnvironment()
+    useProxy(proxy.url.replace('//', '//ci:pw@'), 'ecr-api.test')
     const before = proxy.requests.length
     const login = await (await privateEcr('eu-west-2')).login()
     expect(login.password).toBe('ecr-password')
@@ -198,9 +211,7 @@ describe('the AWS SDK transport (src/ecr.ts)', () => {
   })
 
   it('connects directly to hosts NO_PROXY (or loopback) names', async () => {
-    process.env.http_proxy = proxy.url
-    process.env.AWS_ENDPOINT_URL_ECR = `http://127.0.0.1:${apiPort}`
-    unifyProxyEnvironment()
+    useProxy(proxy.url, '127.0.0.1')
     const [before, calls] = [proxy.requests.length, apiCalls]
     await (await privateEcr('eu-west-2')).login()
     expect(proxy.requests.length).toBe(before)
@@ -208,9 +219,7 @@ describe('the AWS SDK transport (src/ecr.ts)', () => {
   })
 
   it('a proxy that refuses CONNECT gives one line naming the proxy and the host, without credentials', async () => {
-    process.env.http_proxy = proxy.url.replace('//', '//ci:hunter2@')
-    process.env.AWS_ENDPOINT_URL_ECR = `http://not-allowed.test:${apiPort}`
-    unifyProxyEnvironment()
+    useProxy(proxy.url.replace('//', '//ci:hunter2@'), 'not-allowed.test')
     const error = await rejection((await privateEcr('eu-west-2')).login())
     expect(error).toBeInstanceOf(UserError)
     expect(error.message).toBe(

@@ -1,25 +1,17 @@
-import { beforeEach, describe, expect, it, vi } from 'vitest'
-import * as core from '../../__fixtures__/core.js'
+import { describe, expect, it } from 'vitest'
+import { State } from '../../src/constants.js'
+import { readState, stateVariable } from '../../src/runtime/state.js'
 
-vi.mock('@actions/core', () => import('../../__fixtures__/core.js'))
-
-const { readState, saveState } = await import('../../src/runtime/state.js')
-
-beforeEach(() => core.resetCore())
-
-describe('saveState / readState', () => {
-  it('round-trips the job-private directory under its state key', () => {
-    saveState({ privateDir: '/runner/_temp/helm-ecr-publish-abc' })
-    expect(core.saveState).toHaveBeenCalledWith(
-      'registryConfigDir',
-      '/runner/_temp/helm-ecr-publish-abc'
-    )
-    expect(readState()).toEqual({ privateDir: '/runner/_temp/helm-ecr-publish-abc' })
+describe('readState', () => {
+  it('reads the job-private directory from the STATE_ variable the runner sets', () => {
+    expect(stateVariable(State.PrivateDir)).toBe('STATE_registryConfigDir')
+    expect(readState({ STATE_registryConfigDir: '/runner/_temp/helm-ecr-publish-abc' })).toEqual({
+      privateDir: '/runner/_temp/helm-ecr-publish-abc'
+    })
   })
 
-  it('reads no directory when main saved none', () => {
-    expect(readState()).toEqual({ privateDir: undefined })
-    saveState({})
-    expect(core.saveState).not.toHaveBeenCalled()
+  it('reads no directory when main saved none (or an empty one)', () => {
+    expect(readState({})).toEqual({ privateDir: undefined })
+    expect(readState({ STATE_registryConfigDir: '' })).toEqual({ privateDir: undefined })
   })
 })

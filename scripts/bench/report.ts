@@ -28,7 +28,9 @@ const TARGETS = {
   /** Many charts: the dry run / the real run (issue 11). */
   manyDryVsReal: 1.2,
   /** Runner's Node: spawn to the first log line. */
-  startupMs: 150
+  startupMs: 150,
+  /** Runner's Node: the whole post step / `node -e 0`, measured beside it (issue 17). */
+  postVsEmptyNode: 1.3
 }
 
 /** What the report says about the run itself. */
@@ -62,6 +64,12 @@ function contenderTable(m: Measurements): string[][] {
       'startup: first log line',
       `${s.node.replace(/ \(.*/, '')}: node -e console.log (floor)`,
       ...figures(s.floorMs)
+    ])
+    table.push(['startup: post step, spawn to exit', s.node, ...figures(s.postMs)])
+    table.push([
+      'startup: post step, spawn to exit',
+      `${s.node.replace(/ \(.*/, '')}: node -e 0 (floor)`,
+      ...figures(s.emptyMs)
     ])
   }
   return table
@@ -131,6 +139,12 @@ function targetTable(m: Measurements, knobs: Knobs): string[][] {
       ms: TARGETS.startupMs,
       text: `≤ ${TARGETS.startupMs} ms`
     })
+    ratio(
+      `post step / node -e 0, ${s0.node}`,
+      median(s0.postMs),
+      median(s0.emptyMs),
+      TARGETS.postVsEmptyNode
+    )
   }
   return rows
 }

@@ -1,13 +1,15 @@
 /**
  * Startup and size: the time from spawning `node dist/index.js` to its first log line, for each
- * Node binary at hand (beside `node -e console.log`, the floor), and what dist/ holds.
+ * Node binary at hand (beside `node -e console.log`, the floor); the whole post step (it deletes
+ * a job-private directory) beside `node -e 0`; and what dist/ holds.
  */
 import { TEMP_ROOT } from '../lib/temp-root.js'
 import { spawn, spawnSync } from 'node:child_process'
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { PRIVATE_DIR_PREFIX } from '../../src/constants.js'
 import { trackChild } from '../../testbed/processes.js'
 import { actionInputDefaults, inputEnvName, NODE24_BINARY } from '../../testbed/runner.js'
 import type { DistSnapshot } from '../lib/dist-snapshot.js'
@@ -41,22 +43,27 @@ function nodeBinaries(): NodeBinary[] {
   return [...seen.values()]
 }
 
-/** Spawns `node ...args` and resolves with the time until its first stdout line; kills it then. */
-function timeToFirstLine(
+/**
+ * Spawns `node ...args` and resolves with the time until its first stdout line (then kills it),
+ * or with `until: 'exit'`, until it exits (it must exit 0 without a warning).
+ */
+function timeRun(
   node: string,
   args: string[],
   env: Record<string, string>,
-  cwd: string
+  cwd: string,
+  until: 'first-line' | 'exit' = 'first-line'
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now()
     const child = spawn(node, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     trackChild(child)
     let firstLine: number | undefined
-    let stderr = ''
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    let output = ''
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()))
     child.stdout.on('data', (c: Buffer) => {
-      if (firstLine !== undefined || !c.includes(10)) return
+      if (until === 'exit') output += c.toString()
+      if (until === 'exit' || firstLine !== undefined || !c.includes(10)) return
       firstLine = performance.now() - started
       try {
         process.kill(-(child.pid as number), 'SIGKILL')
@@ -65,10 +72,14 @@ function timeToFirstLine(
       }
     })
     child.on('error', reject)
-    child.on('close', () => {
-      if (firstLine === undefined)
-        reject(new Error(`${node} ${args.join(' ')}: no output. ${stderr}`))
-      else resolve(firstLine)
+    child.on('close', code => {
+      const exited = performance.now() - started
+      const what = `${node} ${args.join(' ')}`
+      if (until === 'first-line') {
+        if (firstLine === undefined) reject(new Error(`${what}: no output. ${output}`))
+        else resolve(firstLine)
+      } else if (code === 0 && !output.includes('::warning::')) resolve(exited)
+      else reject(new Error(`${what}: exit ${code}. ${output}`))
     })
   })
 }
@@ -120,6 +131,34 @@ export interface StartupRow {
   node: string
   actionMs: number[]
   floorMs: number[]
+  /** The whole post step: spawn to exit, with a job-private directory to delete. */
+  postMs: number[]
+  /** `node -e 0`: spawn to exit, measured beside each post step. */
+  emptyMs: number[]
+}
+
+/**
+ * One post step as the runner starts it: a fresh helm-ecr-publish-* directory (with a registry
+ * login in it) under RUNNER_TEMP, named by the STATE_ variable; the step must delete it.
+ */
+async function timePostStep(
+  node: string,
+  ctx: BenchContext,
+  env: Record<string, string>,
+  cwd: string
+): Promise<number> {
+  const dir = await mkdtemp(path.join(env.RUNNER_TEMP, PRIVATE_DIR_PREFIX))
+  await mkdir(path.join(dir, 'registry'))
+  await writeFile(path.join(dir, 'registry', 'config.json'), '{"auths":{}}')
+  const ms = await timeRun(
+    node,
+    [ctx.dist.post],
+    { ...env, STATE_registryConfigDir: dir },
+    cwd,
+    'exit'
+  )
+  if (existsSync(dir)) throw new Error(`the post step left ${dir} behind`)
+  return ms
 }
 
 export async function measureStartup(ctx: BenchContext): Promise<StartupRow[]> {
@@ -128,21 +167,31 @@ export async function measureStartup(ctx: BenchContext): Promise<StartupRow[]> {
   )
   const { env, cwd } = await startupEnv(ctx)
   const binaries = nodeBinaries()
-  const rows: StartupRow[] = binaries.map(b => ({ node: b.label, actionMs: [], floorMs: [] }))
+  const rows: StartupRow[] = binaries.map(b => ({
+    node: b.label,
+    actionMs: [],
+    floorMs: [],
+    postMs: [],
+    emptyMs: []
+  }))
   const hello = ['-e', 'console.log("hello")']
+  const empty = ['-e', '0']
   for (const b of binaries) {
-    await timeToFirstLine(b.path, [ctx.dist.main], env, cwd) // warm-up (page cache)
-    await timeToFirstLine(b.path, hello, env, cwd)
+    await timeRun(b.path, [ctx.dist.main], env, cwd) // warm-up (page cache)
+    await timeRun(b.path, hello, env, cwd)
+    await timePostStep(b.path, ctx, env, cwd)
   }
   for (let s = 0; s < ctx.knobs.startupSamples; s++) {
     for (const [i, b] of binaries.entries()) {
-      rows[i].actionMs.push(await timeToFirstLine(b.path, [ctx.dist.main], env, cwd))
-      rows[i].floorMs.push(await timeToFirstLine(b.path, hello, env, cwd))
+      rows[i].actionMs.push(await timeRun(b.path, [ctx.dist.main], env, cwd))
+      rows[i].floorMs.push(await timeRun(b.path, hello, env, cwd))
+      rows[i].postMs.push(await timePostStep(b.path, ctx, env, cwd))
+      rows[i].emptyMs.push(await timeRun(b.path, empty, env, cwd, 'exit'))
     }
   }
   for (const r of rows) {
     progress(
-      `  ${r.node}: ${fmtMs(median(r.actionMs))} (node -e console.log: ${fmtMs(median(r.floorMs))})`
+      `  ${r.node}: ${fmtMs(median(r.actionMs))} (node -e console.log: ${fmtMs(median(r.floorMs))}); post step ${fmtMs(median(r.postMs))} (node -e 0: ${fmtMs(median(r.emptyMs))})`
     )
   }
   return rows

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { errorMessage, oneLine } from '../errors.js'
 
 /*
  * A minimal, in-memory OCI distribution registry on 127.0.0.1 (plain HTTP, no auth). The dry run
@@ -38,10 +39,29 @@ function sha256(data: Buffer): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`
 }
 
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
+/**
+ * The largest request body taken (a blob upload, or one chunk of it): Helm itself refuses a chart
+ * that decompresses to more than 100 MiB, so a bigger compressed upload is never a chart.
+ */
+export const MAX_BODY_BYTES = 100 * 1024 * 1024
+
+class BodyTooLarge extends Error {}
+
+/** The request body, refused (413) once it passes `limit` bytes, whatever Content-Length says. */
+function readBody(req: http.IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    const tooLarge = () => new BodyTooLarge(`request body over ${limit} bytes`)
+    if (Number(req.headers['content-length'] ?? 0) > limit) return reject(tooLarge())
     const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        req.removeAllListeners('data')
+        req.resume() // drain without keeping it
+        reject(tooLarge())
+      } else chunks.push(chunk)
+    })
     req.on('end', () => resolve(Buffer.concat(chunks)))
     req.on('error', reject)
   })
@@ -67,12 +87,12 @@ function fail(res: http.ServerResponse, status: number, code: string, message: s
     res,
     status,
     { 'Content-Type': 'application/json' },
-    JSON.stringify({ errors: [{ code, message }] })
+    JSON.stringify({ errors: [{ code, message: oneLine(message) }] })
   )
 }
 
 /** The registry's request handler over in-memory state (exported for unit tests). */
-export function registryHandler(): http.RequestListener {
+export function registryHandler(limits: { bodyBytes?: number } = {}): http.RequestListener {
   const blobs = new Map<string, Buffer>()
   const repositories = new Map<string, Repository>()
   const uploads = new Map<string, { repo: string; chunks: Buffer[] }>()
@@ -106,7 +126,7 @@ export function registryHandler(): http.RequestListener {
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost')
     const method = req.method ?? 'GET'
-    const body = await readBody(req)
+    const body = await readBody(req, limits.bodyBytes)
     if (url.pathname === '/v2/' || url.pathname === '/v2') {
       send(res, 200, { 'Content-Type': 'application/json' }, method === 'HEAD' ? undefined : '{}')
       return
@@ -243,9 +263,12 @@ export function registryHandler(): http.RequestListener {
   }
 
   return (req, res) => {
-    handle(req, res).catch(error => {
-      if (!res.headersSent) fail(res, 500, 'UNKNOWN', String(error))
-      else res.destroy()
+    handle(req, res).catch((error: unknown) => {
+      if (res.headersSent) res.destroy()
+      else if (error instanceof BodyTooLarge) {
+        res.setHeader('Connection', 'close')
+        fail(res, 413, 'SIZE_INVALID', error.message)
+      } else fail(res, 500, 'UNKNOWN', errorMessage(error))
     })
   }
 }

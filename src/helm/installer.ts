@@ -57,7 +57,10 @@ const LATEST_FILE: Record<string, string> = {
 }
 
 function http(): HttpClient {
-  return new HttpClient(USER_AGENT, [], { allowRetries: true, maxRetries: 3 })
+  return new HttpClient(USER_AGENT, [], {
+    allowRetries: true,
+    maxRetries: RETRY.httpClient.retries
+  })
 }
 
 /** A certificate Node does not trust (a TLS-inspecting proxy's, usually), in one line. */

@@ -8,16 +8,11 @@ import type {
   CreateRepositoryCommandInput as PublicCreateRepositoryCommandInput,
   PutRepositoryCatalogDataCommandInput
 } from '@aws-sdk/client-ecr-public'
-import type { NodeHttpHandler } from '@smithy/node-http-handler'
-import type { HttpsProxyAgent } from 'https-proxy-agent'
-import * as fs from 'node:fs'
-import * as http from 'node:http'
-import * as https from 'node:https'
-import type * as net from 'node:net'
-import * as tls from 'node:tls'
 import { USER_AGENT } from '../constants.js'
-import { MissingCredentialsError, UserError, errorMessage } from '../errors.js'
-import { ProxyConnectError, bypassesProxy, configuredProxy } from '../runtime/proxy.js'
+import { MissingCredentialsError, UserError } from '../errors.js'
+import { ProxyConnectError } from '../runtime/proxy.js'
+import { RETRY, attempts } from '../runtime/retry.js'
+import { awsRequestHandler } from './aws-transport.js'
 import { hostFromProxyEndpoint, type EcrHost } from './registry-host.js'
 
 /** Credentials for `helm registry login`, from an ECR authorization token. */
@@ -95,107 +90,6 @@ export function decodeAuthorizationToken(token: string): { username: string; pas
 /** True when the SDK will use an endpoint from the environment (then FIPS/dual-stack flags must stay off). */
 function endpointOverridden(serviceEnv: string): boolean {
   return Boolean(process.env[`AWS_ENDPOINT_URL_${serviceEnv}`] || process.env.AWS_ENDPOINT_URL)
-}
-
-/*
- * The SDK's transport. The AWS SDK for JavaScript reads neither HTTPS_PROXY nor AWS_CA_BUNDLE, so
- * every client of this module (and the STS client the default credential chain builds for web
- * identity, which inherits the parent client's request handler) gets one built here.
- */
-
-/**
- * An agent that tunnels through `proxy` with CONNECT, except for hosts NO_PROXY (or loopback)
- * sends directly, which go through `direct`. Either way the CA bundle applies. (A class factory:
- * https-proxy-agent is loaded only when a proxy is set, like the SDK itself.)
- */
-const proxyAgentClass = (Base: typeof HttpsProxyAgent) =>
-  class ProxyAgent extends Base<string> {
-    constructor(
-      private readonly proxyUrl: URL,
-      private readonly direct: http.Agent,
-      private readonly tlsOptions: https.AgentOptions
-    ) {
-      super(proxyUrl.href, tlsOptions)
-    }
-
-    override async connect(
-      req: http.ClientRequest,
-      opts: Parameters<HttpsProxyAgent<string>['connect']>[1]
-    ): Promise<net.Socket> {
-      const target = `${opts.host ?? ''}:${opts.port}`
-      if (bypassesProxy(`${opts.secureEndpoint ? 'https' : 'http'}://${target}`)) {
-        // agent-base hands the request to an Agent returned from connect(); the type says Socket.
-        return this.direct as unknown as net.Socket
-      }
-      let status: number | undefined
-      req.once('proxyConnect', (response: { statusCode: number; statusText?: string }) => {
-        status = response.statusCode
-      })
-      let socket: net.Socket
-      try {
-        // https-proxy-agent takes the target's TLS options from opts, not from the agent's own.
-        socket = await super.connect(req, {
-          ...opts,
-          ...(this.tlsOptions.ca ? { ca: this.tlsOptions.ca } : {})
-        })
-      } catch (error) {
-        throw new ProxyConnectError(this.proxyUrl, target, errorMessage(error))
-      }
-      if (status !== undefined && status !== 200) {
-        socket.destroy()
-        throw new ProxyConnectError(this.proxyUrl, target, `CONNECT answered HTTP ${status}`)
-      }
-      return socket
-    }
-  }
-
-/** Node's default roots (with NODE_EXTRA_CA_CERTS) plus AWS_CA_BUNDLE, or undefined without it. */
-export function trustedCas(env: NodeJS.ProcessEnv = process.env): string[] | undefined {
-  const bundle = env.AWS_CA_BUNDLE
-  if (!bundle) return undefined
-  let pem: string
-  try {
-    pem = fs.readFileSync(bundle, 'utf8')
-  } catch (error) {
-    throw new UserError(
-      `AWS_CA_BUNDLE names a file that cannot be read (${bundle}: ${errorMessage(error)}): point it at a PEM bundle or unset it.`
-    )
-  }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new UserError(
-      `AWS_CA_BUNDLE (${bundle}) holds no PEM certificate: point it at a PEM bundle (-----BEGIN CERTIFICATE-----) or unset it.`
-    )
-  }
-  const defaults = tls.getCACertificates?.('default') ?? [
-    ...tls.rootCertificates,
-    ...(env.NODE_EXTRA_CA_CERTS ? [fs.readFileSync(env.NODE_EXTRA_CA_CERTS, 'utf8')] : [])
-  ]
-  return [...defaults, pem]
-}
-
-/**
- * The request handler every SDK client of the action uses: HTTPS_PROXY/HTTP_PROXY/NO_PROXY as
- * the Helm download applies them, and AWS_CA_BUNDLE. Undefined (the SDK's default) when none is set.
- */
-export async function awsRequestHandler(
-  env: NodeJS.ProcessEnv = process.env
-): Promise<NodeHttpHandler | undefined> {
-  const ca = trustedCas(env)
-  const httpsProxy = configuredProxy('https:', env)
-  const httpProxy = configuredProxy('http:', env)
-  if (!ca && !httpsProxy && !httpProxy) return undefined
-  const [{ NodeHttpHandler }, { HttpsProxyAgent }] = await Promise.all([
-    import('@smithy/node-http-handler'),
-    import('https-proxy-agent')
-  ])
-  const ProxyAgent = proxyAgentClass(HttpsProxyAgent)
-  const options: https.AgentOptions = { keepAlive: true, maxSockets: 50, ...(ca ? { ca } : {}) }
-  const directHttps = new https.Agent(options)
-  const directHttp = new http.Agent(options)
-  return new NodeHttpHandler({
-    httpsAgent: httpsProxy ? new ProxyAgent(httpsProxy, directHttps, options) : directHttps,
-    httpAgent: httpProxy ? new ProxyAgent(httpProxy, directHttp, options) : directHttp
-  })
 }
 
 /** Turns an AWS SDK error into a one-line message that names the fix. */
@@ -301,7 +195,7 @@ export async function privateEcr(region: string, host?: EcrHost): Promise<Privat
   const client = new sdk.ECRClient({
     region,
     customUserAgent: USER_AGENT,
-    maxAttempts: 5,
+    maxAttempts: attempts(RETRY.awsApi),
     requestHandler: await awsRequestHandler(),
     // Only ever turn these on: an explicit false would override AWS_USE_FIPS_ENDPOINT and
     // AWS_USE_DUALSTACK_ENDPOINT from the job's environment.
@@ -352,7 +246,7 @@ export async function publicEcr(host: string): Promise<PublicEcrApi> {
   const client = new sdk.ECRPUBLICClient({
     region,
     customUserAgent: USER_AGENT,
-    maxAttempts: 5,
+    maxAttempts: attempts(RETRY.awsApi),
     requestHandler: await awsRequestHandler()
   })
   return {

@@ -1,12 +1,10 @@
-import * as fs from 'node:fs'
-import * as path from 'node:path'
 import { Input } from '../constants.js'
-import { UserError, errorMessage } from '../errors.js'
-import { isInside } from '../runtime/paths.js'
+import { UserError } from '../errors.js'
+import type { LifecyclePolicy } from './lifecycle-policy.js'
 
 /* Settings for repositories this step creates: tags, scanning, KMS, lifecycle and pull access.
-   Parsing and validation are pure (ECR's own rules, so a bad value fails before any AWS write);
-   readLifecyclePolicyFile is the one function here that touches the disk. */
+   Parsing and validation are pure (ECR's own rules, so a bad value fails before any AWS write).
+   The lifecycle policy file (read from disk, checked against a schema) is in lifecycle-policy.ts. */
 
 export interface ResourceTag {
   Key: string
@@ -17,13 +15,6 @@ export interface ResourceTag {
 export interface PullPrincipals {
   accounts: string[]
   organizations: string[]
-}
-
-export interface LifecyclePolicy {
-  /** As the user wrote it in the workspace, for messages and the by-hand fix. */
-  display: string
-  /** The file's text, sent to PutLifecyclePolicy as given. */
-  text: string
 }
 
 export interface RepositorySettings {
@@ -204,208 +195,10 @@ export function parsePullAccounts(value: string): PullPrincipals {
   return { accounts, organizations }
 }
 
-// ---------------------------------------------------------------- lifecycle policy
-
-/** PutLifecyclePolicy's lifecyclePolicyText length limits. */
-export const LIFECYCLE_TEXT_LIMITS = { min: 100, max: 30720 } as const
-
-const TAG_STATUS = ['tagged', 'untagged', 'any']
-const COUNT_TYPES = [
-  'imageCountMoreThan',
-  'sinceImagePushed',
-  'sinceImagePulled',
-  'sinceImageTransitioned'
-]
-const ACTION_TYPES = ['expire', 'transition']
-const STORAGE_CLASSES = ['standard', 'archive']
-const MAX_WILDCARDS = 4
-
-type Json = Record<string, unknown>
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function isStringList(value: unknown): value is string[] {
-  return (
-    Array.isArray(value) && value.length > 0 && value.every(v => typeof v === 'string' && v !== '')
-  )
-}
-
-function oneOf(values: string[]): string {
-  return values.map(v => `"${v}"`).join(', ')
-}
-
-/**
- * Checks a lifecycle policy against ECR's rules (lifecycle policy properties in the ECR user
- * guide): rules[] with a unique positive rulePriority, a selection and an action. `where` names
- * the file. Returns the text unchanged: it is sent as given.
- */
-export function parseLifecyclePolicy(text: string, where: string): string {
-  const fail = (problem: string): never => {
-    throw new UserError(`Input "${Input.LifecyclePolicy}" (${where}) ${problem}`)
-  }
-  const length = text.length
-  if (length < LIFECYCLE_TEXT_LIMITS.min || length > LIFECYCLE_TEXT_LIMITS.max) {
-    fail(
-      `is ${length} characters long; ECR takes ${LIFECYCLE_TEXT_LIMITS.min} to ${LIFECYCLE_TEXT_LIMITS.max}: ${length < LIFECYCLE_TEXT_LIMITS.min ? 'it needs at least one complete rule' : 'shorten it'}.`
-    )
-  }
-  let doc: unknown
-  try {
-    doc = JSON.parse(text)
-  } catch (error) {
-    fail(`is not valid JSON (${errorMessage(error)}): fix the file.`)
-  }
-  if (!isObject(doc) || !Array.isArray(doc.rules) || doc.rules.length === 0) {
-    fail(
-      'needs a "rules" array with at least one rule: see "Lifecycle policy properties" in the ECR user guide.'
-    )
-  }
-  const rules = (doc as { rules: unknown[] }).rules
-  const priorities = new Set<number>()
-  let anyPriority: number | undefined
-  let highest = 0
-  rules.forEach((rule, i) => {
-    const at = `rule ${i + 1}`
-    if (!isObject(rule)) return fail(`${at} is not an object.`)
-    const priority = rule.rulePriority
-    if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < 1) {
-      return fail(`${at} needs "rulePriority", a whole number of 1 or more.`)
-    }
-    if (priorities.has(priority)) {
-      return fail(`${at} repeats rulePriority ${priority}: give every rule its own priority.`)
-    }
-    priorities.add(priority)
-    highest = Math.max(highest, priority)
-    const at2 = `rule ${i + 1} (rulePriority ${priority})`
-    if (rule.description !== undefined && typeof rule.description !== 'string') {
-      fail(`${at2} "description" must be a string.`)
-    }
-    const selection = rule.selection
-    if (!isObject(selection)) return fail(`${at2} needs a "selection" object.`)
-    const tagStatus = selection.tagStatus
-    if (typeof tagStatus !== 'string' || !TAG_STATUS.includes(tagStatus)) {
-      return fail(`${at2} selection.tagStatus must be one of ${oneOf(TAG_STATUS)}.`)
-    }
-    const patterns = selection.tagPatternList
-    const prefixes = selection.tagPrefixList
-    if (tagStatus === 'tagged') {
-      if (patterns === undefined && prefixes === undefined) {
-        fail(`${at2} has tagStatus "tagged", so it needs "tagPatternList" or "tagPrefixList".`)
-      }
-      if (patterns !== undefined && prefixes !== undefined) {
-        fail(`${at2} has both "tagPatternList" and "tagPrefixList": use one of them.`)
-      }
-      if (patterns !== undefined) {
-        if (!isStringList(patterns))
-          fail(`${at2} "tagPatternList" must be a list of non-empty strings.`)
-        const wild = (patterns as string[]).find(p => (p.match(/\*/g) ?? []).length > MAX_WILDCARDS)
-        if (wild !== undefined) {
-          fail(
-            `${at2} tag pattern "${wild}" has more than ${MAX_WILDCARDS} wildcards (*), ECR's limit.`
-          )
-        }
-      }
-      if (prefixes !== undefined && !isStringList(prefixes)) {
-        fail(`${at2} "tagPrefixList" must be a list of non-empty strings.`)
-      }
-    } else if (patterns !== undefined || prefixes !== undefined) {
-      fail(
-        `${at2} has tagStatus "${tagStatus}", which takes no "tagPatternList" or "tagPrefixList": remove them or use "tagged".`
-      )
-    }
-    if (tagStatus === 'any') {
-      if (anyPriority !== undefined) fail(`${at2} is a second rule with tagStatus "any": keep one.`)
-      anyPriority = priority
-    }
-    const countType = selection.countType
-    if (typeof countType !== 'string' || !COUNT_TYPES.includes(countType)) {
-      return fail(`${at2} selection.countType must be one of ${oneOf(COUNT_TYPES)}.`)
-    }
-    const countNumber = selection.countNumber
-    if (typeof countNumber !== 'number' || !Number.isInteger(countNumber) || countNumber < 1) {
-      fail(`${at2} selection.countNumber must be a whole number of 1 or more.`)
-    }
-    if (countType === 'imageCountMoreThan') {
-      if (selection.countUnit !== undefined) {
-        fail(`${at2} has countType "imageCountMoreThan", which takes no "countUnit": remove it.`)
-      }
-    } else if (selection.countUnit !== 'days') {
-      fail(`${at2} has countType "${countType}", so it needs "countUnit": "days".`)
-    }
-    const storageClass = selection.storageClass
-    if (
-      storageClass !== undefined &&
-      (typeof storageClass !== 'string' || !STORAGE_CLASSES.includes(storageClass))
-    ) {
-      fail(`${at2} selection.storageClass must be one of ${oneOf(STORAGE_CLASSES)}.`)
-    }
-    if (countType === 'sinceImageTransitioned' && storageClass !== 'archive') {
-      fail(`${at2} has countType "sinceImageTransitioned", so it needs "storageClass": "archive".`)
-    }
-    if (countType !== 'sinceImageTransitioned' && storageClass === 'archive') {
-      fail(
-        `${at2} selects "storageClass": "archive", which only countType "sinceImageTransitioned" takes.`
-      )
-    }
-    const action = rule.action
-    if (
-      !isObject(action) ||
-      typeof action.type !== 'string' ||
-      !ACTION_TYPES.includes(action.type)
-    ) {
-      return fail(`${at2} needs "action": {"type": "expire"} (or "transition").`)
-    }
-    if (action.type === 'transition' && action.targetStorageClass !== 'archive') {
-      fail(`${at2} has action "transition", so it needs "targetStorageClass": "archive".`)
-    }
-    if (action.type === 'expire' && action.targetStorageClass !== undefined) {
-      fail(`${at2} has action "expire", which takes no "targetStorageClass": remove it.`)
-    }
-  })
-  if (anyPriority !== undefined && anyPriority !== highest) {
-    fail(
-      `has a rule with tagStatus "any" at rulePriority ${anyPriority}, but ECR evaluates it last: give it the highest rulePriority (above ${highest}).`
-    )
-  }
-  return text
-}
-
-/**
- * Reads the lifecycle policy file (I/O, synchronous so that it fails with the other inputs,
- * before anything runs) and validates it. The path is relative to the workspace and must stay
- * inside it.
- */
-export function readLifecyclePolicyFile(
-  value: string,
-  workspace: string
-): LifecyclePolicy | undefined {
-  const display = value.trim()
-  if (display === '') return undefined
-  const file = path.resolve(workspace, display)
-  let real = file
-  try {
-    real = fs.realpathSync(file)
-  } catch {
-    // missing: reported below
-  }
-  const root = fs.existsSync(workspace) ? fs.realpathSync(workspace) : path.resolve(workspace)
-  if (!isInside(path.resolve(workspace), file) || !isInside(root, real)) {
-    throw new UserError(
-      `Input "${Input.LifecyclePolicy}" (${display}) is outside the workspace: put the policy file in the repository and give its path relative to it.`
-    )
-  }
-  let text: string
-  try {
-    text = fs.readFileSync(file, 'utf8')
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    throw new UserError(
-      code === 'ENOENT'
-        ? `Input "${Input.LifecyclePolicy}" names a file that does not exist (${display}): check the path, relative to the workspace.`
-        : `Input "${Input.LifecyclePolicy}" (${display}) cannot be read (${code ?? errorMessage(error)}): check the path, relative to the workspace.`
-    )
-  }
-  return { display, text: parseLifecyclePolicy(text, display) }
-}
+// The lifecycle policy file: lifecycle-policy.ts (its reader and ECR's rules, as a schema).
+export {
+  LIFECYCLE_TEXT_LIMITS,
+  type LifecyclePolicy,
+  parseLifecyclePolicy,
+  readLifecyclePolicyFile
+} from './lifecycle-policy.js'

@@ -1,6 +1,8 @@
+import * as os from 'node:os'
 import * as path from 'node:path'
+import { PRIVATE_DIR_PREFIX } from '../constants.js'
 
-/* Where things are: the workspace, and whether one path lies inside another. */
+/* Where things are: the workspace, RUNNER_TEMP, and whether one path lies inside another. */
 
 /** The workspace: what the runner checked out, where charts are and nothing may leave. */
 export function workspaceDir(): string {
@@ -14,4 +16,22 @@ export function workspaceDir(): string {
 export function isInside(root: string, target: string, p: path.PlatformPath = path): boolean {
   const rel = p.relative(root, target)
   return !p.isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${p.sep}`)
+}
+
+/** The parent of job-private directories: RUNNER_TEMP, else the system temp directory. */
+export function privateDirParent(): string {
+  return process.env.RUNNER_TEMP || os.tmpdir()
+}
+
+/**
+ * True when `dir` is a directory main could have made: a direct child of RUNNER_TEMP named
+ * helm-ecr-publish-*. State can be edited by later steps; nothing else is ever deleted.
+ */
+export function isPrivateDir(dir: string): boolean {
+  const resolved = path.resolve(dir)
+  return (
+    path.dirname(resolved) === path.resolve(privateDirParent()) &&
+    path.basename(resolved).startsWith(PRIVATE_DIR_PREFIX) &&
+    path.basename(resolved).length > PRIVATE_DIR_PREFIX.length
+  )
 }

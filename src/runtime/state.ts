@@ -1,15 +1,21 @@
-import * as core from '@actions/core'
 import { State } from '../constants.js'
 
-/** What main hands to the post step: the job-private directory to delete. */
+/*
+ * What main hands to the post step. Main saves it with core.saveState (see private-dir.ts); the
+ * runner gives it back to the post step as STATE_<name> environment variables. Reading it needs
+ * nothing but process.env, so the post bundle stays free of @actions/core.
+ */
+
 export interface PostState {
+  /** The job-private directory to delete. */
   privateDir?: string
 }
 
-export function saveState(state: PostState): void {
-  if (state.privateDir) core.saveState(State.PrivateDir, state.privateDir)
+/** The environment variable the runner sets for a saved state key. */
+export function stateVariable(key: State): string {
+  return `STATE_${key}`
 }
 
-export function readState(): PostState {
-  return { privateDir: core.getState(State.PrivateDir) || undefined }
+export function readState(env: NodeJS.ProcessEnv = process.env): PostState {
+  return { privateDir: env[stateVariable(State.PrivateDir)] || undefined }
 }
