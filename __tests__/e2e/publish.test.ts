@@ -60,7 +60,8 @@ describe.each(ALL_HELM_VERSIONS)('Helm %s', helmVersion => {
         digest,
         repository: `oci://${host}`,
         registry: host,
-        pushed: true
+        pushed: true,
+        signed: false
       }
     ])
     // A separate Helm pulls the chart back by the output reference and by digest.
