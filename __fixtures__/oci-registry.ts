@@ -8,7 +8,7 @@ import http from 'node:http'
 import type net from 'node:net'
 
 export interface FakeRegistry {
-  /** 127.0.0.1:PORT (@sigstore/oci talks plain HTTP to 127.0.0.1). */
+  /** 127.0.0.1:PORT (the referrers client talks plain HTTP to 127.0.0.1). */
   host: string
   username: string
   password: string
@@ -25,8 +25,17 @@ export interface FakeRegistry {
 const digestOf = (data: Buffer): string =>
   `sha256:${createHash('sha256').update(data).digest('hex')}`
 
-export async function startFakeRegistry(opts: { referrers?: boolean } = {}): Promise<FakeRegistry> {
+export async function startFakeRegistry(
+  opts: {
+    referrers?: boolean
+    /** Answer with a Bearer challenge whose realm (/token here) trades Basic for a token. */
+    bearer?: boolean
+    /** Referrers per page of the referrers API (Link: rel="next" to the rest). */
+    pageSize?: number
+  } = {}
+): Promise<FakeRegistry> {
   const referrersApi = opts.referrers ?? true
+  const token = `tok-${randomUUID()}`
   const username = 'AWS'
   const password = `pw-${randomUUID()}`
   const blobs = new Map<string, Buffer>()
@@ -57,9 +66,17 @@ export async function startFakeRegistry(opts: { referrers?: boolean } = {}): Pro
         res.writeHead(status, headers)
         res.end(method === 'HEAD' ? undefined : body)
       }
-      const expected = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
-      if (req.headers.authorization !== expected) {
-        return send(401, { 'www-authenticate': 'Basic realm="fake"' })
+      const basic = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
+      if (opts.bearer && url.pathname === '/token') {
+        return req.headers.authorization === basic
+          ? send(200, { 'content-type': 'application/json' }, JSON.stringify({ token }))
+          : send(401)
+      }
+      if (req.headers.authorization !== (opts.bearer ? `Bearer ${token}` : basic)) {
+        const challenge = opts.bearer
+          ? `Bearer realm="http://${req.headers.host}/token",service="fake"`
+          : 'Basic realm="fake"'
+        return send(401, { 'www-authenticate': challenge })
       }
       const m = /^\/v2\/(.+)\/(blobs\/uploads|blobs|manifests|referrers)\/(.*)$/.exec(url.pathname)
       if (!m) return send(404)
@@ -93,12 +110,20 @@ export async function startFakeRegistry(opts: { referrers?: boolean } = {}): Pro
             artifactType: doc.artifactType,
             annotations: doc.annotations
           }))
+        const size = opts.pageSize ?? found.length
+        const from = Number(url.searchParams.get('page') ?? 0)
         const index = JSON.stringify({
           schemaVersion: 2,
           mediaType: 'application/vnd.oci.image.index.v1+json',
-          manifests: found
+          manifests: found.slice(from, from + size)
         })
-        return send(200, { 'content-type': 'application/vnd.oci.image.index.v1+json' }, index)
+        const headers: Record<string, string> = {
+          'content-type': 'application/vnd.oci.image.index.v1+json'
+        }
+        if (from + size < found.length) {
+          headers.link = `<${url.pathname}?page=${from + size}>; rel="next"`
+        }
+        return send(200, headers, index)
       }
       // manifests
       if (method === 'PUT') {
@@ -140,4 +165,18 @@ export async function startFakeRegistry(opts: { referrers?: boolean } = {}): Pro
         server.close(() => resolve())
       })
   }
+}
+
+/** A chart manifest in `repo` under `tag`, as helm push leaves it; returns its digest. */
+export function pushChart(registry: FakeRegistry, repo: string, tag: string): string {
+  return registry.putManifest(repo, tag, {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: {
+      mediaType: 'application/vnd.cncf.helm.config.v1+json',
+      digest: `sha256:${'c'.repeat(64)}`,
+      size: 2
+    },
+    layers: []
+  })
 }

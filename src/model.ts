@@ -73,7 +73,7 @@ export interface ChartResult {
   /** The chart carries a Helm provenance file (.prov): signed by "signing-key", or a packaged one's. */
   signed?: boolean
   /** The provenance attestation stored for this chart (attest). */
-  attestation?: { digest: string; url?: string }
+  attestation?: { digest: string; url?: string; verified?: true }
   /** Set when this chart failed; the step fails at the end. */
   error?: string
   /** Dry run only: what a real run would do with this chart. */

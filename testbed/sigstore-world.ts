@@ -5,7 +5,9 @@
  * - an HTTPS front on <loopback address>:443 that answers, by Host, for the fixed names
  *   @actions/attest uses: token.actions.githubusercontent.com (OpenID configuration + JWKS),
  *   fulcio.sigstore.dev / rekor.sigstore.dev (public-good) and fulcio.githubapp.com /
- *   timestamp.githubapp.com (GitHub's instance), served by @sigstore/mock's handlers;
+ *   timestamp.githubapp.com (GitHub's instance), served by @sigstore/mock's handlers, and the TUF
+ *   repositories that publish the instances' trusted roots (tuf-repo-cdn.sigstore.dev, seeded in
+ *   the XDG_DATA_HOME cache as a real root would be embedded; tuf-repo.github.com);
  * - GitHub's attestations API (GITHUB_API_URL), recording calls, optionally answering 403.
  * The action reaches the front through withHosts(world.hosts()) and NODE_EXTRA_CA_CERTS.
  */
@@ -29,13 +31,24 @@ import { bundleFromJSON } from '@sigstore/bundle'
 import { toSignedEntity, toTrustMaterial, Verifier, type Signer } from '@sigstore/verify'
 import { makeHostCert, type TestCerts } from './certs.js'
 import { makeTempDir } from './paths.js'
+import { tufRepo, type TufRepo } from './tuf-repo.js'
 
 export const ISSUER_HOST = 'token.actions.githubusercontent.com'
 export const PUBLIC_FULCIO = 'fulcio.sigstore.dev'
 export const PUBLIC_REKOR = 'rekor.sigstore.dev'
 export const GITHUB_FULCIO = 'fulcio.githubapp.com'
 export const GITHUB_TSA = 'timestamp.githubapp.com'
-const NAMES = [ISSUER_HOST, PUBLIC_FULCIO, PUBLIC_REKOR, GITHUB_FULCIO, GITHUB_TSA] as const
+export const PUBLIC_TUF = 'tuf-repo-cdn.sigstore.dev'
+export const GITHUB_TUF = 'tuf-repo.github.com'
+const NAMES = [
+  ISSUER_HOST,
+  PUBLIC_FULCIO,
+  PUBLIC_REKOR,
+  GITHUB_FULCIO,
+  GITHUB_TSA,
+  PUBLIC_TUF,
+  GITHUB_TUF
+] as const
 type Name = (typeof NAMES)[number]
 
 /** The repository and workflow the fake tokens speak for (matches runAction()'s GITHUB_* env). */
@@ -74,6 +87,11 @@ export interface SigstoreWorld {
   readonly githubCalls: GitHubApiCall[]
   /** 'ok': 201 with an id; 'forbidden': 403 as for a token without attestations: write. */
   githubMode: 'ok' | 'forbidden'
+  /**
+   * Tokens minted from now on speak for another repository's workflow (its certificate
+   * identity), or again for WORKFLOW when undefined.
+   */
+  signAs(repository: string | undefined): void
   /** Verifies a bundle (JSON) against the mock trust root; returns the signer (identity). */
   verify(bundle: unknown): Signer
   stop(): Promise<void>
@@ -132,6 +150,8 @@ function randomLoopback(): string {
 
 export interface OidcFake {
   issuer: string
+  /** The repository the tokens speak for (WORKFLOW.repository unless changed). */
+  repository: string
   /** ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN. */
   env: Record<string, string>
   /** Audiences of the tokens minted so far. */
@@ -170,30 +190,32 @@ export async function startOidcFake(opts: { issuer?: string } = {}): Promise<Oid
     const url = new URL(req.url ?? '/', 'http://x')
     if (!opts.issuer && wellKnown(url.pathname, res)) return
     if (req.headers.authorization !== `Bearer ${requestToken}`) return json(res, 401, {})
+    const repository = fake.repository
+    const jobWorkflowRef = `${repository}/${WORKFLOW.path}@${WORKFLOW.ref}`
     const audience =
-      url.searchParams.get('audience') ?? `https://github.com/${WORKFLOW.repository.split('/')[0]}`
+      url.searchParams.get('audience') ?? `https://github.com/${repository.split('/')[0]}`
     audiences.push(audience)
     const now = Math.floor(Date.now() / 1000)
     const value = jwt(privateKey, kid, {
       iss: issuer,
       aud: audience,
-      sub: `repo:${WORKFLOW.repository}:ref:${WORKFLOW.ref}`,
+      sub: `repo:${repository}:ref:${WORKFLOW.ref}`,
       // @sigstore/mock's Fulcio takes the certificate's SAN from one claim: real Fulcio builds
       // https://github.com/{job_workflow_ref} for GitHub Actions tokens.
-      identity: WORKFLOW.identity,
+      identity: `https://github.com/${jobWorkflowRef}`,
       iat: now,
       nbf: now - 5,
       exp: now + 300,
       ref: WORKFLOW.ref,
       sha: WORKFLOW.sha,
-      repository: WORKFLOW.repository,
-      repository_owner: WORKFLOW.repository.split('/')[0],
+      repository,
+      repository_owner: repository.split('/')[0],
       repository_id: '1001',
       repository_owner_id: '2002',
       event_name: 'push',
       workflow: 'release',
-      workflow_ref: `${WORKFLOW.repository}/${WORKFLOW.path}@${WORKFLOW.ref}`,
-      job_workflow_ref: WORKFLOW.jobWorkflowRef,
+      workflow_ref: jobWorkflowRef,
+      job_workflow_ref: jobWorkflowRef,
       runner_environment: 'github-hosted',
       run_id: '1',
       run_attempt: '1'
@@ -203,8 +225,9 @@ export async function startOidcFake(opts: { issuer?: string } = {}): Promise<Oid
   await listen(server, 0, '127.0.0.1')
   const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`
   issuer ||= url
-  return {
+  const fake: OidcFake = {
     issuer,
+    repository: WORKFLOW.repository,
     env: {
       ACTIONS_ID_TOKEN_REQUEST_URL: `${url}/token?api-version=2.0`,
       ACTIONS_ID_TOKEN_REQUEST_TOKEN: requestToken
@@ -214,6 +237,7 @@ export async function startOidcFake(opts: { issuer?: string } = {}): Promise<Oid
     server,
     stop: () => close(server)
   }
+  return fake
 }
 
 export async function startSigstoreWorld(opts: {
@@ -255,6 +279,7 @@ export async function startSigstoreWorld(opts: {
     }
 
     // ------------------------------------------------------------ the HTTPS front on :443
+    let tuf: TufRepo = { get: () => undefined, seed: async () => undefined }
     const frontRequests: SigstoreWorld['frontRequests'] = []
     const hostCert = await makeHostCert(opts.certs, NAMES)
     const [cert, key] = await Promise.all([readFile(hostCert.certFile), readFile(hostCert.keyFile)])
@@ -272,6 +297,14 @@ export async function startSigstoreWorld(opts: {
       void (async () => {
         const body = await readBody(req)
         if (host === ISSUER_HOST && oidc.wellKnown(pathOnly, res)) return
+        const tufFile = host === PUBLIC_TUF || host === GITHUB_TUF ? tuf.get(pathOnly) : undefined
+        if (tufFile && req.method === 'GET') {
+          res.writeHead(tufFile.statusCode, {
+            'content-type': tufFile.contentType ?? 'application/octet-stream'
+          })
+          res.end(tufFile.response)
+          return
+        }
         const route = routes[host]
         if (route && req.method === 'POST' && pathOnly === route.path) {
           const out = await route.fn(body)
@@ -343,7 +376,7 @@ export async function startSigstoreWorld(opts: {
     }
     const eventPath = eventPaths[opts.visibility ?? 'public']
 
-    const trust = toTrustMaterial({
+    const trustedRoot = {
       mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
       certificateAuthorities: [
         {
@@ -388,7 +421,11 @@ export async function startSigstoreWorld(opts: {
           operator: 'sigstore.mock'
         }
       ]
-    } as unknown as Parameters<typeof toTrustMaterial>[0])
+    }
+    tuf = tufRepo(trustedRoot)
+    const dataHome = await makeTempDir('xdg-data')
+    await tuf.seed(dataHome, `https://${PUBLIC_TUF}`)
+    const trust = toTrustMaterial(trustedRoot as unknown as Parameters<typeof toTrustMaterial>[0])
     const verifier = new Verifier(trust, {
       tlogThreshold: 0,
       ctlogThreshold: 1,
@@ -402,7 +439,8 @@ export async function startSigstoreWorld(opts: {
         GITHUB_API_URL: `http://127.0.0.1:${(api.address() as net.AddressInfo).port}`,
         GITHUB_EVENT_PATH: eventPath,
         GITHUB_REPOSITORY: WORKFLOW.repository,
-        NODE_EXTRA_CA_CERTS: opts.certs.caFile
+        NODE_EXTRA_CA_CERTS: opts.certs.caFile,
+        XDG_DATA_HOME: dataHome
       },
       eventPath: visibility => eventPaths[visibility],
       hosts: ({ unreachable = [] } = {}) =>
@@ -417,6 +455,9 @@ export async function startSigstoreWorld(opts: {
       },
       set githubMode(mode) {
         world.githubMode = mode
+      },
+      signAs: repository => {
+        oidc.repository = repository ?? WORKFLOW.repository
       },
       verify: bundle => {
         return verifier.verify(toSignedEntity(bundleFromJSON(bundle)), {

@@ -2,273 +2,303 @@ import http from 'node:http'
 import type net from 'node:net'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import * as core from '../../__fixtures__/core.js'
-import { startFakeRegistry, type FakeRegistry } from '../../__fixtures__/oci-registry.js'
-import { startOidcFake, WORKFLOW, type OidcFake } from '../../testbed/sigstore-world.js'
+import { pushChart, startFakeRegistry, type FakeRegistry } from '../../__fixtures__/oci-registry.js'
 
-// The real getIDToken (it reads ACTIONS_ID_TOKEN_REQUEST_URL), the mock for logging.
-vi.mock('@actions/core', async () => ({
-  ...(await vi.importActual<typeof import('@actions/core')>('@actions/core')),
-  ...(await import('../../__fixtures__/core.js'))
-}))
+vi.mock('@actions/core', async () => import('../../__fixtures__/core.js'))
 
-const {
-  Annotation,
-  Attestor,
-  SLSA_PREDICATE_TYPE,
-  attestResult,
-  isTransientSigstoreError,
-  requireIdToken,
-  subjectOfRef
-} = await import('../../src/attest/attest.js')
+const { Annotation, Attestor, attestResult, subjectDigests, subjectOfRef } =
+  await import('../../src/attest/attest.js')
+const { ReferrersClient } = await import('../../src/attest/oci-client.js')
+const { SLSA_PREDICATE_TYPE } = await import('../../src/attest/policy.js')
+const { BundleVerifier, TrustedRootUnavailable } = await import('../../src/attest/verify.js')
 type ChartResult = import('../../src/model.js').ChartResult
 
 const SERVER = 'https://github.com'
-const BUNDLE = {
-  mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-  verificationMaterial: {},
-  dsseEnvelope: { payload: 'e30=', payloadType: 'application/vnd.in-toto+json', signatures: [] }
+const REPOSITORY = 'acme/charts'
+const BUNDLE_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json'
+
+/** A bundle-shaped document naming `digest`; `forged` ones fail the fake verifier. */
+function bundleFor(digest: string, forged = false) {
+  const statement = {
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [{ name: 'chart', digest: { sha256: digest.replace('sha256:', '') } }],
+    predicateType: SLSA_PREDICATE_TYPE
+  }
+  return {
+    mediaType: BUNDLE_TYPE,
+    verificationMaterial: {},
+    dsseEnvelope: {
+      payload: Buffer.from(JSON.stringify(statement)).toString('base64'),
+      payloadType: 'application/vnd.in-toto+json',
+      signatures: []
+    },
+    ...(forged ? { forged: true } : {})
+  }
 }
 
-function attestor(extra: Partial<ConstructorParameters<typeof Attestor>[0]> = {}) {
-  return new Attestor({
-    credentials: { username: 'AWS', password: 'unused' },
+/** Verifies what bundleFor made: unforged, naming the expected digest. */
+class FakeVerifier extends BundleVerifier {
+  rootUnavailable = false
+  override async trustFor(): Promise<never> {
+    return {} as never
+  }
+  override async verify(bundle: unknown, expected: { digest: string }) {
+    if (this.rootUnavailable) throw new TrustedRootUnavailable('no trusted root (test)')
+    const ok = !(bundle as { forged?: boolean }).forged
+    return ok && subjectDigests(bundle).includes(expected.digest)
+      ? { ok: true as const, instance: 'public-good' as const }
+      : { ok: false as const, reason: 'signed by https://github.com/evil/x/.github/workflows/a' }
+  }
+}
+
+let registry: FakeRegistry
+let api: http.Server
+let apiUrl = ''
+let apiStatus = 201
+const apiCalls: { path: string; authorization?: string; body: string }[] = []
+beforeAll(async () => {
+  api = http.createServer((req, res) => {
+    let body = ''
+    req.on('data', c => (body += c))
+    req.on('end', () => {
+      apiCalls.push({ path: req.url ?? '', authorization: req.headers.authorization, body })
+      res.writeHead(apiStatus, { 'content-type': 'application/json' })
+      res.end(JSON.stringify(apiStatus === 201 ? { id: 40 + apiCalls.length } : { message: 'no' }))
+    })
+  })
+  await new Promise<void>(resolve => api.listen(0, '127.0.0.1', resolve))
+  apiUrl = `http://127.0.0.1:${(api.address() as net.AddressInfo).port}`
+})
+afterAll(() => new Promise<void>(resolve => api.close(() => resolve())))
+beforeEach(async () => {
+  registry = await startFakeRegistry()
+  apiCalls.length = 0
+  apiStatus = 201
+  core.resetCore()
+})
+afterEach(async () => {
+  vi.restoreAllMocks()
+  await registry.stop()
+})
+
+function attestor(extra: { githubToken?: string } = { githubToken: 'ghs_x' }) {
+  const verifier = new FakeVerifier()
+  const a = new Attestor({
+    credentials: { username: registry.username, password: registry.password },
     serverUrl: SERVER,
-    apiUrl: 'http://127.0.0.1:9',
-    repository: WORKFLOW.repository,
-    registryFetch: { timeout: 5000, retry: 0 },
+    apiUrl,
+    repository: REPOSITORY,
+    verifier,
     ...extra
   })
+  const sign = vi
+    .spyOn(a.signer, 'sign')
+    .mockImplementation(async (_name, digest) => bundleFor(digest))
+  return { a, verifier, sign }
 }
 
-/** A chart manifest in `repo` under `tag`, as helm push leaves it; returns its digest. */
-function pushChart(registry: FakeRegistry, repo: string, tag: string): string {
-  return registry.putManifest(repo, tag, {
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: {
-      mediaType: 'application/vnd.cncf.helm.config.v1+json',
-      digest: `sha256:${'c'.repeat(64)}`,
-      size: 2
-    },
-    layers: []
-  })
+const lines: string[] = []
+const log = (line: string) => void lines.push(line)
+
+function resultFor(repo: string, digest: string, pushed = true): ChartResult {
+  return {
+    chart: repo.split('/').pop()!,
+    version: '1.0.0',
+    ref: `oci://${registry.host}/${repo}:1.0.0`,
+    digest,
+    repository: `oci://${registry.host}/charts`,
+    registry: registry.host,
+    pushed
+  }
 }
 
-describe('requireIdToken', () => {
-  it('refuses without the OIDC request variables, naming id-token: write', () => {
-    expect(() => requireIdToken({})).toThrow(/permissions: id-token: write/)
-    expect(() => requireIdToken({ ACTIONS_ID_TOKEN_REQUEST_URL: 'http://x' })).toThrow(
-      /^Input "attest" is true but the job has no OIDC token/
-    )
-    expect(() =>
-      requireIdToken({
-        ACTIONS_ID_TOKEN_REQUEST_URL: 'http://x',
-        ACTIONS_ID_TOKEN_REQUEST_TOKEN: 't'
-      })
-    ).not.toThrow()
-  })
-})
+/** The referrers the fake registry holds for `digest`, with their bundles. */
+function storedReferrers(repo: string, digest: string) {
+  return [...registry.manifests.entries()]
+    .filter(([k]) => k.startsWith(`${repo}@`))
+    .map(([, v]) => JSON.parse(v.body.toString()))
+    .filter(m => m.subject?.digest === digest)
+}
 
-describe('isTransientSigstoreError', () => {
-  const wrapped = (statusCode?: number) =>
-    Object.assign(new Error('error creating tlog entry'), {
-      cause:
-        statusCode === undefined
-          ? new Error('connect ECONNREFUSED')
-          : Object.assign(new Error('x'), { statusCode })
-    })
-  it.each([
-    [undefined, true],
-    [500, true],
-    [503, true],
-    [429, true],
-    [408, true],
-    [400, false],
-    [401, false],
-    [409, false]
-  ])('status %s -> %s', (status, transient) => {
-    expect(isTransientSigstoreError(wrapped(status))).toBe(transient)
-  })
-})
+describe('Attestor.attestChart', () => {
+  it('stores the signed bundle as a referrer of the chart digest, reads it back, and copies it to GitHub once', async () => {
+    const digest = pushChart(registry, 'charts/app', '1.0.0')
+    const { a } = attestor()
+    const attestation = await a.attestChart(`${registry.host}/charts/app`, digest, log)
 
-describe('provenance predicate', () => {
-  let oidc: OidcFake
-  const saved = { ...process.env }
-  beforeAll(async () => {
-    oidc = await startOidcFake()
-  })
-  afterAll(() => oidc.stop())
-  beforeEach(() => {
-    Object.assign(process.env, oidc.env, { GITHUB_SERVER_URL: SERVER })
-  })
-  afterEach(() => {
-    process.env = { ...saved }
-  })
-
-  it('says repository, workflow, commit, builder and run, from the verified OIDC token', async () => {
-    const predicate = await attestor({ issuer: oidc.issuer }).provenance()
-    expect(predicate.type).toBe(SLSA_PREDICATE_TYPE)
-    expect(predicate.params).toEqual({
-      buildDefinition: {
-        buildType: 'https://actions.github.io/buildtypes/workflow/v1',
-        externalParameters: {
-          workflow: {
-            ref: WORKFLOW.ref,
-            repository: `${SERVER}/${WORKFLOW.repository}`,
-            path: WORKFLOW.path
-          }
-        },
-        internalParameters: {
-          github: {
-            event_name: 'push',
-            repository_id: '1001',
-            repository_owner_id: '2002',
-            runner_environment: 'github-hosted'
-          }
-        },
-        resolvedDependencies: [
-          {
-            uri: `git+${SERVER}/${WORKFLOW.repository}@${WORKFLOW.ref}`,
-            digest: { gitCommit: WORKFLOW.sha }
-          }
-        ]
-      },
-      runDetails: {
-        builder: { id: `${SERVER}/${WORKFLOW.jobWorkflowRef}` },
-        metadata: { invocationId: `${SERVER}/${WORKFLOW.repository}/actions/runs/1/attempts/1` }
-      }
-    })
-    expect(oidc.audiences).toEqual(['nobody'])
-  })
-
-  it('is built once per run', async () => {
-    const a = attestor({ issuer: oidc.issuer })
-    const before = oidc.audiences.length
-    await Promise.all([a.provenance(), a.provenance()])
-    await a.provenance()
-    expect(oidc.audiences.length - before).toBe(1)
-  })
-})
-
-describe.each([
-  ['the referrers API', true],
-  ['the referrers tag schema', false]
-])('registry referrer through %s', (_label, referrersApi) => {
-  let registry: FakeRegistry
-  beforeEach(async () => {
-    registry = await startFakeRegistry({ referrers: referrersApi })
-  })
-  afterEach(() => registry.stop())
-
-  it('pushes the bundle as a referrer of the chart digest and finds it again', async () => {
-    const repo = 'charts/el-testo'
-    const digest = pushChart(registry, repo, '1.0.0')
-    const a = attestor({
-      credentials: { username: registry.username, password: registry.password }
-    })
-    const name = `${registry.host}/${repo}`
-    expect(await a.findAttestation(name, digest)).toBeUndefined()
-
-    const referrer = await a.storeInRegistry(name, digest, BUNDLE, SLSA_PREDICATE_TYPE)
-
-    const manifest = JSON.parse(registry.manifests.get(`${repo}@${referrer}`)!.body.toString())
-    expect(manifest.artifactType).toBe(BUNDLE.mediaType)
-    expect(manifest.subject.digest).toBe(digest)
-    expect(manifest.annotations).toMatchObject({
+    const referrers = storedReferrers('charts/app', digest)
+    expect(referrers).toHaveLength(1)
+    expect(referrers[0].artifactType).toBe(BUNDLE_TYPE)
+    expect(referrers[0].annotations).toMatchObject({
       [Annotation.PredicateType]: SLSA_PREDICATE_TYPE,
-      [Annotation.Source]: `${SERVER}/${WORKFLOW.repository}`
+      [Annotation.Source]: `${SERVER}/${REPOSITORY}`
     })
-    const tagSchema = `${repo}@${digest.replace(':', '-')}`
-    const tagPuts = registry.requests.filter(
-      r => r.method === 'PUT' && r.path.endsWith(`/manifests/${digest.replace(':', '-')}`)
-    )
-    if (referrersApi) {
-      expect(tagPuts).toEqual([])
-      expect(registry.tags.has(tagSchema)).toBe(false)
-    } else {
-      expect(tagPuts).toHaveLength(1)
-      const index = JSON.parse(
-        registry.manifests.get(`${repo}@${registry.tags.get(tagSchema)}`)!.body.toString()
-      )
-      expect(index.manifests.map((m: { digest: string }) => m.digest)).toEqual([referrer])
-    }
-
-    expect(await a.findAttestation(name, digest)).toBe(referrer)
-    // Another repository's attestation of the same digest is not ours.
-    const other = new Attestor({
-      credentials: { username: registry.username, password: registry.password },
-      serverUrl: SERVER,
-      apiUrl: 'http://127.0.0.1:9',
-      repository: 'someone/else'
+    expect(attestation).toEqual({
+      digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      url: `${SERVER}/${REPOSITORY}/attestations/41`,
+      verified: true
     })
-    expect(await other.findAttestation(name, digest)).toBeUndefined()
+    expect(registry.manifests.has(`charts/app@${attestation.digest}`)).toBe(true)
+    expect(apiCalls.map(c => [c.path, c.authorization])).toEqual([
+      [`/repos/${REPOSITORY}/attestations`, 'Bearer ghs_x']
+    ])
+    expect(JSON.parse(apiCalls[0].body)).toEqual({ bundle: bundleFor(digest) })
   })
 
-  it('fails with one line that keeps the chart pushed and names the skip-existing re-run', async () => {
-    const a = attestor({ credentials: { username: registry.username, password: 'wrong' } })
+  it('fails in one line when the stored bundle is not the one signed (another subject)', async () => {
+    const digest = pushChart(registry, 'charts/app', '1.0.0')
+    const other = `sha256:${'b'.repeat(64)}`
+    vi.spyOn(ReferrersClient.prototype, 'blob').mockResolvedValue(
+      Buffer.from(JSON.stringify(bundleFor(other)))
+    )
+    const { a } = attestor()
+    await expect(a.attestChart(`${registry.host}/charts/app`, digest, log)).rejects.toThrow(
+      new RegExp(
+        `^The attestation stored for ${digest} is not the one signed \\(referrer sha256:[0-9a-f]{64} holds a bundle whose subject is ${other}\\): check what rewrites content between the runner and the registry; the chart stays pushed, and a re-run with "skip-existing: true" attests it\\.$`
+      )
+    )
+    expect(apiCalls).toEqual([])
+  })
+
+  it('fails in one line when the registry refuses the referrer', async () => {
     const digest = pushChart(registry, 'charts/x', '1.0.0')
-    await expect(
-      a.storeInRegistry(`${registry.host}/charts/x`, digest, BUNDLE, SLSA_PREDICATE_TYPE)
-    ).rejects.toThrow(
-      /^The registry refused the attestation of .*the chart stays pushed, and a re-run with "skip-existing: true" attests it\.$/
+    const a = new Attestor({
+      credentials: { username: registry.username, password: 'wrong' },
+      serverUrl: SERVER,
+      apiUrl,
+      repository: REPOSITORY,
+      verifier: new FakeVerifier()
+    })
+    vi.spyOn(a.signer, 'sign').mockResolvedValue(bundleFor(digest))
+    await expect(a.attestChart(`${registry.host}/charts/x`, digest, log)).rejects.toThrow(
+      /^The registry refused the attestation of .*HTTP 401.*the chart stays pushed, and a re-run with "skip-existing: true" attests it\.$/
+    )
+  })
+
+  it('without a trusted root: stored and read back, not marked verified, one warning per run', async () => {
+    const digest = pushChart(registry, 'charts/app', '1.0.0')
+    const { a, verifier } = attestor()
+    verifier.rootUnavailable = true
+    const first = await a.attestChart(`${registry.host}/charts/app`, digest, log)
+    await a.attestChart(`${registry.host}/charts/app`, digest, log)
+    expect(first.verified).toBeUndefined()
+    expect(core.warning).toHaveBeenCalledTimes(1)
+    expect(core.warning.mock.calls[0][0]).toMatch(
+      /^Attestations could not be verified: no trusted root \(test\); published versions are attested anew/
     )
   })
 })
 
 describe('GitHub attestations API', () => {
-  let server: http.Server
-  let status = 201
-  const calls: { path: string; authorization?: string; body: string }[] = []
-  let apiUrl = ''
-  beforeAll(async () => {
-    server = http.createServer((req, res) => {
-      let body = ''
-      req.on('data', c => (body += c))
-      req.on('end', () => {
-        calls.push({ path: req.url ?? '', authorization: req.headers.authorization, body })
-        res.writeHead(status, { 'content-type': 'application/json' })
-        res.end(
-          JSON.stringify(
-            status === 201 ? { id: 42 } : { message: 'Resource not accessible by integration' }
-          )
-        )
-      })
-    })
-    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-    apiUrl = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`
-  })
-  afterAll(() => new Promise<void>(resolve => server.close(() => resolve())))
-  beforeEach(() => {
-    calls.length = 0
-    core.resetCore()
-  })
-
-  it('stores the bundle and returns the attestation URL', async () => {
-    status = 201
-    const url = await attestor({ apiUrl, githubToken: 'ghs_x' }).storeInGitHub(
-      BUNDLE,
-      () => undefined
-    )
-    expect(url).toBe(`${SERVER}/${WORKFLOW.repository}/attestations/42`)
-    expect(calls).toHaveLength(1)
-    expect(calls[0].path).toBe(`/repos/${WORKFLOW.repository}/attestations`)
-    expect(calls[0].authorization).toBe('Bearer ghs_x')
-    expect(JSON.parse(calls[0].body)).toEqual({ bundle: BUNDLE })
-  })
-
-  it('warns once on a refusal and stops asking', async () => {
-    status = 403
-    const a = attestor({ apiUrl, githubToken: 'ghs_x' })
-    expect(await a.storeInGitHub(BUNDLE, () => undefined)).toBeUndefined()
-    expect(await a.storeInGitHub(BUNDLE, () => undefined)).toBeUndefined()
-    expect(calls).toHaveLength(1)
+  it('warns once on a refusal and stops asking; the registry copy stands', async () => {
+    apiStatus = 403
+    const { a } = attestor()
+    for (const repo of ['charts/one', 'charts/two']) {
+      const digest = pushChart(registry, repo, '1.0.0')
+      const attestation = await a.attestChart(`${registry.host}/${repo}`, digest, log)
+      expect(attestation.url).toBeUndefined()
+      expect(storedReferrers(repo, digest)).toHaveLength(1)
+    }
+    expect(apiCalls).toHaveLength(1)
     expect(core.warning).toHaveBeenCalledTimes(1)
     expect(core.warning.mock.calls[0][0]).toMatch(/HTTP 403.*permissions: attestations: write/)
   })
 
   it('does nothing without a token', async () => {
-    expect(await attestor({ apiUrl }).storeInGitHub(BUNDLE, () => undefined)).toBeUndefined()
-    expect(calls).toHaveLength(0)
+    const { a } = attestor({})
+    const digest = pushChart(registry, 'charts/app', '1.0.0')
+    expect((await a.attestChart(`${registry.host}/charts/app`, digest, log)).url).toBeUndefined()
+    expect(apiCalls).toHaveLength(0)
+  })
+})
+
+describe('attestResult with skip-existing', () => {
+  /** Plants a referrer of `digest` holding `bundle`, as another workflow could. */
+  async function plant(repo: string, digest: string, bundle: object): Promise<string> {
+    const client = new ReferrersClient(`${registry.host}/${repo}`, registry)
+    const referrer = await client.attach(digest, Buffer.from(JSON.stringify(bundle)), BUNDLE_TYPE, {
+      [Annotation.PredicateType]: SLSA_PREDICATE_TYPE,
+      [Annotation.Source]: `${SERVER}/${REPOSITORY}`
+    })
+    return referrer.digest
+  }
+
+  it('leaves a version with a verifying attestation alone: no signing, no GitHub write', async () => {
+    const digest = pushChart(registry, 'charts/app', '1.0.0')
+    const existing = await plant('charts/app', digest, bundleFor(digest))
+    const { a, sign } = attestor()
+    const result = await attestResult(resultFor('charts/app', digest, false), a, true, log)
+    expect(result.attestation).toEqual({ digest: existing, verified: true })
+    expect(sign).not.toHaveBeenCalled()
+    expect(apiCalls).toEqual([])
+  })
+
+  it('attests anew past forged referrers (another signer; another version), naming each', async () => {
+    const digest = pushChart(registry, 'charts/app', '1.0.0')
+    const forged = await plant('charts/app', digest, bundleFor(digest, true))
+    const replayed = await plant('charts/app', digest, bundleFor(`sha256:${'f'.repeat(64)}`))
+    lines.length = 0
+    const { a, sign } = attestor()
+    const result = await attestResult(resultFor('charts/app', digest, false), a, true, log)
+    expect(sign).toHaveBeenCalledTimes(1)
+    expect(result.attestation?.digest).not.toMatch(new RegExp(`${forged}|${replayed}`))
+    expect(result.attestation).toMatchObject({ verified: true, url: expect.any(String) })
+    expect(lines.filter(l => l.startsWith('Referrer '))).toEqual([
+      expect.stringMatching(
+        new RegExp(`^Referrer (${forged}|${replayed}) is not this repository's attestation: `)
+      ),
+      expect.stringMatching(
+        new RegExp(`^Referrer (${forged}|${replayed}) is not this repository's attestation: `)
+      )
+    ])
+    expect(storedReferrers('charts/app', digest)).toHaveLength(3)
+  })
+
+  it('attests anew when no trusted root can be had, with one warning', async () => {
+    const digest = pushChart(registry, 'charts/app', '1.0.0')
+    await plant('charts/app', digest, bundleFor(digest))
+    const { a, verifier, sign } = attestor()
+    verifier.rootUnavailable = true
+    const result = await attestResult(resultFor('charts/app', digest, false), a, true, log)
+    expect(sign).toHaveBeenCalledTimes(1)
+    expect(result.attestation?.verified).toBeUndefined()
+    expect(core.warning).toHaveBeenCalledTimes(1)
+  })
+
+  it('attests when the lookup fails, saying so', async () => {
+    const digest = pushChart(registry, 'charts/app', '1.0.0')
+    const { a, sign } = attestor()
+    vi.spyOn(ReferrersClient.prototype, 'referrers').mockRejectedValue(new Error('HTTP 500'))
+    lines.length = 0
+    await attestResult(resultFor('charts/app', digest, false), a, true, log)
+    expect(sign).toHaveBeenCalledTimes(1)
+    expect(lines).toContain('Could not look up existing attestations (HTTP 500); attesting')
+  })
+
+  it('attests a pushed chart without looking; leaves failed charts and charts without a digest alone', async () => {
+    const digest = pushChart(registry, 'charts/app', '1.0.0')
+    const { a, sign } = attestor()
+    const lookup = vi.spyOn(ReferrersClient.prototype, 'referrers')
+    await attestResult(resultFor('charts/app', digest), a, false, log)
+    expect(lookup).not.toHaveBeenCalled()
+    const failed = { ...resultFor('charts/app', ''), pushed: false, error: 'push failed' }
+    expect(await attestResult(failed, a, true, log)).toBe(failed)
+    expect(await attestResult(resultFor('charts/app', digest, false), a, false, log)).toMatchObject(
+      { pushed: false }
+    )
+    expect(sign).toHaveBeenCalledTimes(1)
+  })
+
+  it("turns a signing failure into the chart's error, keeping it pushed", async () => {
+    const digest = pushChart(registry, 'charts/app', '1.0.0')
+    const { a, sign } = attestor()
+    sign.mockRejectedValue(new Error('Sigstore could not sign ...; the chart stays pushed'))
+    const result = await attestResult(resultFor('charts/app', digest), a, false, log)
+    expect(result).toMatchObject({
+      pushed: true,
+      error: 'Sigstore could not sign ...; the chart stays pushed'
+    })
+    expect(result.attestation).toBeUndefined()
   })
 })
 
@@ -282,85 +312,5 @@ describe('subjectOfRef', () => {
     ['oci://public.ecr.aws/alias/team/app:0.1.0', 'public.ecr.aws/alias/team/app']
   ])('%s -> %s', (ref, subject) => {
     expect(subjectOfRef(ref)).toBe(subject)
-  })
-})
-
-describe('attestResult', () => {
-  const D = `sha256:${'d'.repeat(64)}`
-  const R = `sha256:${'r'.repeat(64)}`
-  const base: ChartResult = {
-    chart: 'app',
-    version: '1.0.0',
-    ref: 'oci://127.0.0.1:5000/charts/app:1.0.0',
-    digest: D,
-    repository: 'oci://127.0.0.1:5000/charts',
-    registry: '127.0.0.1:5000',
-    pushed: true
-  }
-  function fakeAttestor(found?: string | Error) {
-    const calls: string[] = []
-    const attestor = {
-      findAttestation: async (name: string, digest: string) => {
-        calls.push(`find ${name}@${digest}`)
-        if (found instanceof Error) throw found
-        return found
-      },
-      attestChart: async (name: string, digest: string) => {
-        calls.push(`attest ${name}@${digest}`)
-        return { digest: R, url: 'https://github.com/o/r/attestations/1' }
-      }
-    } as unknown as InstanceType<typeof Attestor>
-    return { attestor, calls }
-  }
-  const lines: string[] = []
-  const log = (line: string) => void lines.push(line)
-
-  it('attests a pushed chart without looking', async () => {
-    const { attestor, calls } = fakeAttestor(R)
-    expect(await attestResult(base, attestor, false, log)).toEqual({
-      ...base,
-      attestation: { digest: R, url: 'https://github.com/o/r/attestations/1' }
-    })
-    expect(calls).toEqual([`attest 127.0.0.1:5000/charts/app@${D}`])
-  })
-
-  it('leaves an already attested skipped version alone, reporting its referrer', async () => {
-    const { attestor, calls } = fakeAttestor(R)
-    const result = await attestResult({ ...base, pushed: false }, attestor, true, log)
-    expect(result.attestation).toEqual({ digest: R })
-    expect(calls).toEqual([`find 127.0.0.1:5000/charts/app@${D}`])
-  })
-
-  it('attests a skipped version without one; a failed lookup attests too', async () => {
-    for (const found of [undefined, new Error('HTTP 401')]) {
-      const { attestor, calls } = fakeAttestor(found)
-      const result = await attestResult({ ...base, pushed: false }, attestor, true, log)
-      expect(result.attestation?.digest).toBe(R)
-      expect(calls).toHaveLength(2)
-    }
-    expect(
-      lines.some(l => /Could not look up existing attestations \(HTTP 401\); attesting/.test(l))
-    ).toBe(true)
-  })
-
-  it('leaves failed charts and charts without a digest alone', async () => {
-    const { attestor, calls } = fakeAttestor()
-    const failed = { ...base, digest: '', pushed: false, error: 'push failed' }
-    expect(await attestResult(failed, attestor, true, log)).toBe(failed)
-    expect(calls).toEqual([])
-  })
-
-  it("turns an attestation failure into the chart's error, keeping it pushed", async () => {
-    const attestor = {
-      attestChart: async () => {
-        throw new Error('Sigstore could not sign ...; the chart stays pushed')
-      }
-    } as unknown as InstanceType<typeof Attestor>
-    const result = await attestResult(base, attestor, false, log)
-    expect(result).toMatchObject({
-      pushed: true,
-      error: 'Sigstore could not sign ...; the chart stays pushed'
-    })
-    expect(result.attestation).toBeUndefined()
   })
 })

@@ -18,17 +18,21 @@ import {
   servedDigest,
   workspaceWith
 } from '../../testbed/scenario.js'
+import { ReferrersClient } from '../../src/attest/oci-client.js'
 import {
   GITHUB_FULCIO,
   GITHUB_TSA,
+  GITHUB_TUF,
   ISSUER_HOST,
   PUBLIC_FULCIO,
   PUBLIC_REKOR,
+  PUBLIC_TUF,
   startSigstoreWorld,
   WORKFLOW,
   type SigstoreWorld
 } from '../../testbed/sigstore-world.js'
 import { startStack, type Stack } from '../../testbed/stack.js'
+import { startTokenFront, type TokenFront } from '../../testbed/token-front.js'
 import { prewarmedToolCache } from '../../testbed/tool-cache.js'
 
 const HELM = '3.18.0'
@@ -39,6 +43,7 @@ const MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
 let stack: Stack
 let world: SigstoreWorld
 let toolCache: string
+let front: TokenFront
 
 beforeAll(async () => {
   ;[stack, toolCache] = await Promise.all([
@@ -46,8 +51,10 @@ beforeAll(async () => {
     prewarmedToolCache([HELM])
   ])
   world = await startSigstoreWorld({ certs: stack.certs })
+  front = await startTokenFront(stack.registry)
 })
 afterAll(async () => {
+  await front?.stop()
   await world?.stop()
   await stack?.stop()
 })
@@ -59,9 +66,11 @@ function run(
     unreachable?: Parameters<SigstoreWorld['hosts']>[0]
     env?: Record<string, string>
     debug?: boolean
+    timeoutMs?: number
   } = {}
 ) {
   return runAction({
+    timeoutMs: opts.timeoutMs,
     workspace,
     toolCache,
     debug: opts.debug,
@@ -130,7 +139,9 @@ function statementOf(bundle: Record<string, unknown>): {
 async function expectVerifiedReferrer(
   chart: string,
   digest: string,
-  where: 'ecr' | 'registry' = 'ecr'
+  where: 'ecr' | 'registry' = 'ecr',
+  /** The registry the chart was pushed to, when not the one it is read from. */
+  pushedTo?: string
 ): Promise<string> {
   const referrers = await referrersOf(chart, digest, where)
   expect(referrers).toHaveLength(1)
@@ -146,7 +157,7 @@ async function expectVerifiedReferrer(
   const statement = statementOf(bundle)
   expect(statement.subject).toEqual([
     {
-      name: `${where === 'ecr' ? stack.ecr.registryHost : stack.registry.host}/${chart}`,
+      name: `${pushedTo ?? (where === 'ecr' ? stack.ecr.registryHost : stack.registry.host)}/${chart}`,
       digest: { sha256: digest.replace('sha256:', '') }
     }
   ])
@@ -181,9 +192,10 @@ describe.runIf(canMapHosts())('attest', () => {
     const entries = JSON.parse(result.outputs.charts) as {
       chart: string
       digest: string
-      attestation: { digest: string; url?: string }
+      attestation: { digest: string; url?: string; verified?: boolean }
     }[]
     for (const entry of entries) {
+      expect(entry.attestation.verified).toBe(true)
       expect(entry.digest).toBe(await servedDigest(stack, entry.chart, '1.0.0'))
       expect(await expectVerifiedReferrer(entry.chart, entry.digest)).toBe(entry.attestation.digest)
       expect(entry.attestation.url).toMatch(
@@ -208,9 +220,12 @@ describe.runIf(canMapHosts())('attest', () => {
     expect(new Set(world.tokenAudiences)).toEqual(new Set(['nobody', 'sigstore']))
 
     expect(result.summary).toContain(
-      `gh attestation verify oci://${stack.ecr.registryHost}/att-one:1.0.0 --owner ${WORKFLOW.repository.split('/')[0]} --bundle-from-oci`
+      `gh attestation verify oci://${stack.ecr.registryHost}/att-one:1.0.0 --repo ${WORKFLOW.repository} --bundle-from-oci`
     )
-    expect(result.summary).toContain('cosign verify-attestation --new-bundle-format')
+    expect(result.summary).toContain(
+      'cosign verify-attestation --new-bundle-format --type slsaprovenance1'
+    )
+    expect(result.summary).toContain('kind: OCIRepository')
     expect(result.summary).toContain('kind: ClusterPolicy')
   })
 
@@ -281,11 +296,11 @@ describe.runIf(canMapHosts())('attest', () => {
       const result = await run(workspace, { charts: 'charts/*', 'max-parallel': '1' })
       expect(errorLines(result.stdout)).toEqual([])
       expect(result.exitCode).toBe(0)
-      const warnings = annotations(result.stdout, 'warning')
-      expect(warnings).toHaveLength(1)
-      expect(warnings[0]).toMatch(
-        /^Attestations are stored in the registry only: .*HTTP 403.*"permissions: attestations: write"/
-      )
+      expect(annotations(result.stdout, 'warning')).toEqual([
+        expect.stringMatching(
+          /^Attestations are stored in the registry only: .*HTTP 403.*"permissions: attestations: write"/
+        )
+      ])
       expect(world.githubCalls.length - githubBefore).toBe(1)
       for (const entry of JSON.parse(result.outputs.charts) as {
         chart: string
@@ -316,6 +331,9 @@ describe.runIf(canMapHosts())('attest', () => {
     const used = new Set(world.frontRequests.slice(before).map(r => r.host))
     expect(used.has(GITHUB_FULCIO) && used.has(GITHUB_TSA)).toBe(true)
     expect(used.has(PUBLIC_REKOR) || used.has(PUBLIC_FULCIO)).toBe(false)
+    // Verified against GitHub's trusted root, from its TUF repository.
+    expect(used.has(GITHUB_TUF)).toBe(true)
+    expect(JSON.parse(result.outputs.charts)[0].attestation.verified).toBe(true)
     await expectVerifiedReferrer(chart, result.outputs.digest)
   })
 
@@ -349,16 +367,19 @@ describe.runIf(canMapHosts())('attest', () => {
     // Sigstore and issuer name to an address where nothing listens.
     const front = world.hosts()
     const tunnels: string[] = []
+    const sockets = new Set<net.Socket>()
     const proxy = http.createServer((_req, res) => res.writeHead(405).end())
     proxy.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
       const [host, port] = (req.url ?? '').split(':')
       tunnels.push(req.url ?? '')
+      sockets.add(client)
       const upstream = net.connect(Number(port), front[host] ?? host, () => {
         client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
         upstream.write(head)
         upstream.pipe(client)
         client.pipe(upstream)
       })
+      sockets.add(upstream)
       upstream.on('error', () => client.destroy())
       client.on('error', () => upstream.destroy())
     })
@@ -372,7 +393,7 @@ describe.runIf(canMapHosts())('attest', () => {
         workspace,
         { charts: `charts/${chart}` },
         {
-          unreachable: { unreachable: [ISSUER_HOST, PUBLIC_FULCIO, PUBLIC_REKOR] },
+          unreachable: { unreachable: [ISSUER_HOST, PUBLIC_FULCIO, PUBLIC_REKOR, PUBLIC_TUF] },
           env: { HTTPS_PROXY: proxyUrl, NO_PROXY: '127.0.0.1,localhost' }
         }
       )
@@ -380,11 +401,220 @@ describe.runIf(canMapHosts())('attest', () => {
       expect(result.exitCode).toBe(0)
       await expectVerifiedReferrer(chart, result.outputs.digest)
       expect(new Set(tunnels)).toEqual(
-        new Set([`${ISSUER_HOST}:443`, `${PUBLIC_FULCIO}:443`, `${PUBLIC_REKOR}:443`])
+        new Set([
+          `${ISSUER_HOST}:443`,
+          `${PUBLIC_FULCIO}:443`,
+          `${PUBLIC_REKOR}:443`,
+          `${PUBLIC_TUF}:443`
+        ])
       )
+      expect(JSON.parse(result.outputs.charts)[0].attestation.verified).toBe(true)
     } finally {
+      // CONNECT tunnels are no longer the server's connections: end them here.
+      for (const socket of sockets) socket.destroy()
       proxy.closeAllConnections()
       await new Promise<void>(resolve => proxy.close(() => resolve()))
     }
+  })
+
+  /** Inputs for the distribution registry (no referrers API: the tag schema), or the token front. */
+  function plain(charts: string, host = stack.registry.host): Record<string, string> {
+    return {
+      charts,
+      registry: host,
+      username: stack.registry.username,
+      password: stack.registry.password,
+      'plain-http': 'true'
+    }
+  }
+  const client = (chart: string) =>
+    new ReferrersClient(`${stack.registry.host}/${chart}`, stack.registry)
+
+  /** The bundle of `referrer`, checked as this repository's provenance of `digest`. */
+  async function expectOurs(chart: string, referrer: string, digest: string): Promise<void> {
+    const bundle = await bundleOf(chart, referrer)
+    expect(world.verify(bundle).identity?.subjectAlternativeName).toBe(WORKFLOW.identity)
+    expect(statementOf(bundle).subject[0].digest.sha256).toBe(digest.replace('sha256:', ''))
+  }
+
+  it("forged referrers (another repository's workflow, a replay of another version, a rewritten subject), alone and together, do not count: the re-run attests anew and reports that one", async () => {
+    // A genuine attestation of another version: the material of the replay and the rewrite.
+    const source = 'att-forge-source'
+    const sourceRun = await run(
+      await workspaceWith([{ name: source, version: '1.0.0' }]),
+      plain(`charts/${source}`)
+    )
+    expect(sourceRun.exitCode).toBe(0)
+    const sourceBundle = await bundleOf(source, sourceRun.outputs['attestation-digest'])
+
+    const targets = ['att-forge-other', 'att-forge-replay', 'att-forge-rewrite', 'att-forge-all']
+    const workspace = await workspaceWith(targets.map(name => ({ name, version: '1.0.0' })))
+    const published = await run(workspace, { ...plain('charts/*'), attest: 'false' })
+    expect(published.exitCode).toBe(0)
+    const digest = Object.fromEntries(
+      (JSON.parse(published.outputs.charts) as { chart: string; digest: string }[]).map(e => [
+        e.chart,
+        e.digest
+      ])
+    )
+
+    // Another repository's workflow attests two of them (a valid signature, the wrong identity).
+    world.signAs('mallory/other')
+    try {
+      const other = await run(
+        workspace,
+        { ...plain('charts/att-forge-other,charts/att-forge-all'), 'skip-existing': 'true' },
+        { env: { GITHUB_REPOSITORY: 'mallory/other' } }
+      )
+      expect(other.exitCode).toBe(0)
+    } finally {
+      world.signAs(undefined)
+    }
+
+    // Plant the forgeries, annotated as this repository's provenance.
+    const ours = {
+      'dev.sigstore.bundle.content': 'dsse-envelope',
+      'dev.sigstore.bundle.predicateType': 'https://slsa.dev/provenance/v1',
+      'org.opencontainers.image.source': `https://github.com/${WORKFLOW.repository}`
+    }
+    const plant = async (chart: string, bundle: Record<string, unknown>) =>
+      (
+        await client(chart).attach(
+          digest[chart],
+          Buffer.from(JSON.stringify(bundle)),
+          BUNDLE_V03,
+          ours
+        )
+      ).digest
+    const forged: Record<string, string[]> = Object.fromEntries(targets.map(t => [t, []]))
+    for (const chart of ['att-forge-other', 'att-forge-all']) {
+      const [mallory] = await referrersOf(chart, digest[chart], 'registry')
+      forged[chart].push(await plant(chart, await bundleOf(chart, mallory.digest)))
+    }
+    for (const chart of ['att-forge-replay', 'att-forge-all']) {
+      forged[chart].push(await plant(chart, sourceBundle))
+    }
+    for (const chart of ['att-forge-rewrite', 'att-forge-all']) {
+      const statement = statementOf(sourceBundle)
+      statement.subject[0].digest.sha256 = digest[chart].replace('sha256:', '')
+      const envelope = sourceBundle.dsseEnvelope as Record<string, unknown>
+      forged[chart].push(
+        await plant(chart, {
+          ...sourceBundle,
+          dsseEnvelope: {
+            ...envelope,
+            payload: Buffer.from(JSON.stringify(statement)).toString('base64')
+          }
+        })
+      )
+    }
+
+    const fulcioBefore = world.frontRequests.filter(r => r.host === PUBLIC_FULCIO).length
+    const rerun = await run(workspace, { ...plain('charts/*'), 'skip-existing': 'true' })
+    expect(errorLines(rerun.stdout)).toEqual([])
+    expect(annotations(rerun.stdout, 'warning')).toEqual([])
+    expect(rerun.exitCode).toBe(0)
+    // One new signature per chart: none of them counted as attested.
+    expect(world.frontRequests.filter(r => r.host === PUBLIC_FULCIO).length - fulcioBefore).toBe(4)
+    for (const entry of JSON.parse(rerun.outputs.charts) as {
+      chart: string
+      digest: string
+      attestation: { digest: string; verified?: boolean }
+    }[]) {
+      expect(entry.attestation.verified).toBe(true)
+      expect(forged[entry.chart]).not.toContain(entry.attestation.digest)
+      await expectOurs(entry.chart, entry.attestation.digest, entry.digest)
+      for (const f of forged[entry.chart]) {
+        expect(rerun.stdout).toMatch(
+          new RegExp(`Referrer ${f} is not this repository's attestation: `)
+        )
+      }
+    }
+    expect(rerun.stdout).toMatch(
+      /is not this repository's attestation: signed by https:\/\/github\.com\/mallory\/other\//
+    )
+    expect(rerun.stdout).toMatch(/is not this repository's attestation: the subject is not sha256:/)
+    expect(rerun.stdout).toMatch(
+      /is not this repository's attestation: its signature does not verify/
+    )
+  })
+
+  it('a registry that answers with a Bearer challenge: the first run attests, a skip-existing re-run finds it and attaches nothing', async () => {
+    const chart = 'att-bearer'
+    const workspace = await workspaceWith([{ name: chart, version: '1.0.0' }])
+    const tokensBefore = front.requests.filter(r => r.path === '/token').length
+    const first = await run(workspace, plain(`charts/${chart}`, front.host))
+    expect(errorLines(first.stdout)).toEqual([])
+    expect(first.exitCode).toBe(0)
+    const referrer = await expectVerifiedReferrer(
+      chart,
+      first.outputs.digest,
+      'registry',
+      front.host
+    )
+    expect(first.outputs['attestation-digest']).toBe(referrer)
+    expect(JSON.parse(first.outputs.charts)[0].attestation.verified).toBe(true)
+    expect(front.requests.filter(r => r.path === '/token').length).toBeGreaterThan(tokensBefore)
+
+    const fulcioBefore = world.frontRequests.filter(r => r.host === PUBLIC_FULCIO).length
+    const rerun = await run(workspace, {
+      ...plain(`charts/${chart}`, front.host),
+      'skip-existing': 'true'
+    })
+    expect(errorLines(rerun.stdout)).toEqual([])
+    expect(rerun.exitCode).toBe(0)
+    expect(rerun.outputs.pushed).toBe('false')
+    expect(rerun.outputs['attestation-digest']).toBe(referrer)
+    expect(JSON.parse(rerun.outputs.charts)[0].attestation).toEqual({
+      digest: referrer,
+      verified: true
+    })
+    expect(await referrersOf(chart, first.outputs.digest, 'registry')).toHaveLength(1)
+    expect(world.frontRequests.filter(r => r.host === PUBLIC_FULCIO).length).toBe(fulcioBefore)
+  })
+
+  it('a stored bundle whose subject does not match fails the chart in one line; the chart stays pushed', async () => {
+    const chart = 'att-tampered'
+    const workspace = await workspaceWith([{ name: chart, version: '1.0.0' }])
+    front.tamperBundles = true
+    try {
+      const result = await run(workspace, plain(`charts/${chart}`, front.host))
+      expect(result.exitCode).toBe(1)
+      expect(result.outputs.pushed).toBe('true')
+      expect(errorLines(result.stdout)).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^The attestation stored for ${result.outputs.digest} is not the one signed \\(referrer sha256:[0-9a-f]{64} holds a bundle whose subject is sha256:0{64}\\): check what rewrites content between the runner and the registry; the chart stays pushed, and a re-run with "skip-existing: true" attests it\\.$`
+          )
+        )
+      ])
+    } finally {
+      front.tamperBundles = false
+    }
+  })
+
+  it('trusted root unavailable: the skip-existing re-run attests anew, saying so in one line', async () => {
+    const chart = 'att-no-root'
+    const workspace = await workspaceWith([{ name: chart, version: '1.0.0' }])
+    const first = await run(workspace, plain(`charts/${chart}`))
+    expect(first.exitCode).toBe(0)
+    const rerun = await run(
+      workspace,
+      { ...plain(`charts/${chart}`), 'skip-existing': 'true' },
+      { unreachable: { unreachable: [PUBLIC_TUF] } }
+    )
+    expect(errorLines(rerun.stdout)).toEqual([])
+    expect(rerun.exitCode).toBe(0)
+    expect(annotations(rerun.stdout, 'warning')).toEqual([
+      expect.stringMatching(
+        /^Attestations could not be verified: the trusted root of the public-good Sigstore instance could not be obtained from https:\/\/tuf-repo-cdn\.sigstore\.dev \(.*\); published versions are attested anew \(a duplicate attestation is harmless\)\.$/
+      )
+    ])
+    const referrers = await referrersOf(chart, first.outputs.digest, 'registry')
+    expect(referrers).toHaveLength(2)
+    const attestation = JSON.parse(rerun.outputs.charts)[0].attestation
+    expect(attestation.digest).not.toBe(first.outputs['attestation-digest'])
+    expect(attestation.verified).toBeUndefined()
+    await expectOurs(chart, attestation.digest, first.outputs.digest)
   })
 })

@@ -335,15 +335,32 @@ describe('attestations', () => {
     expect(core.setOutput).toHaveBeenCalledWith('attestation-url', '')
   })
 
-  it('gives gh (registry bundle), cosign and a Kyverno sketch', () => {
-    const { gh, cosign, kyverno } = verifySnippets(attested, signer)
+  it('gives gh (registry bundle), cosign, Flux and a Kyverno sketch', () => {
+    const { gh, cosign, flux, kyverno } = verifySnippets(attested, signer)
     expect(gh).toBe(
-      `gh attestation verify oci://${HOST}/charts/my-app:1.2.3_build.5 --owner acme --bundle-from-oci`
+      `gh attestation verify oci://${HOST}/charts/my-app:1.2.3_build.5 --repo acme/charts --bundle-from-oci`
     )
-    expect(cosign).toContain(`--certificate-identity-regexp '^https://github\\.com/acme/charts/'`)
+    expect(cosign).toContain('--type slsaprovenance1')
+    expect(cosign).toContain(
+      `--certificate-identity-regexp '^https://github\\.com/acme/charts/\\.github/workflows/'`
+    )
+    expect(cosign).toContain(
+      '--certificate-oidc-issuer https://token.actions.githubusercontent.com'
+    )
+    expect(flux).toContain('provider: cosign')
+    expect(flux).toContain('subject: ^https://github\\.com/acme/charts/\\.github/workflows/.*$')
     expect(cosign).toContain(`${HOST}/charts/my-app@${pushed.digest}`)
     expect(kyverno).toContain('type: https://slsa.dev/provenance/v1')
     expect(kyverno).toContain('value: https://github.com/acme/charts')
+  })
+
+  it('escapes the referrer digest and marks verified attestations', async () => {
+    const hostile = { ...attested, attestation: { digest: '<b>x</b>', verified: true as const } }
+    await writeSummary([hostile], 'v3.18.0', signer)
+    const html = await fs.readFile(summaryFile, 'utf8')
+    expect(html).toContain('<code>&lt;b&gt;x&lt;/b&gt;</code> (verified)')
+    expect(html).not.toContain('<b>x</b>')
+    await fs.writeFile(summaryFile, '')
   })
 
   it('writes a verification section per attested chart, only with a signer', async () => {

@@ -153,24 +153,43 @@ export interface Signer {
   repository: string
 }
 
-/** How to check a chart's provenance: gh (registry bundle), cosign, and a Kyverno sketch. */
+/** How to check a chart's provenance: gh, cosign (registry bundle), Flux and a Kyverno sketch. */
 export function verifySnippets(
   r: ChartResult,
   signer: Signer
-): { gh: string; cosign: string; kyverno: string } {
-  const owner = signer.repository.split('/')[0]
+): { gh: string; cosign: string; flux: string; kyverno: string } {
   const image = r.ref.replace(/^oci:\/\//, '')
   const name = image.replace(/:[^:/]+$/, '')
   const identity = `${signer.serverUrl}/${signer.repository}/`
   const escaped = identity.replace(/[.]/g, '\\.')
+  const workflows = `^${escaped}\\.github/workflows/`
   return {
-    gh: `gh attestation verify ${r.ref} --owner ${owner} --bundle-from-oci`,
+    gh: `gh attestation verify ${r.ref} --repo ${signer.repository} --bundle-from-oci`,
     cosign: [
-      'cosign verify-attestation --new-bundle-format \\',
-      '  --type https://slsa.dev/provenance/v1 \\',
+      'cosign verify-attestation --new-bundle-format --type slsaprovenance1 \\',
+      `  --certificate-identity-regexp '${workflows}' \\`,
       '  --certificate-oidc-issuer https://token.actions.githubusercontent.com \\',
-      `  --certificate-identity-regexp '^${escaped}' \\`,
       `  ${name}@${r.digest}`
+    ].join('\n'),
+    flux: [
+      '# Flux 2.8 or later; attestations from the public-good Sigstore instance only',
+      'apiVersion: source.toolkit.fluxcd.io/v1',
+      'kind: OCIRepository',
+      'metadata:',
+      `  name: ${r.chart.replace(/[^a-zA-Z0-9-]/g, '-').toLowerCase()}`,
+      'spec:',
+      '  interval: 10m',
+      `  url: oci://${name}`,
+      '  ref:',
+      `    tag: ${r.version}`,
+      '  layerSelector:',
+      '    mediaType: application/vnd.cncf.helm.chart.content.v1.tar+gzip',
+      '    operation: copy',
+      '  verify:',
+      '    provider: cosign',
+      '    matchOIDCIdentity:',
+      '      - issuer: ^https://token\\.actions\\.githubusercontent\\.com$',
+      `        subject: ${workflows}.*$`
     ].join('\n'),
     kyverno: [
       'apiVersion: kyverno.io/v1',
@@ -247,12 +266,17 @@ export async function writeSummary(
       const url = r.attestation?.url
       summary
         .addRaw(
-          `<p><b>${escapeHtml(r.chart)} ${escapeHtml(r.version)}</b>: referrer ${code(r.attestation?.digest ?? '')}${url ? ` (<a href="${escapeHtml(url)}">GitHub attestation</a>)` : ''}</p>`,
+          `<p><b>${escapeHtml(r.chart)} ${escapeHtml(r.version)}</b>: referrer ${code(r.attestation?.digest ?? '')}${r.attestation?.verified ? ' (verified)' : ''}${url ? ` (<a href="${escapeHtml(url)}">GitHub attestation</a>)` : ''}</p>`,
           true
         )
         .addRaw(codeBlock(`${gh}\n\n${cosign}`, 'shell'), true)
     }
     summary
+      .addRaw(
+        "<p>Flux (2.8 or later) verifies the chart before it deploys it; attestations from GitHub's private Sigstore instance (private repositories) do not verify in Flux:</p>",
+        true
+      )
+      .addRaw(codeBlock(verifySnippets(attested[0], signer).flux, 'yaml'), true)
       .addRaw('<p>Kyverno policy sketch for clusters that pull these charts:</p>', true)
       .addRaw(codeBlock(verifySnippets(attested[0], signer).kyverno, 'yaml'), true)
   }

@@ -1,0 +1,93 @@
+/*
+ * What makes a verified Sigstore bundle this repository's provenance of one chart digest: a pure
+ * function of facts read from the bundle after its signature and certificate chain verified.
+ */
+
+export const SLSA_PREDICATE_TYPE = 'https://slsa.dev/provenance/v1'
+export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json'
+export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com'
+
+/**
+ * The Sigstore instance that signed a bundle, told by its evidence: the public-good instance logs
+ * every signature in Rekor; GitHub's instance (private repositories) has a timestamp authority
+ * and no transparency log.
+ */
+export type Instance = 'public-good' | 'github'
+
+/** What each instance's signatures must carry (@sigstore/verify thresholds), as gh requires. */
+export const INSTANCE_RULES: Record<
+  Instance,
+  { tlogThreshold: number; ctlogThreshold: number; timestampThreshold: number }
+> = {
+  'public-good': { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 },
+  github: { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 1 }
+}
+
+/** The instance a bundle claims, from its verification material. */
+export function instanceOf(facts: { tlogEntries: number; timestamps: number }): Instance {
+  return facts.tlogEntries > 0 ? 'public-good' : 'github'
+}
+
+export interface Expected {
+  /** `https://github.com` (GITHUB_SERVER_URL). */
+  serverUrl: string
+  /** `OWNER/REPO`. */
+  repository: string
+  /** The chart digest the provenance must name. */
+  digest: string
+  /** The OIDC issuer the certificate must carry (GitHub Actions). */
+  issuer?: string
+}
+
+export interface Facts {
+  /** The certificate's subject alternative name (the workflow identity). */
+  identity?: string
+  /** The certificate's OIDC issuer extension. */
+  issuer?: string
+  payloadType?: string
+  /** The in-toto statement (the DSSE payload, parsed). */
+  statement?: {
+    predicateType?: unknown
+    subject?: unknown
+  }
+  /** Verification material the bundle carries. */
+  tlogEntries: number
+  timestamps: number
+}
+
+export type Verdict = { ok: true; instance: Instance } | { ok: false; reason: string }
+
+/** The certificate identity prefix of this repository's workflows. */
+export function workflowPrefix(expected: Pick<Expected, 'serverUrl' | 'repository'>): string {
+  return `${expected.serverUrl.replace(/\/$/, '')}/${expected.repository}/.github/workflows/`
+}
+
+/** Judges the facts of a bundle whose signature verified; the first failed rule is the reason. */
+export function judge(facts: Facts, expected: Expected): Verdict {
+  const instance = instanceOf(facts)
+  const issuer = expected.issuer ?? GITHUB_ACTIONS_ISSUER
+  const prefix = workflowPrefix(expected)
+  if (!facts.identity?.toLowerCase().startsWith(prefix.toLowerCase())) {
+    return { ok: false, reason: `signed by ${facts.identity ?? 'no identity'}, not ${prefix}…` }
+  }
+  if (facts.issuer !== issuer) {
+    return { ok: false, reason: `issuer ${facts.issuer ?? 'missing'}, not ${issuer}` }
+  }
+  if (facts.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+    return { ok: false, reason: `payload type ${facts.payloadType ?? 'missing'} is not in-toto` }
+  }
+  if (facts.statement?.predicateType !== SLSA_PREDICATE_TYPE) {
+    return { ok: false, reason: `predicate type is not ${SLSA_PREDICATE_TYPE}` }
+  }
+  const hex = expected.digest.replace(/^sha256:/, '')
+  const subjects = Array.isArray(facts.statement.subject) ? facts.statement.subject : []
+  const names = subjects.some(
+    s => (s as { digest?: { sha256?: unknown } } | null)?.digest?.sha256 === hex
+  )
+  if (!names) return { ok: false, reason: `the subject is not ${expected.digest}` }
+  const rules = INSTANCE_RULES[instance]
+  if (facts.tlogEntries < rules.tlogThreshold || facts.timestamps < rules.timestampThreshold) {
+    return { ok: false, reason: `no transparency-log entry or timestamp for ${instance}` }
+  }
+  return { ok: true, instance }
+}
