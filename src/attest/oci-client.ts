@@ -81,7 +81,11 @@ interface Response {
 }
 
 export class ReferrersClient {
-  readonly #http = new HttpClient(USER_AGENT, [], { allowRetries: true, maxRetries: 2 })
+  readonly #http = new HttpClient(USER_AGENT, [], {
+    allowRetries: true,
+    maxRetries: 2,
+    keepAlive: true
+  })
   readonly #base: string
   readonly #repository: string
   readonly #credentials: { username: string; password: string }

@@ -32,6 +32,7 @@ export async function fetchTrustedRoot(mirror: string): Promise<unknown> {
   const http = new HttpClient(USER_AGENT, [], {
     allowRetries: true,
     maxRetries: 1,
+    keepAlive: true,
     socketTimeout: 5000
   })
 
