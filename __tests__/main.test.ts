@@ -284,7 +284,11 @@ describe('run', () => {
       repositoryName: 'demo',
       imageIds: [{ imageTag: '2.0.0_build.1' }]
     })
-    expect(await helmCalls('push')).toEqual([])
+    // Its only push is to the in-process registry (this run's digest); another digest: pulled.
+    expect((await helmCalls('push')).map(c => c.argv[2])).toEqual([
+      expect.stringMatching(/^oci:\/\/127\.0\.0\.1:\d+$/)
+    ])
+    expect(await helmCalls('pull')).toHaveLength(1)
     expect(outputs()).toMatchObject({ digest: existing, pushed: 'false', version: '2.0.0+build.1' })
   })
 
@@ -324,7 +328,8 @@ describe('run', () => {
     inputs({ charts: 'charts/a\ncharts/b', registry: HOST })
     await run()
     expect(core.error).toHaveBeenCalledWith(
-      'Chart b 1.0.0: helm push failed: strict mode enabled, ref basename and tag must match the chart name and version'
+      'Chart b 1.0.0: helm push failed: strict mode enabled, ref basename and tag must match the chart name and version',
+      {}
     )
     expect(core.setFailed).toHaveBeenCalledWith(
       "1 of 2 charts failed (b); 1 pushed: see the errors above for each chart's reason."
@@ -377,12 +382,38 @@ describe('run', () => {
     )
   })
 
-  it('reports a bad Chart.yaml version with the file', async () => {
+  it('reports a bad Chart.yaml version with the file, as an annotation on it', async () => {
     await chart('chart', 'demo', '1.0.0.1')
     inputs({ charts: 'chart', registry: HOST })
+    try {
+      await run()
+      expect(core.error).toHaveBeenCalledWith(
+        'chart/Chart.yaml version "1.0.0.1" is not SemVer 2: fix Chart.yaml or set the "version" input.',
+        { file: 'chart/Chart.yaml' }
+      )
+      expect(core.setFailed).not.toHaveBeenCalled()
+      expect(process.exitCode).toBe(1)
+      expect(await helmCalls('push')).toEqual([])
+    } finally {
+      process.exitCode = 0
+    }
+  })
+
+  it('fails one invalid chart and publishes the other, naming each failure once', async () => {
+    await chart('good', 'good', '1.0.0')
+    await chart('bad', 'bad', '1.2')
+    inputs({ charts: 'good,bad', registry: HOST })
     await run()
-    expect(core.setFailed).toHaveBeenCalledWith(
-      'chart/Chart.yaml version "1.0.0.1" is not SemVer 2: fix Chart.yaml or set the "version" input.'
+    expect(core.error).toHaveBeenCalledWith(
+      'bad/Chart.yaml version "1.2" is not SemVer 2: fix Chart.yaml or set the "version" input.',
+      { file: 'bad/Chart.yaml' }
     )
+    expect(core.setFailed).toHaveBeenCalledWith(
+      "1 of 2 charts failed (bad); 1 pushed: see the errors above for each chart's reason."
+    )
+    expect(JSON.parse(outputs().charts as string)).toMatchObject([
+      { chart: 'good', pushed: true },
+      { chart: 'bad', pushed: false, error: expect.stringMatching(/not SemVer 2/) }
+    ])
   })
 })

@@ -6,7 +6,7 @@
  *   BENCH_HELM=4.1.4,3.18.0   Helm versions of the one-chart comparison (the first is used for all)
  *   BENCH_STARTUP_SAMPLES=15  samples per Node binary for the startup time
  *   BENCH_AWS=/usr/bin/aws    the aws CLI of the shell pipeline (Debian's awscli package)
- *   BENCH_ONLY=one,cold,many,startup,trace   the sections to run (default: all)
+ *   BENCH_ONLY=one,cold,many,rerun,startup,trace   the sections to run (default: all)
  *   npm run bench -- --readme writes the Markdown table into docs/benchmarks.md (bench markers)
  *
  * The parts live in scripts/bench/: the contenders (action.ts, shell.ts with publish.sh, curl.ts
@@ -42,7 +42,7 @@ const knobs: Knobs = {
     .map(v => v.trim().replace(/^v/, ''))
     .filter(Boolean),
   sections: new Set(
-    (process.env.BENCH_ONLY ?? 'one,cold,many,startup,trace').split(',').map(x => x.trim())
+    (process.env.BENCH_ONLY ?? 'one,cold,many,rerun,startup,trace').split(',').map(x => x.trim())
   ),
   many: 12
 }

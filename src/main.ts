@@ -13,9 +13,14 @@ import type { RegistryKind } from './registry/registry-kind.js'
 import { makePrivateDir, type PrivateDir } from './runtime/private-dir.js'
 import { planJobs, readCharts } from './publish/plan.js'
 import { unifyProxyEnvironment } from './runtime/proxy.js'
-import { publish } from './publish/publish.js'
+import { publish, registryLogin, whenLoggedIn } from './publish/publish.js'
 import { sourceEpochResolver, type SourceEpoch } from './chart/reproducible.js'
-import type { ChartResult } from './model.js'
+import type { SignRequest } from './chart/package.js'
+import type { ChartJob, ChartResult, Target } from './model.js'
+import { RegistryDestination } from './publish/registry-destination.js'
+import { DryRunDestination } from './dry-run/dry-run-destination.js'
+import { LocalDigests } from './publish/local-digest.js'
+import { closingLine, failureLine, plural } from './publish/chart-log.js'
 import { setOutputs, writeSummary, type Signer } from './report/summary.js'
 import { checkHelmCanCarryProvenance, startSigning } from './sign/signer.js'
 
@@ -33,24 +38,31 @@ export async function run(): Promise<void> {
     }
     const signing = await startSigning(config.signing)
     core.info(describeRun(config))
+    const started = Date.now()
     const { helm, login, charts, dir } = await installAndAuthenticate(config, registry)
     if (signing) checkHelmCanCarryProvenance(helm.version)
     const knownHost = config.registry.host?.host
+    const target = registry.target(login?.host ?? knownHost ?? UNCHECKED_REGISTRY)
+    const jobs = await planJobs(helm, charts, config, target)
+    // Present only in publish mode (a dry run writes nothing, no attestation either).
+    const attest = login && config.attest
+    const results = await publishJobs(
+      helm,
+      jobs,
+      config,
+      { registry, login, target, dir },
+      {
+        afterPublish: attest ? provenanceStep(config, attest, registry, login) : undefined,
+        sourceEpoch,
+        sign: signing?.sign
+      }
+    )
     if (!login) {
       core.notice(
         `Dry run without registry credentials: the charts were linted and packaged, but ${knownHost ?? 'the registry'} was not checked for existing versions (pull requests from forks get no secrets).`
       )
     }
-    const target = registry.target(login?.host ?? knownHost ?? UNCHECKED_REGISTRY)
-    const jobs = await planJobs(helm, charts, config, target)
-    // Present only in publish mode (a dry run writes nothing, no attestation either).
-    const attest = login && config.attest
-    const provenance = attest ? provenanceStep(config, attest, registry, login) : undefined
-    const results = await publish(helm, jobs, { kind: registry, login, target, dir }, config, {
-      afterPublish: provenance,
-      sourceEpoch,
-      sign: signing?.sign
-    })
+    core.info(closingLine(results, Date.now() - started, dryRun))
     await report(results, helm.version, {
       signer: attest ? workflowRepository() : undefined,
       dryRun: dryRun ? { registryChecked: !!login } : undefined,
@@ -96,6 +108,63 @@ function loggedSourceEpoch(): (dir: string) => Promise<SourceEpoch> {
   }
 }
 
+/**
+ * Chooses the destination (the registry, or a dry run's in-process one) and publishes every
+ * chart. A real run logs in while charts package; with skip-existing, once a chart needs it.
+ */
+async function publishJobs(
+  helm: Helm,
+  jobs: ChartJob[],
+  config: Config,
+  where: {
+    registry: RegistryKind
+    login: RegistryLogin | undefined
+    target: Target
+    dir: PrivateDir
+  },
+  hooks: {
+    afterPublish?: (result: ChartResult, log: (line: string) => void) => Promise<ChartResult>
+    sourceEpoch: (dir: string) => Promise<SourceEpoch>
+    sign?: (request: SignRequest) => Promise<string>
+  }
+): Promise<ChartResult[]> {
+  const { registry, target } = where
+  const dryRun = config.mode === 'dry-run'
+  const login = registryLogin(helm, where.login, where.dir, !dryRun && !config.skipExisting)
+  const loggedIn = whenLoggedIn(login)
+  const local = new LocalDigests(helm, target.namespace)
+  const workspace = workspaceDir()
+  const destination = dryRun
+    ? new DryRunDestination(helm, local, workspace)
+    : new RegistryDestination({
+        helm,
+        kind: registry,
+        target,
+        loggedIn,
+        skipExisting: config.skipExisting,
+        local
+      })
+  const access = { helm, kind: registry, target, login, loggedIn, workDir: where.dir.root }
+  return publish(
+    helm,
+    jobs,
+    destination,
+    { ...access, checked: where.login !== undefined },
+    {
+      packaging: {
+        workspace,
+        appVersion: config.appVersion,
+        versionOverride: config.version !== undefined,
+        sourceEpoch: hooks.sourceEpoch,
+        sign: hooks.sign
+      },
+      skipExisting: config.skipExisting,
+      maxParallel: config.maxParallel,
+      afterPublish: hooks.afterPublish
+    }
+  )
+}
+
 /** A dry run goes on without credentials (pull requests from forks get no secrets). */
 async function credentials(
   config: Config,
@@ -131,6 +200,7 @@ function provenanceStep(
     githubToken: attest.githubToken,
     pushPermissionFix: registry.pushPermissionFix
   })
+  // The pipeline hands over only results whose digest is this run's own package.
   return (result, log) => attestResult(result, attestor, config.skipExisting, log)
 }
 
@@ -152,7 +222,7 @@ async function installAndAuthenticate(
     credentials(config, registry)
   ])
   core.info(
-    `Helm ${installed.version} ${installed.fromCache ? 'from the tool cache' : 'installed'}; registry ${login?.host ?? 'not checked'}; ${charts.length} chart(s)`
+    `Helm ${installed.version} ${installed.fromCache ? 'from the tool cache' : 'installed'}; registry ${login?.host ?? 'not checked'}; ${plural(charts.length, 'chart')}`
   )
   core.addPath(path.dirname(installed.path))
   core.exportVariable('HELM_REGISTRY_CONFIG', dir.registryConfig)
@@ -177,6 +247,18 @@ async function installAndAuthenticate(
   return { helm, login, charts, dir }
 }
 
+/** Where a chart's failure points (its file and line), for the annotation. */
+function annotation(r: ChartResult): core.AnnotationProperties {
+  return r.file ? { file: r.file, ...(r.line ? { startLine: r.line } : {}) } : {}
+}
+
+/** The step fails with one error line, annotated on the chart's file when the failure is in one. */
+function failAt(message: string, r: ChartResult): void {
+  if (!r.file) return core.setFailed(message)
+  core.error(message, annotation(r))
+  process.exitCode = 1 // what setFailed sets; it takes no file
+}
+
 /** Outputs, the job summary, and the step's failure when any chart failed. */
 async function report(
   results: ChartResult[],
@@ -193,12 +275,12 @@ async function report(
   const failed = results.filter(r => r.error)
   if (failed.length === 0) return
   if (results.length === 1) {
-    core.setFailed(failed[0].error as string)
+    failAt(failed[0].error as string, failed[0])
     return
   }
-  for (const r of failed) core.error(`Chart ${r.chart} ${r.version}: ${r.error}`)
+  for (const r of failed) core.error(failureLine(r), annotation(r))
   const pushed = results.filter(r => r.pushed).length
   core.setFailed(
-    `${failed.length} of ${results.length} charts failed (${failed.map(r => r.chart).join(', ')}); ${pushed} pushed: see the errors above for each chart's reason.`
+    `${failed.length} of ${plural(results.length, 'chart')} failed (${failed.map(r => r.chart).join(', ')}); ${pushed} pushed: see the errors above for each chart's reason.`
   )
 }

@@ -43,6 +43,11 @@ export interface ChartJob {
   repositoryName: string
   /** Indexes of the charts of this run that must be published first. */
   dependsOn: number[]
+  /**
+   * The chart's own problem (an invalid Chart.yaml): it fails in this one line, and its
+   * dependants with it; the other charts publish. `meta` is then a placeholder.
+   */
+  problem?: string
 }
 
 export function makeTarget(host: string, namespace: string, repositoryPrefix: string): Target {
@@ -76,6 +81,9 @@ export interface ChartResult {
   attestation?: { digest: string; url?: string; verified?: true }
   /** Set when this chart failed; the step fails at the end. */
   error?: string
+  /** Where the failure is, when it is in a file (relative to the workspace): its annotation. */
+  file?: string
+  line?: number
   /** Dry run only: what a real run would do with this chart. */
   outcome?: DryRunOutcome
 }

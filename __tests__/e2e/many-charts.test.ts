@@ -125,6 +125,7 @@ describe.each([HELM_VERSIONS.v4, HELM_VERSIONS.v3_9])('Helm %s', helmVersion => 
     // Re-run with skip-existing: one DescribeImages per repository, nothing pushed.
     const puts = manifestPuts(stack)
     const describes = stack.ecr.apiCallCounts().DescribeImages ?? 0
+    const requestsBeforeRerun = stack.ecr.registryRequests.length
     const again = await run(workspace, {
       charts: 'charts/*',
       namespace: ns,
@@ -137,6 +138,14 @@ describe.each([HELM_VERSIONS.v4, HELM_VERSIONS.v3_9])('Helm %s', helmVersion => 
     expect(skipped.map(c => c.digest)).toEqual(charts.map(c => c.digest))
     expect(manifestPuts(stack)).toBe(puts)
     expect((stack.ecr.apiCallCounts().DescribeImages ?? 0) - describes).toBe(12)
+    // Digest-first: a chart whose package has the published digest is not pulled (only sib-b
+    // is fetched, as the umbrella's oci:// dependency).
+    const fetched = stack.ecr.registryRequests
+      .slice(requestsBeforeRerun)
+      .filter(r => r.method === 'GET' && /\/(blobs|manifests)\//.test(r.path))
+      .map(r => r.path.split('/')[3])
+    expect(fetched.filter(name => name !== 'sib-b')).toEqual([])
+    expect(again.stdout.match(/the digest of this run's package; skipped/g)).toHaveLength(12)
   })
 
   it('one broken chart fails the step at the end while the others are published and reported', async () => {

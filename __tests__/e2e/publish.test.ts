@@ -226,3 +226,35 @@ describe.each(ALL_HELM_VERSIONS)('Helm %s', helmVersion => {
     expect(lock).toContain(`oci://${host}/${ns}`)
   })
 })
+
+describe("Helm 4.1.4: a chart's own problem", () => {
+  const run = runOnHelm(() => stack, '4.1.4', beforeAll)
+
+  it('one invalid Chart.yaml fails that chart in one annotated line; the other publishes', async () => {
+    const good = 'valid-next-to-bad'
+    await createRepository(stack, good)
+    const workspace = await workspaceWith([
+      { name: good, version: '0.1.0' },
+      { name: 'badver', version: '1.2' }
+    ])
+    const result = await run(workspace, { charts: `charts/${good}\ncharts/badver` })
+    expect(result.exitCode).toBe(1)
+    expect(errorLines(result.stdout)).toEqual([
+      'charts/badver/Chart.yaml version "1.2" is not SemVer 2: fix Chart.yaml or set the "version" input.',
+      `1 of 2 charts failed (badver); 1 pushed: see the errors above for each chart's reason.`
+    ])
+    expect(result.stdout).toMatch(/^::error file=charts\/badver\/Chart\.yaml::charts\/badver/m)
+    const charts = JSON.parse(result.outputs.charts) as {
+      chart: string
+      pushed: boolean
+      digest: string
+    }[]
+    expect(charts).toMatchObject([
+      { chart: good, pushed: true },
+      { chart: 'badver', pushed: false, error: expect.stringMatching(/not SemVer 2/) }
+    ])
+    expect(await describeTag(stack, good, '0.1.0')).toBe(charts[0].digest)
+    expect(result.summary).toContain('badver')
+    expect(result.stdout).toMatch(/^1 pushed, 0 skipped, 1 failed in \d+\.\d s$/m)
+  })
+})

@@ -253,6 +253,10 @@ describe('dry run without credentials (a pull request from a fork)', () => {
         /^Chart forked 0\.2\.0 fails helm lint: charts\/forked\/templates\/bad\.yaml:3: /
       )
     ])
+    // The error is an annotation on the chart's own file and line.
+    expect(broken.stdout).toMatch(
+      /^::error file=charts\/forked\/templates\/bad\.yaml,line=3::Chart forked 0\.2\.0 fails helm lint/m
+    )
     expect(
       await readFile(path.join(workspace, 'charts', 'forked', 'values.yaml'), 'utf8')
     ).toContain('hello')

@@ -206,3 +206,62 @@ describe('findCycle', () => {
     expect(findCycle(graph(...deps))).toEqual(cycle)
   })
 })
+
+describe("readCharts and planJobs: a chart's own problem fails that chart only", () => {
+  const helm = { semver: '4.1.4' } as unknown as import('../../src/helm/helm.js').Helm
+
+  async function workspace(charts: Record<string, string>): Promise<string> {
+    const fs = await import('node:fs/promises')
+    const os = await import('node:os')
+    const path = await import('node:path')
+    const ws = await fs.mkdtemp(path.join(os.tmpdir(), 'plan-test-'))
+    for (const [dir, yaml] of Object.entries(charts)) {
+      await fs.mkdir(path.join(ws, dir), { recursive: true })
+      await fs.writeFile(path.join(ws, dir, 'Chart.yaml'), yaml)
+    }
+    return ws
+  }
+
+  it.each([
+    [
+      'version not SemVer 2',
+      'apiVersion: v2\nname: bad\nversion: "1.2"\n',
+      /bad\/Chart\.yaml version "1\.2" is not SemVer 2/
+    ],
+    [
+      'bad name',
+      'apiVersion: v2\nname: Bad_Name\nversion: 1.0.0\n',
+      /bad\/Chart\.yaml name "Bad_Name" is not a valid repository name/
+    ],
+    ['not YAML', 'name: [\n', /bad\/Chart\.yaml is not valid YAML/]
+  ])(
+    '%s: one job carries the problem, its dependant and the others are planned',
+    async (_what, yaml, problem) => {
+      const ws = await workspace({
+        bad: yaml,
+        good: 'apiVersion: v2\nname: good\nversion: 1.0.0\n',
+        top: 'apiVersion: v2\nname: top\nversion: 1.0.0\ndependencies:\n  - name: bad\n    repository: file://../bad\n'
+      })
+      const { readCharts, planJobs } = await import('../../src/publish/plan.js')
+      const charts = await readCharts(['bad', 'good', 'top'], ws)
+      const jobs = await planJobs(helm, charts, {}, plain)
+      expect(jobs.map(j => [j.meta.name, j.version, j.problem ?? ''])).toEqual([
+        ['bad', '', expect.stringMatching(problem)],
+        ['good', '1.0.0', ''],
+        ['top', '1.0.0', '']
+      ])
+      expect(jobs[2].dependsOn).toEqual([0])
+    }
+  )
+
+  it('input problems still stop the step (two charts with one name)', async () => {
+    const ws = await workspace({
+      a: 'apiVersion: v2\nname: same\nversion: 1.0.0\n',
+      b: 'apiVersion: v2\nname: same\nversion: 1.0.0\n'
+    })
+    const { readCharts, planJobs } = await import('../../src/publish/plan.js')
+    await expect(planJobs(helm, await readCharts(['a', 'b'], ws), {}, plain)).rejects.toThrow(
+      /has two charts named "same"/
+    )
+  })
+})

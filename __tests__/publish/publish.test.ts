@@ -7,10 +7,17 @@ import { FakeHelm, fakeDigest } from '../fixtures/fake-helm.js'
 
 vi.mock('@actions/core', () => import('../../__fixtures__/core.js'))
 
-const { lintInBatches, publishCharts } = await import('../../src/publish/publish.js')
+const { publishCharts } = await import('../../src/publish/pipeline.js')
+const { lintInBatches } = await import('../../src/dry-run/lint.js')
+const { DryRunDestination } = await import('../../src/dry-run/dry-run-destination.js')
+const { RegistryDestination } = await import('../../src/publish/registry-destination.js')
+const { LocalDigests } = await import('../../src/publish/local-digest.js')
+const { Once } = await import('../../src/publish/once.js')
+const { whenLoggedIn } = await import('../../src/publish/publish.js')
 const { Helm } = await import('../../src/helm/helm.js')
 const { makeJob } = await import('../../src/publish/plan.js')
 type PublishSettings = import('../../src/publish/publish.js').PublishSettings
+type RetryPolicy = import('../../src/runtime/retry.js').RetryPolicy
 type RegistryKind = import('../../src/registry/registry-kind.js').RegistryKind
 type ChartJob = import('../../src/model.js').ChartJob
 type Target = import('../../src/model.js').Target
@@ -75,6 +82,7 @@ async function chartJob(
 interface Scenario extends Partial<Omit<PublishSettings, 'packaging'>> {
   appVersion?: string
   versionOverride?: boolean
+  retry?: RetryPolicy
   /** Digests already in the registry, by job index (skip-existing's lookup finds them). */
   existing?: Map<number, string>
   /** skip-existing lookups that fail, by job index. */
@@ -83,6 +91,8 @@ interface Scenario extends Partial<Omit<PublishSettings, 'packaging'>> {
   lookupTag?: (job: ChartJob) => Promise<string | undefined>
   loginReady?: Promise<void>
   repositoryReady?: (job: ChartJob) => Promise<void>
+  /** A dry run, with or without credentials (then the registry is not checked). */
+  dryRun?: { registryChecked: boolean }
 }
 
 const workDir = () => path.join(fake.dir, '..', 'work')
@@ -97,7 +107,7 @@ function fakeKind(s: Scenario, jobs: ChartJob[]): RegistryKind {
     ensureRepository: async job => s.repositoryReady?.(job),
     findTag: async job => {
       const i = jobs.indexOf(job)
-      if (!looked.has(job) && s.skipExisting) {
+      if (!looked.has(job) && (s.skipExisting || s.dryRun)) {
         looked.add(job)
         const error = s.preflightErrors?.get(i)
         if (error) throw new Error(error)
@@ -111,39 +121,77 @@ function fakeKind(s: Scenario, jobs: ChartJob[]): RegistryKind {
   }
 }
 
-function publish(jobs: ChartJob[], s: Scenario = {}) {
+/** The reproducible archives' timestamp, as main always gives it. */
+const sourceEpoch = async () => ({ seconds: 1700000000, from: 'SOURCE_DATE_EPOCH' as const })
+
+/** publishCharts as main wires it: the destination main would choose, the login in flight. */
+function run(jobs: ChartJob[], s: Scenario = {}) {
   const scenario = {
     ...s,
     skipExisting: s.skipExisting ?? Boolean(s.existing ?? s.preflightErrors)
   }
-  return publishCharts(
+  const ensured: ChartJob[] = []
+  const base = fakeKind(scenario, jobs)
+  const kind: RegistryKind = {
+    ...base,
+    ensureRepository: async job => {
+      ensured.push(job)
+      return base.ensureRepository(job)
+    }
+  }
+  const login = new Once(() => s.loginReady ?? Promise.resolve()).start()
+  const loggedIn = whenLoggedIn(login)
+  const local = new LocalDigests(helm, target.namespace)
+  const destination = s.dryRun
+    ? new DryRunDestination(helm, local, ws)
+    : new RegistryDestination({
+        helm,
+        kind,
+        target,
+        loggedIn,
+        skipExisting: scenario.skipExisting,
+        local,
+        retry: s.retry ?? { retries: 3, minTimeoutMs: 5, factor: 2 }
+      })
+  const results = publishCharts(
     helm,
     jobs,
+    destination,
     {
-      kind: fakeKind(scenario, jobs),
+      helm,
+      kind,
       target,
-      loggedIn: s.loginReady ?? Promise.resolve(),
-      workDir: workDir()
+      loggedIn,
+      workDir: workDir(),
+      checked: s.dryRun ? s.dryRun.registryChecked : true
     },
     {
       packaging: {
         workspace: ws,
         versionOverride: s.versionOverride ?? false,
-        appVersion: s.appVersion
+        appVersion: s.appVersion,
+        sourceEpoch
       },
       skipExisting: scenario.skipExisting,
       maxParallel: s.maxParallel ?? 4,
-      retry: s.retry ?? { retries: 3, minTimeoutMs: 5, factor: 2 },
       afterPublish: s.afterPublish
     }
-  )
+  ).finally(() => destination.close())
+  return { results, ensured }
+}
+
+function publish(jobs: ChartJob[], s: Scenario = {}) {
+  return run(jobs, s).results
 }
 
 async function pushes(chart?: string): Promise<string[][]> {
   return (await fake.calls())
     .map(c => c.argv)
     .filter(
-      argv => argv[0] === 'push' && (!chart || path.basename(argv[1]).startsWith(`${chart}-`))
+      argv =>
+        argv[0] === 'push' &&
+        !argv[2].startsWith('oci://127.0.0.1:') && // the in-process registry: the own digest
+        (!chart || path.basename(argv[1]).startsWith(`${chart}-`))
     )
 }
 
@@ -195,7 +243,7 @@ describe('publishCharts', () => {
       `oci://${HOST}/charts`
     ])
     expect(core.startGroup).toHaveBeenCalledWith(
-      expect.stringMatching(/^alpha 1\.0\.0 \(charts\/alpha\) pushed in \d+\.\ds$/)
+      expect.stringMatching(/^alpha 1\.0\.0 \(charts\/alpha\) pushed in \d+\.\d s$/)
     )
     expect(core.info).toHaveBeenCalledWith(
       `Pushed oci://${HOST}/charts/alpha:1.0.0 (${fakeDigest('alpha', '1.0.0')})`
@@ -451,8 +499,8 @@ describe('publishCharts', () => {
     expect(ensured).not.toContain('leaky')
   })
 
-  it('skips versions that already exist (skip-existing), reporting their digest', async () => {
-    const existing = `sha256:${'e'.repeat(64)}`
+  it("skips a version that holds this run's own package (digest-first): no pull, no push", async () => {
+    const existing = fakeDigest('alpha', '1.0.0')
     const jobs = [await chartJob('alpha'), await chartJob('beta')]
     const results = await publish(jobs, { existing: new Map([[0, existing]]) })
     expect(results[0]).toEqual({
@@ -462,21 +510,26 @@ describe('publishCharts', () => {
       digest: existing,
       repository: `oci://${HOST}/charts`,
       registry: HOST,
-      pushed: false
+      pushed: false,
+      signed: false
     })
     expect(results[1]).toMatchObject({ chart: 'beta', pushed: true })
-    const log = await fake.log()
-    expect(log.some(line => line.endsWith(' alpha'))).toBe(false)
+    const argv = (await fake.calls()).map(c => c.argv)
+    expect(argv.filter(a => a[0] === 'pull')).toEqual([])
+    // Its only push went to the in-process registry, for the digest.
+    expect(argv.filter(a => a[0] === 'push' && a[1].includes('alpha')).map(a => a[2])).toEqual([
+      expect.stringMatching(/^oci:\/\/127\.0\.0\.1:\d+\/charts$/)
+    ])
     expect(core.info).toHaveBeenCalledWith(
-      `oci://${HOST}/charts/alpha:1.0.0 already exists (${existing}); skipped because skip-existing is set`
+      `oci://${HOST}/charts/alpha:1.0.0 already exists (${existing}), the digest of this run's package; skipped because skip-existing is set`
     )
     expect(core.startGroup).toHaveBeenCalledWith(
       expect.stringMatching(/^alpha 1\.0\.0 \(charts\/alpha\) skipped in /)
     )
   })
 
-  it('hands each published or skipped result to afterPublish, in its group, before dependants start', async () => {
-    const existing = `sha256:${'e'.repeat(64)}`
+  it("hands each result holding this run's own package to afterPublish, in its group, before dependants start", async () => {
+    const existing = fakeDigest('alpha', '1.0.0')
     const jobs = [
       await chartJob('alpha'),
       await chartJob('beta', '1.0.0', [0]),
@@ -695,43 +748,10 @@ describe('publishCharts after a late transient failure', () => {
 })
 
 describe('publishCharts: reproducible archives, content-aware skip-existing, dry run (issue 11)', () => {
-  const sourceEpoch = async () => ({ seconds: 1700000000, from: 'SOURCE_DATE_EPOCH' as const })
-  const localRemote = 'oci://127.0.0.1:5999/charts'
-  const dry = (registryChecked: boolean) => ({
-    localRemote,
-    registryChecked,
-    lint: lintInBatches(helm)
-  })
+  const localRemote = /^oci:\/\/127\.0\.0\.1:\d+\/charts$/
+  const dry = (registryChecked: boolean) => ({ registryChecked })
   const calls = async (command: string) =>
     (await fake.calls()).map(c => c.argv).filter(argv => argv[0] === command)
-
-  function run(jobs: ChartJob[], s: Scenario & { dryRun?: PublishSettings['dryRun'] } = {}) {
-    const scenario = { ...s, skipExisting: s.skipExisting ?? Boolean(s.existing) }
-    const ensured: ChartJob[] = []
-    const kind = fakeKind(scenario, jobs)
-    const results = publishCharts(
-      helm,
-      jobs,
-      {
-        kind: {
-          ...kind,
-          ensureRepository: async job => {
-            ensured.push(job)
-          }
-        },
-        target,
-        loggedIn: Promise.resolve(),
-        workDir: workDir()
-      },
-      {
-        packaging: { workspace: ws, versionOverride: false, sourceEpoch },
-        skipExisting: scenario.skipExisting,
-        maxParallel: 4,
-        dryRun: s.dryRun
-      }
-    )
-    return { results, ensured }
-  }
 
   it('skip-existing with the same content: pulls, compares, skips with the published digest', async () => {
     const job = await chartJob('same')
@@ -791,7 +811,9 @@ describe('publishCharts: reproducible archives, content-aware skip-existing, dry
       outcome: 'would push',
       digest: fakeDigest('dry', '1.0.0')
     })
-    expect((await pushes()).map(argv => argv.slice(2))).toEqual([[localRemote, '--plain-http']])
+    expect((await calls('push')).map(argv => argv.slice(2))).toEqual([
+      [expect.stringMatching(localRemote), '--plain-http']
+    ])
     expect(ensured).toEqual([])
     expect(core.warning).toHaveBeenCalledWith(
       'helm lint: extensions/v1beta1 Ingress is deprecated in v1.14+',
@@ -812,7 +834,7 @@ describe('publishCharts: reproducible archives, content-aware skip-existing, dry
     expect(result.error).toMatch(
       /^Chart broken 1\.0\.0 fails helm lint: charts\/broken\/templates\/cm\.yaml:4: executing .* nil pointer: fix the chart/
     )
-    expect((await pushes()).filter(argv => argv[2] !== localRemote)).toEqual([])
+    expect((await pushes()).filter(argv => !localRemote.test(argv[2]))).toEqual([])
   })
 
   it('dry run: the same digest needs no pull; another digest with the same content is pulled and compared', async () => {
@@ -865,5 +887,106 @@ describe('lintInBatches', () => {
       ['info Chart.yaml'],
       ['error Chart.yaml']
     ])
+  })
+})
+
+describe('publishCharts: own problems, attestation of own digests only, the log', () => {
+  it('a chart with its own problem fails in its line; its dependant fails; the others publish', async () => {
+    const bad = await chartJob('bad')
+    bad.problem =
+      'charts/bad/Chart.yaml version "1.2" is not SemVer 2: fix Chart.yaml or set the "version" input.'
+    const jobs = [bad, await chartJob('top', '1.0.0', [0]), await chartJob('ok')]
+    const results = await publish(jobs)
+    expect(results[0].file).toBe('charts/bad/Chart.yaml')
+    expect(results.map(r => [r.chart, r.pushed, r.error])).toEqual([
+      ['bad', false, bad.problem],
+      ['top', false, 'not published because its dependency bad failed'],
+      ['ok', true, undefined]
+    ])
+    expect((await fake.log()).filter(line => /(bad|top)$/.test(line))).toEqual([])
+  })
+
+  it('with attest, a version skipped for the same content under another digest is not attested', async () => {
+    const job = await chartJob('older')
+    const other = `sha256:${'f'.repeat(64)}`
+    const afterPublish = vi.fn(async (r: import('../../src/model.js').ChartResult) => r)
+    const [result] = await publish([job], { existing: new Map([[0, other]]), afterPublish })
+    expect(result).toMatchObject({ digest: other, pushed: false })
+    expect(result.error).toBeUndefined()
+    expect(afterPublish).not.toHaveBeenCalled()
+    expect(core.info).toHaveBeenCalledWith(
+      expect.stringContaining("not attested: its digest is not this run's package")
+    )
+  })
+
+  it('a dry-run lint error is an ::error annotation on the file and line', async () => {
+    const job = await chartJob('broken')
+    await fake.lintOutput(
+      'broken',
+      1,
+      '[ERROR] templates/: template: broken/templates/cm.yaml:4:18: executing "broken/templates/cm.yaml" at <.Values.x.y>: nil pointer\n\nError: 1 chart(s) linted, 1 chart(s) failed'
+    )
+    const [result] = await publish([job], { dryRun: { registryChecked: false } })
+    expect(result.error).toMatch(/fails helm lint/)
+    expect(result).toMatchObject({ file: 'charts/broken/templates/cm.yaml', line: 4 })
+  })
+
+  it('says how long a chart waited for its dependency, and what its package holds', async () => {
+    fake.env.HELM_FAKE_PUSH_SLEEP = '0.3'
+    await publish([await chartJob('app', '1.0.0', [1]), await chartJob('lib')])
+    expect(core.startGroup).toHaveBeenCalledWith(
+      expect.stringMatching(
+        /^app 1\.0\.0 \(charts\/app\) pushed in \d+\.\d s, waited \d+\.\d s for lib$/
+      )
+    )
+    expect(core.info).toHaveBeenCalledWith(
+      expect.stringMatching(/^Packaged lib-1\.0\.0\.tgz \(\d+ B, 2 files\)$/)
+    )
+  })
+})
+
+describe('closingLine and failureLine', async () => {
+  const { closingLine, failureLine } = await import('../../src/publish/chart-log.js')
+  const r = (over: Partial<import('../../src/model.js').ChartResult>) => ({
+    chart: 'c',
+    version: '1.0.0',
+    ref: '',
+    digest: '',
+    repository: '',
+    registry: '',
+    pushed: false,
+    ...over
+  })
+  it.each([
+    [[r({ pushed: true }), r({ pushed: true })], false, '2 pushed, 0 skipped, 0 failed in 1.4 s'],
+    [
+      [r({}), r({ error: 'x' }), r({ pushed: true, error: 'attest' })],
+      false,
+      '0 pushed, 1 skipped, 2 failed in 1.4 s'
+    ],
+    [
+      [r({ outcome: 'would push' }), r({ outcome: 'already published with the same content' })],
+      true,
+      '1 would push, 1 already published, 0 failed in 1.4 s'
+    ]
+  ])('%#', (results, dryRun, line) => {
+    expect(closingLine(results, 1400, dryRun)).toBe(line)
+  })
+  it.each([
+    [
+      r({
+        chart: 'el-platform',
+        version: '0.1.0',
+        error: 'Chart el-platform version 0.1.0 is already published …'
+      }),
+      'Chart el-platform version 0.1.0 is already published …'
+    ],
+    [r({ chart: 'b', error: 'helm push failed: x' }), 'Chart b 1.0.0: helm push failed: x'],
+    [
+      r({ chart: 'bad', version: '', error: 'bad/Chart.yaml version "1.2" is not SemVer 2' }),
+      'bad/Chart.yaml version "1.2" is not SemVer 2'
+    ]
+  ])('%#', (result, line) => {
+    expect(failureLine(result)).toBe(line)
   })
 })

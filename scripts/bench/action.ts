@@ -29,6 +29,12 @@ export interface ActionRunOptions {
   count: number
   /** The dry-run input: lint, package, local push for the digest, registry lookups; no writes. */
   dryRun?: boolean
+  /** skip-existing: true. */
+  skipExisting?: boolean
+  /** Chart.yaml's versions (no "version" input); otherwise a new version per run. */
+  unchanged?: boolean
+  /** The run must skip its `count` charts (all already published) instead of pushing them. */
+  expectSkipped?: boolean
   extraEnv?: Record<string, string>
   wrap?: (command: string, args: string[]) => { command: string; args: string[] }
 }
@@ -37,7 +43,8 @@ function assertPublished(
   result: RunActionResult,
   what: string,
   charts: number,
-  dryRun = false
+  dryRun = false,
+  skipped = false
 ): void {
   const errors = errorLines(result.stdout)
   if (result.exitCode !== 0 || errors.length > 0 || result.timedOut) {
@@ -54,9 +61,12 @@ function assertPublished(
     pushed: boolean
     outcome?: string
   }[]
-  const pushed = reported.filter(c => (dryRun ? c.outcome === 'would push' : c.pushed)).length
-  if (pushed !== charts) {
-    throw new Error(`${what}: ${dryRun ? 'would push' : 'pushed'} ${pushed} of ${charts} charts`)
+  const counted = reported.filter(c =>
+    dryRun ? c.outcome === 'would push' : skipped ? !c.pushed : c.pushed
+  ).length
+  if (counted !== charts) {
+    const verb = dryRun ? 'would push' : skipped ? 'skipped' : 'pushed'
+    throw new Error(`${what}: ${verb} ${counted} of ${charts} charts`)
   }
 }
 
@@ -80,10 +90,11 @@ export async function actionRun(
     inputs: {
       charts: o.charts,
       namespace: o.namespace,
-      version: nextVersion(o.namespace),
+      ...(o.unchanged ? {} : { version: nextVersion(o.namespace) }),
       'helm-version': o.helm,
       'helm-download-url': ctx.stack.mirror.url,
-      ...(o.dryRun ? { 'dry-run': 'true' } : {})
+      ...(o.dryRun ? { 'dry-run': 'true' } : {}),
+      ...(o.skipExisting ? { 'skip-existing': 'true' } : {})
     },
     wrapCommand: (command, runnerArgs) => {
       if (runnerArgs.includes(ACTION_POST)) postStart = performance.now()
@@ -103,7 +114,7 @@ export async function actionRun(
     if (!o.toolCache) await rm(toolCache, { recursive: true, force: true })
     return actionRun(ctx, key, o, true)
   }
-  assertPublished(result, key, o.count, o.dryRun)
+  assertPublished(result, key, o.count, o.dryRun, o.expectSkipped)
   if (!o.toolCache) await rm(toolCache, { recursive: true, force: true })
   return {
     result,

@@ -27,6 +27,8 @@ const TARGETS = {
   manyVsShellLoop: 0.35,
   /** Many charts: the dry run / the real run (issue 11). */
   manyDryVsReal: 1.2,
+  /** Many charts, nothing changed, skip-existing: the re-run / publishing new versions. */
+  unchangedVsFresh: 0.3,
   /** Runner's Node: spawn to the first log line. */
   startupMs: 150,
   /** Runner's Node: the whole post step / `node -e 0`, measured beside it (issue 17). */
@@ -133,6 +135,12 @@ function targetTable(m: Measurements, knobs: Knobs): string[][] {
     med('many-action'),
     TARGETS.manyDryVsReal
   )
+  ratio(
+    `${knobs.many} charts, skip-existing: unchanged re-run / new versions`,
+    med('rerun-same'),
+    med('rerun-fresh'),
+    TARGETS.unchangedVsFresh
+  )
   const s0 = m.startup[0]
   if (s0) {
     time(`startup, ${s0.node}`, median(s0.actionMs), {
@@ -215,7 +223,7 @@ export function report(m: Measurements, run: RunInfo): string {
         ]
       : []),
     '',
-    'Knobs: `BENCH_ITERATIONS` (7), `BENCH_HELM` (`4.1.4,3.18.0`), `BENCH_ONLY` (`one,cold,many,startup,trace`), `BENCH_STARTUP_SAMPLES` (15), `BENCH_AWS` (`/usr/bin/aws`); `npm run bench -- --readme` rewrites this section.'
+    'Knobs: `BENCH_ITERATIONS` (7), `BENCH_HELM` (`4.1.4,3.18.0`), `BENCH_ONLY` (`one,cold,many,rerun,startup,trace`), `BENCH_STARTUP_SAMPLES` (15), `BENCH_AWS` (`/usr/bin/aws`); `npm run bench -- --readme` rewrites this section.'
   ].join('\n')
   console.log('\n── Markdown (docs/benchmarks.md) ─────────────────────────────────────────────\n')
   console.log(markdown)

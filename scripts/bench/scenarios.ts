@@ -68,7 +68,9 @@ async function prepare(ctx: BenchContext): Promise<Workspace> {
     ),
     `cold${compactVersion(helms[0])}-action/bench-one`,
     ...manyDirs.flatMap(d =>
-      ['many-action', 'many-shell', 'many-dry'].map(ns => `${ns}/${path.basename(d)}`)
+      ['many-action', 'many-shell', 'many-dry', 'rerun-fresh', 'rerun-same'].map(
+        ns => `${ns}/${path.basename(d)}`
+      )
     )
   ]
   for (const name of new Set(repositories)) await createRepository(ctx.stack, name)
@@ -181,6 +183,44 @@ async function manyCharts(ctx: BenchContext, ws: Workspace, m: Table): Promise<v
   await alternate(scenario, contenders, ctx.knobs.iterations, m.results)
 }
 
+/**
+ * A release re-run where nothing changed: the same charts with skip-existing, all already
+ * published (digest-first: packaged and compared by digest, nothing pulled or pushed), against
+ * publishing a new version of each with skip-existing too. The two are alternated.
+ */
+async function unchangedRerun(ctx: BenchContext, ws: Workspace, m: Table): Promise<void> {
+  const { helms, many } = ctx.knobs
+  const scenario = `${many} charts, skip-existing, warm runner, Helm ${helms[0]}`
+  const row = (contender: string, key: string) => m.rows.push({ scenario, contender, key })
+  const toolCache = await mkdtemp(path.join(TEMP_ROOT, 'tc-rerun-'))
+  const options = (key: string) => ({
+    workspace: ws.dir,
+    charts: 'many/*',
+    namespace: key,
+    helm: helms[0],
+    toolCache,
+    count: many,
+    skipExisting: true
+  })
+  // Publish Chart.yaml's versions once, outside the timings: every later run finds them.
+  progress(`\n${scenario}: publishing the unchanged versions once`)
+  await actionContender(ctx, 'rerun-prime', 'prime', {
+    ...options('rerun-same'),
+    unchanged: true
+  }).run()
+  const contenders: Contender[] = [
+    actionContender(ctx, 'rerun-fresh', 'new versions', options('rerun-fresh')),
+    actionContender(ctx, 'rerun-same', 'unchanged re-run', {
+      ...options('rerun-same'),
+      unchanged: true,
+      expectSkipped: true
+    })
+  ]
+  row('action, 12 new versions (main + post)', 'rerun-fresh')
+  row('action, unchanged re-run: all skipped (main + post)', 'rerun-same')
+  await alternate(scenario, contenders, ctx.knobs.iterations, m.results)
+}
+
 /** One traced run of each kind: one chart, many charts, one chart with an empty tool cache. */
 async function traces(ctx: BenchContext, ws: Workspace): Promise<Trace[]> {
   const { helms, many } = ctx.knobs
@@ -205,7 +245,7 @@ async function traces(ctx: BenchContext, ws: Workspace): Promise<Trace[]> {
   ]
 }
 
-/** Runs the sections of ctx.knobs.sections, in this order: one, cold, many, startup, trace. */
+/** Runs the sections of ctx.knobs.sections, in this order: one, cold, many, rerun, startup, trace. */
 export async function runScenarios(ctx: BenchContext): Promise<Measurements> {
   const { sections, helms } = ctx.knobs
   const ws = await prepare(ctx)
@@ -213,6 +253,7 @@ export async function runScenarios(ctx: BenchContext): Promise<Measurements> {
   for (const helm of sections.has('one') ? helms : []) await oneChart(ctx, ws, helm, table)
   if (sections.has('cold')) await coldRunner(ctx, ws, table)
   if (sections.has('many')) await manyCharts(ctx, ws, table)
+  if (sections.has('rerun')) await unchangedRerun(ctx, ws, table)
   const startup = sections.has('startup') ? await measureStartup(ctx) : []
   const size = bundleSize(ctx.dist)
   return { ...table, startup, size, traces: sections.has('trace') ? await traces(ctx, ws) : [] }

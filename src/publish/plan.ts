@@ -10,7 +10,13 @@ import { UserError } from '../errors.js'
 import { ociRepository, repositoryName, type ChartJob, type Target } from '../model.js'
 import { Helm, HelmCommandError } from '../helm/helm.js'
 import type { ChartMetadata, ChartSource } from '../model.js'
-import { rejectKnownHelmBugs, type Config } from '../config/config.js'
+import { rejectKnownHelmBugs } from '../config/config.js'
+
+/** What the inputs may change of every chart directory's metadata. */
+export interface VersionOverrides {
+  version?: string
+  appVersion?: string
+}
 
 /* The plan of a run: which charts, where they go, which version each, in which order. */
 
@@ -24,7 +30,9 @@ function normaliseRepo(url: string): string {
  */
 export function linkDependencies(jobs: ChartJob[], target: Target): void {
   const byPath = new Map(jobs.map((job, i) => [job.source.path, i]))
-  const byName = new Map(jobs.map((job, i) => [job.meta.name, i]))
+  const byName = new Map(
+    jobs.flatMap((job, i) => (job.problem ? [] : [[job.meta.name, i] as const]))
+  )
   const remote = normaliseRepo(ociRepository(target))
   jobs.forEach((job, i) => {
     const deps = new Set<number>()
@@ -91,28 +99,54 @@ export function makeJob(
   }
 }
 
-/** Finds the charts and reads each directory's Chart.yaml (archives are read once Helm is in). */
-export async function readCharts(patterns: string[], workspace: string) {
+/** A chart found by the "charts" input: its metadata, or why it cannot be read. */
+export interface FoundChart {
+  source: ChartSource
+  /** Read from a directory's Chart.yaml; archives are read once Helm is in. */
+  meta?: ChartMetadata
+  /** The chart's own problem (an invalid Chart.yaml): it fails alone. */
+  problem?: string
+}
+
+/** The chart's own problems are its failure; anything else stops the step. */
+async function ownProblem<T>(read: () => Promise<T>): Promise<{ value: T } | { problem: string }> {
+  try {
+    return { value: await read() }
+  } catch (error) {
+    if (error instanceof UserError) return { problem: error.message }
+    throw error
+  }
+}
+
+/** Finds the charts and reads each directory's Chart.yaml. */
+export async function readCharts(patterns: string[], workspace: string): Promise<FoundChart[]> {
   const sources = await discoverCharts(patterns, workspace)
   return Promise.all(
-    sources.map(async source => ({
-      source,
-      meta: source.kind === 'dir' ? await readChartDir(source.path, source.display) : undefined
-    }))
+    sources.map(async (source): Promise<FoundChart> => {
+      if (source.kind !== 'dir') return { source }
+      const meta = await ownProblem(() => readChartDir(source.path, source.display))
+      return 'problem' in meta ? { source, problem: meta.problem } : { source, meta: meta.value }
+    })
   )
 }
 
-/** Chart.yaml inside a packaged chart; its version is fixed, so overrides cannot apply. */
-async function archiveMetadata(
-  helm: Helm,
-  source: ChartSource,
-  inputs: Pick<Config, 'version' | 'appVersion'>
-): Promise<ChartMetadata> {
+/** The job of a chart that fails on its own problem, named after its directory or file. */
+function failedJob(source: ChartSource, problem: string, target: Target): ChartJob {
+  const name = path.basename(source.path).replace(/\.tgz$/, '')
+  return { ...makeJob(source, { name, version: '', dependencies: [] }, '', target), problem }
+}
+
+/** A packaged chart's version is fixed, so overrides cannot apply. */
+function refuseArchiveOverrides(source: ChartSource, inputs: VersionOverrides): void {
   if (inputs.version || inputs.appVersion) {
     throw new UserError(
       `Inputs "version" and "app-version" cannot change the packaged chart "${source.display}": pass its chart directory instead, or leave them empty.`
     )
   }
+}
+
+/** Chart.yaml inside a packaged chart. */
+async function archiveMetadata(helm: Helm, source: ChartSource): Promise<ChartMetadata> {
   try {
     return parseChartYaml(await helm.showChart(source.path), source.display)
   } catch (error) {
@@ -128,7 +162,7 @@ async function archiveMetadata(
 /** Two charts of one run with one name would overwrite each other's repository. */
 function rejectDuplicateNames(jobs: ChartJob[]): void {
   const seen = new Map<string, ChartJob>()
-  for (const job of jobs) {
+  for (const job of jobs.filter(j => !j.problem)) {
     const other = seen.get(job.meta.name)
     if (other) {
       throw new UserError(
@@ -139,24 +173,40 @@ function rejectDuplicateNames(jobs: ChartJob[]): void {
   }
 }
 
-/** One job per chart, versions applied, checked against Helm's limits, ordered by dependencies. */
+/** The job of one chart; a chart whose own metadata is wrong gets a job that fails alone. */
+async function planJob(
+  helm: Helm,
+  { source, meta: dirMeta, problem }: FoundChart,
+  inputs: VersionOverrides,
+  target: Target
+): Promise<ChartJob> {
+  if (problem) return failedJob(source, problem, target)
+  if (!dirMeta) refuseArchiveOverrides(source, inputs) // an input problem: the step stops
+  const planned = await ownProblem(async () => {
+    const meta = dirMeta ?? (await archiveMetadata(helm, source))
+    const where = source.kind === 'dir' ? path.join(source.display, 'Chart.yaml') : source.display
+    const override = source.kind === 'dir' ? inputs.version : undefined
+    return makeJob(source, meta, effectiveVersion(meta, override, where), target)
+  })
+  return 'problem' in planned ? failedJob(source, planned.problem, target) : planned.value
+}
+
+/**
+ * One job per chart, versions applied, checked against Helm's limits, ordered by dependencies.
+ * A chart's own problem fails that chart (its job carries it); input problems stop the step.
+ */
 export async function planJobs(
   helm: Helm,
-  charts: Awaited<ReturnType<typeof readCharts>>,
-  inputs: Pick<Config, 'version' | 'appVersion'>,
+  charts: FoundChart[],
+  inputs: VersionOverrides,
   target: Target
 ): Promise<ChartJob[]> {
   const jobs: ChartJob[] = []
-  for (const { source, meta: dirMeta } of charts) {
-    const meta = dirMeta ?? (await archiveMetadata(helm, source, inputs))
-    const where = source.kind === 'dir' ? path.join(source.display, 'Chart.yaml') : source.display
-    const override = source.kind === 'dir' ? inputs.version : undefined
-    jobs.push(makeJob(source, meta, effectiveVersion(meta, override, where), target))
-  }
+  for (const chart of charts) jobs.push(await planJob(helm, chart, inputs, target))
   rejectDuplicateNames(jobs)
   rejectKnownHelmBugs(
     helm.semver,
-    jobs.map(job => job.version)
+    jobs.filter(job => !job.problem).map(job => job.version)
   )
   linkDependencies(jobs, target)
   return jobs

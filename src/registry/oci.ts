@@ -1,11 +1,10 @@
-import * as fs from 'node:fs/promises'
-import * as path from 'node:path'
 import type { RegistryLogin } from './ecr.js'
 import { MissingCredentialsError } from '../errors.js'
 import type { OciConfig } from '../config/registry-config.js'
 import type { RegistryHost } from './registry-host.js'
-import type { LookupContext, RegistryKind } from './registry-kind.js'
-import { makeTarget, ociRepository, type ChartJob, type Target } from '../model.js'
+import type { RegistryKind } from './registry-kind.js'
+import { manifestDigest } from './manifest-digest.js'
+import { makeTarget, type ChartJob, type Target } from '../model.js'
 
 /** Any OCI registry with a username and password; no API beyond the registry protocol. */
 export class OciRegistry implements RegistryKind {
@@ -15,11 +14,13 @@ export class OciRegistry implements RegistryKind {
   private readonly namespace: string
   /** Absent only in a dry run without secrets (authenticate then reports them missing). */
   private readonly credentials?: { username: string; password: string }
+  private readonly tls: OciConfig['tls']
 
   constructor(config: OciConfig) {
     this.host = config.host
     this.namespace = config.namespace
     this.credentials = config.credentials
+    this.tls = config.tls
   }
 
   async authenticate(): Promise<RegistryLogin> {
@@ -37,15 +38,15 @@ export class OciRegistry implements RegistryKind {
 
   async ensureRepository(): Promise<void> {}
 
-  /** No API to ask: `helm pull` through the job's login tells whether the version exists. */
-  async findTag(job: ChartJob, context: LookupContext): Promise<string | undefined> {
-    await context.loggedIn
-    return context.helm.remoteDigest(
-      ociRepository(this.target(this.host.host)),
-      job.meta.name,
-      job.version,
-      await fs.mkdtemp(path.join(context.workDir, 'exists-'))
-    )
+  /** No API to ask: one manifest request with the job's credentials tells the tag's digest. */
+  findTag(job: ChartJob): Promise<string | undefined> {
+    return manifestDigest({
+      host: this.host.host,
+      repository: job.repositoryName,
+      tag: job.tag,
+      credentials: this.credentials,
+      tls: this.tls
+    })
   }
 
   missingRepositoryFix(): string {

@@ -1,16 +1,8 @@
 import type { RegistryLogin } from './ecr.js'
-import type { Helm } from '../helm/helm.js'
 import type { ChartJob, Target } from '../model.js'
 
 /** The kinds of registry the action knows. Only the factory switches on it. */
 export type RegistryKindName = 'ecr' | 'ecr-public' | 'oci' | 'unchecked'
-
-/** What a tag lookup may use: Helm, the registry login once it is done, scratch space. */
-export interface LookupContext {
-  helm: Helm
-  loggedIn: Promise<void>
-  workDir: string
-}
 
 /**
  * Everything that differs by registry kind. One class per kind answers every question; a new
@@ -28,8 +20,11 @@ export interface RegistryKind {
    * once per repository however many charts share it. Kinds without repositories resolve at once.
    */
   ensureRepository(job: ChartJob): Promise<void>
-  /** The digest of the job's version in the registry, or undefined when it is not there. */
-  findTag(job: ChartJob, context: LookupContext): Promise<string | undefined>
+  /**
+   * The digest of the job's version in the registry, or undefined when it is not there: one API
+   * call or one manifest request with the job's credentials, no login and no pull.
+   */
+  findTag(job: ChartJob): Promise<string | undefined>
   /** How to make a missing repository, for the push error (after "does not exist in HOST:"). */
   missingRepositoryFix(repositoryName: string): string
   /** What to check when the registry refuses a push. */
