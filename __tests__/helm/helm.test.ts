@@ -507,7 +507,7 @@ describe('Helm against a fake helm binary', () => {
     ).toBe('apiVersion: v2\nname: c\nversion: 1.0.0\n')
   })
 
-  describe('remoteDigest', () => {
+  describe('pull', () => {
     async function pullHelm(body: string) {
       const script = path.join(fake.dir, 'pull-helm')
       await fs.writeFile(
@@ -522,7 +522,7 @@ describe('Helm against a fake helm binary', () => {
 
     it('reads the digest of a pulled chart and passes the pull flags', async () => {
       const helm = await pullHelm(`echo "Pulled: h/ns/c:1.0.0" >&2\necho "Digest: ${DIGEST}" >&2`)
-      expect(await helm.remoteDigest('oci://h/ns', 'c', '1.0.0', '/tmp/d')).toBe(DIGEST)
+      expect((await helm.pull('oci://h/ns', 'c', '1.0.0', '/tmp/d'))?.digest).toBe(DIGEST)
       expect(
         (await fs.readFile(path.join(fake.dir, 'pull-argv'), 'utf8')).trim().split('\n')
       ).toEqual([
@@ -543,12 +543,12 @@ describe('Helm against a fake helm binary', () => {
       'Error: name unknown: repository name not known to registry'
     ])('a missing chart gives undefined: %s', async text => {
       const helm = await pullHelm(`echo '${text}' >&2\nexit 1`)
-      expect(await helm.remoteDigest('oci://h/ns', 'c', '1.0.0', '/tmp/d')).toBeUndefined()
+      expect(await helm.pull('oci://h/ns', 'c', '1.0.0', '/tmp/d')).toBeUndefined()
     })
 
     it('other failures throw', async () => {
       const helm = await pullHelm(`echo 'Error: unexpected status: 401 Unauthorized' >&2\nexit 1`)
-      await expect(helm.remoteDigest('oci://h/ns', 'c', '1.0.0', '/tmp/d')).rejects.toThrow(
+      await expect(helm.pull('oci://h/ns', 'c', '1.0.0', '/tmp/d')).rejects.toThrow(
         'helm pull failed: unexpected status: 401 Unauthorized'
       )
     })

@@ -349,14 +349,6 @@ export class Helm {
   }
 
   /**
-   * The digest of CHART:VERSION in a registry without an API of its own (skip-existing for
-   * non-ECR registries): `helm pull` prints it; a missing tag or repository gives undefined.
-   */
-  async remoteDigest(remote: string, chart: string, version: string, destination: string) {
-    return (await this.pull(remote, chart, version, destination))?.digest
-  }
-
-  /**
    * `helm pull REMOTE/CHART --version VERSION` into `destination` (an empty directory): the
    * manifest digest and the archive's path; undefined when the tag or repository does not exist.
    */

@@ -15,35 +15,10 @@ import type { ArchiveEntry } from '../chart/archive.js'
  */
 
 /** Chart.yaml fields in the order of Helm's chart.Metadata struct (Go marshals in that order). */
-const STRING_FIELDS = [
-  'name',
-  'home',
-  'version',
-  'description',
-  'icon',
-  'apiVersion',
-  'condition',
-  'tags',
-  'appVersion',
-  'kubeVersion',
-  'type'
-] as const
-const LIST_FIELDS = ['sources', 'keywords'] as const
-const ORDER = [
-  'name',
-  'home',
-  'sources',
-  'version',
-  'description',
-  'keywords',
-  'icon',
-  'apiVersion',
-  'condition',
-  'tags',
-  'appVersion',
-  'kubeVersion',
-  'type'
-]
+// prettier-ignore
+const ORDER = ['name', 'home', 'sources', 'version', 'description', 'keywords', 'icon', 'apiVersion', 'condition', 'tags', 'appVersion', 'kubeVersion', 'type']
+/** The fields that are lists of strings; every other field of ORDER is a string. */
+const LIST_FIELDS: readonly string[] = ['sources', 'keywords']
 
 /** JSON as Go's encoding/json writes it: <, > and & escaped. */
 function goJson(value: unknown): string {
@@ -68,7 +43,7 @@ export function helmConfig(chartYaml: string): Record<string, unknown> | undefin
   }
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return undefined
   const chart = doc as Record<string, unknown>
-  const known = new Set<string>([...STRING_FIELDS, ...LIST_FIELDS, 'dependencies'])
+  const known = new Set<string>([...ORDER, 'dependencies'])
   if (Object.keys(chart).some(key => !known.has(key))) return undefined
   if (
     Array.isArray(chart.dependencies)
@@ -81,7 +56,7 @@ export function helmConfig(chartYaml: string): Record<string, unknown> | undefin
   for (const key of ORDER) {
     const value = chart[key]
     if (value === undefined || value === null || value === '') continue
-    const list = (LIST_FIELDS as readonly string[]).includes(key)
+    const list = LIST_FIELDS.includes(key)
     if (
       list
         ? !Array.isArray(value) || value.some(v => typeof v !== 'string')
