@@ -34,6 +34,8 @@ export interface BadInput {
   noAwsCall?: boolean
   /** Every one of these must be in the single error line. */
   expected: (string | RegExp)[]
+  /** The chart's own problem: that chart fails (listed in the outputs with its error), not the inputs. */
+  chartFailure?: true
 }
 
 /** The corpus. docs/reliability.md cites its size. */
@@ -285,42 +287,49 @@ export const BAD_INPUTS: BadInput[] = [
   },
   {
     what: 'Chart.yaml that is not YAML',
+    chartFailure: true,
     inputs: { charts: 'charts/broken' },
     files: { 'charts/broken/Chart.yaml': 'name: [unclosed\nversion: 0.1.0\n' },
     expected: ['charts/broken/Chart.yaml is not valid YAML', 'fix the file']
   },
   {
     what: 'Chart.yaml that is a list, not a mapping',
+    chartFailure: true,
     inputs: { charts: 'charts/list' },
     files: { 'charts/list/Chart.yaml': '- name: list\n- version: 0.1.0\n' },
     expected: ['charts/list/Chart.yaml is not a YAML mapping', '"name" and "version"']
   },
   {
     what: 'Chart.yaml without name',
+    chartFailure: true,
     inputs: { charts: 'charts/noname' },
     files: { 'charts/noname/Chart.yaml': CHART_YAML('version: 0.1.0') },
     expected: ['charts/noname/Chart.yaml has no "name"', 'add the chart name']
   },
   {
     what: 'Chart.yaml without version',
+    chartFailure: true,
     inputs: { charts: 'charts/noversion' },
     files: { 'charts/noversion/Chart.yaml': CHART_YAML('name: noversion') },
     expected: ['charts/noversion/Chart.yaml has no "version"', 'set the "version" input']
   },
   {
     what: 'Chart.yaml version that is not SemVer',
+    chartFailure: true,
     inputs: { charts: 'charts/badver' },
     files: { 'charts/badver/Chart.yaml': CHART_YAML('name: badver\nversion: "1.0"') },
     expected: ['charts/badver/Chart.yaml version "1.0" is not SemVer 2', 'fix Chart.yaml']
   },
   {
     what: 'chart name that is not a repository name (uppercase)',
+    chartFailure: true,
     inputs: { charts: 'charts/upper' },
     files: { 'charts/upper/Chart.yaml': CHART_YAML('name: MyChart\nversion: 0.1.0') },
     expected: ['name "MyChart" is not a valid repository name', 'use lowercase letters']
   },
   {
     what: 'chart name with a slash',
+    chartFailure: true,
     inputs: { charts: 'charts/slash' },
     files: { 'charts/slash/Chart.yaml': CHART_YAML('name: team/chart\nversion: 0.1.0') },
     expected: ['charts/slash/Chart.yaml name "team/chart" is not a valid repository name']
@@ -355,6 +364,7 @@ export const BAD_INPUTS: BadInput[] = [
   },
   {
     what: '.tgz that is not a chart archive',
+    chartFailure: true,
     inputs: { charts: 'dist/fake-0.1.0.tgz' },
     files: { 'dist/fake-0.1.0.tgz': 'not really an archive' },
     expected: ['Input "charts" entry "dist/fake-0.1.0.tgz" is not a readable Helm chart archive']
@@ -640,6 +650,11 @@ describe('bad inputs', () => {
     expect(stack.ecr.apiCalls.filter(c => /CreateRepository$/.test(c.op))).toHaveLength(creates)
     expect(stack.mirror.downloads()).toEqual(downloads)
     if (row.noAwsCall) expect(stack.ecr.apiCalls.length).toBe(apiCalls)
-    expect(result.outputs.pushed).toBeUndefined()
+    if (row.chartFailure) {
+      const [chart] = JSON.parse(result.outputs.charts) as { pushed: boolean; error?: string }[]
+      expect(chart).toMatchObject({ pushed: false, error: line })
+    } else {
+      expect(result.outputs.pushed).toBeUndefined()
+    }
   })
 })
