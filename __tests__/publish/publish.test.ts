@@ -93,6 +93,8 @@ interface Scenario extends Partial<Omit<PublishSettings, 'packaging'>> {
   repositoryReady?: (job: ChartJob) => Promise<void>
   /** A dry run, with or without credentials (then the registry is not checked). */
   dryRun?: { registryChecked: boolean }
+  /** The login starts before any chart (main: a real run without skip-existing). */
+  eagerLogin?: boolean
 }
 
 const workDir = () => path.join(fake.dir, '..', 'work')
@@ -139,7 +141,12 @@ function run(jobs: ChartJob[], s: Scenario = {}) {
       return base.ensureRepository(job)
     }
   }
-  const login = new Once(() => s.loginReady ?? Promise.resolve()).start()
+  let logins = 0
+  const login = new Once(async () => {
+    logins++
+    await (s.loginReady ?? Promise.resolve())
+  })
+  if (s.eagerLogin ?? !s.dryRun) login.start()
   const loggedIn = whenLoggedIn(login)
   const local = new LocalDigests(helm, target.namespace)
   const destination = s.dryRun
@@ -163,7 +170,8 @@ function run(jobs: ChartJob[], s: Scenario = {}) {
       target,
       loggedIn,
       workDir: workDir(),
-      checked: s.dryRun ? s.dryRun.registryChecked : true
+      checked: s.dryRun ? s.dryRun.registryChecked : true,
+      login
     },
     {
       packaging: {
@@ -177,7 +185,7 @@ function run(jobs: ChartJob[], s: Scenario = {}) {
       afterPublish: s.afterPublish
     }
   ).finally(() => destination.close())
-  return { results, ensured }
+  return { results, ensured, logins: () => logins }
 }
 
 function publish(jobs: ChartJob[], s: Scenario = {}) {
@@ -988,5 +996,39 @@ describe('closingLine and failureLine', async () => {
     ]
   ])('%#', (result, line) => {
     expect(failureLine(result)).toBe(line)
+  })
+})
+
+describe('publishCharts: the login with skip-existing', () => {
+  it("a re-run where every version holds this run's package never logs in", async () => {
+    const jobs = [await chartJob('a'), await chartJob('b')]
+    const { results, logins } = run(jobs, {
+      eagerLogin: false,
+      existing: new Map([
+        [0, fakeDigest('a', '1.0.0')],
+        [1, fakeDigest('b', '1.0.0')]
+      ])
+    })
+    expect((await results).map(r => [r.pushed, r.error])).toEqual([
+      [false, undefined],
+      [false, undefined]
+    ])
+    expect(logins()).toBe(0)
+  })
+
+  it('logs in once a chart is going to be pushed, before it packages', async () => {
+    let release = (): void => {}
+    const loginReady = new Promise<void>(resolve => (release = resolve))
+    const jobs = [await chartJob('new'), await chartJob('old')]
+    const { results, logins } = run(jobs, {
+      eagerLogin: false,
+      loginReady,
+      existing: new Map([[1, fakeDigest('old', '1.0.0')]])
+    })
+    await new Promise(resolve => setTimeout(resolve, 300))
+    expect(logins()).toBe(1) // started for "new" while it packages
+    expect(await pushes()).toEqual([])
+    release()
+    expect((await results).map(r => r.pushed)).toEqual([true, false])
   })
 })

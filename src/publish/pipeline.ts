@@ -15,6 +15,7 @@ import { decide, looksUp, type ChartFacts, type Decision } from './decide.js'
 import { ChartFailure, RegistryNotReady, chartFile, type Destination } from './destination.js'
 import { publishedIsThisArchive } from './predict-manifest.js'
 import { hasProvenance, provenanceNote } from '../sign/provenance.js'
+import type { Once } from './once.js'
 import { scheduleByDependencies } from './scheduler.js'
 
 /** The registry as every chart sees it: its kind (lookups), and pulls through the login. */
@@ -22,6 +23,8 @@ export interface RegistryAccess extends PullAccess {
   kind: RegistryKind
   /** Whether versions are looked up (false only in a dry run without credentials). */
   checked: boolean
+  /** The registry login: started as soon as a chart is going to be pushed (see registryLogin). */
+  login: Once<void>
 }
 
 /** How to publish, from main. */
@@ -199,6 +202,8 @@ export function publishCharts(
           outcome = { result: { ...base, digest: published ?? '' }, own: false }
           break
         default:
+          // A push needs the login: it runs while the chart packages.
+          if (decision.do === 'push') access.login.start()
           outcome = await step.slot(() => carryOut(job, facts, decision, base, log))
       }
       result = outcome.result

@@ -10,9 +10,11 @@ import { publishCharts, type PublishSettings, type RegistryAccess } from './pipe
 export type { PublishSettings, RegistryAccess } from './pipeline.js'
 
 /**
- * The registry login, run once. A real run starts it at once, so that charts package while it is
- * in flight; a dry run logs in only when something needs it (a pull to compare contents, an OCI
- * dependency). Without credentials there is nothing to log in to.
+ * The registry login, run once. `eager` starts it at once, so that charts package while it is in
+ * flight (a real run without skip-existing, where every chart is pushed); otherwise it starts when
+ * a chart is going to be pushed, or when something waits for it (a pull to compare contents, an
+ * OCI dependency), so a re-run that skips every chart never logs in. Without credentials there is
+ * nothing to log in to.
  */
 export function registryLogin(
   helm: Helm,
@@ -40,7 +42,7 @@ export async function publish(
   helm: Helm,
   jobs: ChartJob[],
   destination: Destination,
-  access: RegistryAccess & { login: Once<void> },
+  access: RegistryAccess,
   settings: PublishSettings
 ): Promise<ChartResult[]> {
   try {
