@@ -145,7 +145,7 @@ export function publishCharts(
         const { differences, provenance } = await compareWithPublished(access, job, archive)
         if (differences.length > 0) throw differentContent(job, base.ref, differences)
         log.add(
-          `${base.ref} already exists with the same content (${published}) in another packaging; ${dryRun ? 'a real run skips it' : "skipped because skip-existing is set, and not attested: its digest is not this run's package"}${provenanceNote(provenance)}`
+          `${base.ref} already exists with the same content (${published}) in another packaging; ${dryRun ? 'a real run skips it' : 'skipped because skip-existing is set'}${provenanceNote(provenance)}${settings.afterPublish ? "; not attested: its digest is not this run's package" : ''}`
         )
         const result = { ...skipped(base, published, dryRun), signed: provenance === 'same' }
         return { result, own: false }
