@@ -197,7 +197,7 @@ describe('checkChartFiles', () => {
 
     it('names a missing dependency directory', async () => {
       await withDependency('file://../nowhere')
-      expect(await failure()).toContain('dependency file://../nowhere does not exist')
+      expect(await failure()).toContain('dependency file://../nowhere (Chart.yaml) does not exist')
     })
 
     it('leaves OCI and HTTP repositories alone', async () => {

@@ -327,12 +327,12 @@ describe('parseChartYaml', () => {
 
 describe('readChartDir and hasChartLock', () => {
   it('reads Chart.yaml and names it in messages', async () => {
-    expect(await readChartDir(path.join(ws, 'charts/alpha'), 'charts/alpha')).toMatchObject({
+    expect(await readChartDir(path.join(ws, 'charts/alpha'), 'charts/alpha', ws)).toMatchObject({
       name: 'alpha',
       version: '0.1.0'
     })
     await write(path.join(ws, 'broken/Chart.yaml'), 'version: 1.0.0\n')
-    await expect(readChartDir(path.join(ws, 'broken'), 'broken')).rejects.toThrow(
+    await expect(readChartDir(path.join(ws, 'broken'), 'broken', ws)).rejects.toThrow(
       'broken/Chart.yaml has no "name": add the chart name.'
     )
   })

@@ -298,22 +298,19 @@ describe('publishCharts', () => {
 
   it('builds dependencies first: "dependency update" without Chart.lock, "build" with it', async () => {
     const a = await chartJob('alpha')
-    a.meta.dependencies = [
-      { name: 'redis', repository: 'oci://registry-1.docker.io/bitnamicharts' }
-    ]
     const b = await chartJob('beta')
-    b.meta.dependencies = [
-      { name: 'redis', repository: 'oci://registry-1.docker.io/bitnamicharts' }
-    ]
+    const redis =
+      'dependencies:\n  - name: redis\n    repository: oci://registry-1.docker.io/bitnamicharts\n'
+    for (const job of [a, b]) await fs.appendFile(path.join(job.source.path, 'Chart.yaml'), redis)
     await fs.writeFile(path.join(b.source.path, 'Chart.lock'), 'dependencies: []\n')
     await publish([a, b])
+    // Helm builds in the job-private copy of each chart, never in the workspace.
     const deps = (await fake.calls()).map(c => c.argv).filter(x => x[0] === 'dependency')
-    expect(deps).toEqual(
-      expect.arrayContaining([
-        ['dependency', 'update', a.source.path],
-        ['dependency', 'build', b.source.path]
-      ])
-    )
+    expect(deps.map(d => [d[1], path.basename(d[2])]).sort()).toEqual([
+      ['build', 'beta'],
+      ['update', 'alpha']
+    ])
+    for (const d of deps) expect(d[2].startsWith(ws)).toBe(false)
     const log = await fake.log()
     expect(log.indexOf('start dependency-update alpha')).toBeLessThan(
       log.indexOf('start package alpha')

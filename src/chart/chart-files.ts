@@ -1,10 +1,10 @@
 import type { Stats } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import { parse as parseYaml } from 'yaml'
 import { UserError } from '../errors.js'
 import { isInside } from '../runtime/paths.js'
-import { HARD_LINK_FIX, hardLinkRefusal } from './file-rules.js'
+import { HARD_LINK_FIX, hardLinkRefusal, isInGitDir } from './file-rules.js'
+import { parseStrictYaml, readMetadataFile } from './strict-yaml.js'
 
 /*
  * What Helm will read into a chart, checked before Helm reads it. Helm follows every symbolic
@@ -29,6 +29,9 @@ function describeSpecial(stat: Stats): string | undefined {
   return 'neither a regular file nor a directory'
 }
 
+/** More files than any chart has (links repeating directories could multiply them). */
+const MAX_FILES = 20_000
+
 interface Walk {
   /** The workspace, symlinks resolved. */
   workspace: string
@@ -36,8 +39,8 @@ interface Walk {
   display: string
   /** The chart directory as Helm sees it (messages name files relative to it). */
   root: string
-  /** Real directories already checked (a directory linked twice is read twice, checked once). */
-  checked: Set<string>
+  /** What the walk accepted: each file as Helm names it (relative to root) -> its real path. */
+  files: Map<string, string>
 }
 
 function refuse(walk: Walk, file: string, why: string, fix: string): never {
@@ -51,10 +54,19 @@ function refuse(walk: Walk, file: string, why: string, fix: string): never {
  * `dir`: a link to one of them, or above one, is a loop.
  */
 async function walkDir(walk: Walk, dir: string, real: string, chain: string[]): Promise<void> {
-  walk.checked.add(real)
   const entries = await fs.readdir(dir)
+  if (walk.files.size + entries.length > MAX_FILES) {
+    refuse(
+      walk,
+      dir,
+      `more than ${MAX_FILES} files deep`,
+      'a chart this big (or links that repeat a directory many times) cannot be published; trim it.'
+    )
+  }
   entries.sort()
   for (const name of entries) {
+    // A checkout's own .git (a chart at the repository root) is never chart content.
+    if (name === '.git') continue
     const file = path.join(dir, name)
     const stat = await fs.lstat(file)
     if (stat.isDirectory()) {
@@ -69,6 +81,7 @@ async function walkDir(walk: Walk, dir: string, real: string, chain: string[]): 
       }
       const hardLinked = hardLinkRefusal(stat)
       if (hardLinked) refuse(walk, file, hardLinked, HARD_LINK_FIX)
+      walk.files.set(path.relative(walk.root, file), path.join(real, name))
       continue
     }
     const link = await fs.readlink(file)
@@ -91,6 +104,14 @@ async function walkDir(walk: Walk, dir: string, real: string, chain: string[]): 
         'nothing outside the workspace is published; copy the file into the workspace or remove the link.'
       )
     }
+    if (isInGitDir(walk.workspace, target)) {
+      refuse(
+        walk,
+        file,
+        `a symbolic link into a .git directory (${target})`,
+        'a checkout keeps its credentials there; remove the link.'
+      )
+    }
     const targetStat = await fs.stat(target)
     if (targetStat.isDirectory()) {
       // A link to a directory Helm is inside of, or above one, would make Helm walk forever.
@@ -102,7 +123,8 @@ async function walkDir(walk: Walk, dir: string, real: string, chain: string[]): 
           'Helm would follow it forever; link a sibling directory instead, or remove the link.'
         )
       }
-      if (!walk.checked.has(target)) await walkDir(walk, file, target, [...chain, target])
+      // Walked again under each name it has: Helm packages it under each.
+      await walkDir(walk, file, target, [...chain, target])
       continue
     }
     const special = describeSpecial(targetStat)
@@ -116,29 +138,60 @@ async function walkDir(walk: Walk, dir: string, real: string, chain: string[]): 
     }
     const hardLinked = hardLinkRefusal(targetStat)
     if (hardLinked) refuse(walk, file, `a symbolic link to ${target}, ${hardLinked}`, HARD_LINK_FIX)
+    walk.files.set(path.relative(walk.root, file), target)
   }
 }
 
-/** The `repository` of each dependency in Chart.yaml (and a v1 chart's requirements.yaml). */
-async function dependencyRepositories(chartDir: string): Promise<string[]> {
-  const repositories: string[] = []
-  for (const file of ['Chart.yaml', 'requirements.yaml']) {
-    const text = await fs.readFile(path.join(chartDir, file), 'utf8').catch(() => undefined)
-    if (text === undefined) continue
-    let doc: unknown
-    try {
-      doc = parseYaml(text)
-    } catch {
-      continue // Chart.yaml was validated already; a broken requirements.yaml is Helm's to report
-    }
+/** The files that name a chart's dependencies: Helm reads each (a lock's entries are fetched too). */
+export const DEPENDENCY_FILES = [
+  'Chart.yaml',
+  'requirements.yaml',
+  'Chart.lock',
+  'requirements.lock'
+]
+
+/** A dependency as one of DEPENDENCY_FILES names it. */
+export interface DeclaredDependency {
+  name: string
+  version?: string
+  repository: string
+  /** The file that names it (Chart.yaml, requirements.yaml, Chart.lock, requirements.lock). */
+  file: string
+}
+
+/**
+ * Every dependency the chart's metadata files name, read strictly (strict-yaml.ts) from the
+ * files the walk accepted. `display` names the chart in messages.
+ */
+export async function declaredDependencies(
+  files: Map<string, string>,
+  display: string
+): Promise<DeclaredDependency[]> {
+  const found: DeclaredDependency[] = []
+  for (const file of DEPENDENCY_FILES) {
+    const real = files.get(file)
+    if (real === undefined) continue
+    const where = path.join(display, file)
+    const doc = parseStrictYaml(await readMetadataFile(real, where), where)
     const deps = (doc as { dependencies?: unknown } | null)?.dependencies
-    if (!Array.isArray(deps)) continue
+    if (deps === undefined || deps === null) continue
+    if (!Array.isArray(deps)) {
+      throw new UserError(`${where} "dependencies" is not a list: fix the file.`)
+    }
     for (const dep of deps) {
-      const repository = (dep as { repository?: unknown } | null)?.repository
-      if (typeof repository === 'string') repositories.push(repository.trim())
+      const d = (dep ?? {}) as Record<string, unknown>
+      if (d.repository !== undefined && d.repository !== null && typeof d.repository !== 'string') {
+        throw new UserError(`${where} has a dependency whose "repository" is not text: fix it.`)
+      }
+      found.push({
+        name: typeof d.name === 'string' ? d.name : String(d.name ?? ''),
+        ...(d.version === undefined || d.version === null ? {} : { version: String(d.version) }),
+        repository: typeof d.repository === 'string' ? d.repository.trim() : '',
+        file
+      })
     }
   }
-  return repositories
+  return found
 }
 
 /** Where Helm looks for a `file://` dependency (downloader.GetLocalPath: absolute, or chart-relative). */
@@ -148,47 +201,117 @@ export function fileDependencyPath(repository: string, chartDir: string): string
   return path.isAbsolute(p) ? path.resolve(p) : path.join(chartDir, p)
 }
 
+/** One chart directory as the walk accepted it. */
+export interface WalkedChart {
+  /** The directory as Helm will name it (lexical: a file:// path joined to its parent's). */
+  dir: string
+  /** Relative to the workspace: where its copy goes in a private copy of the tree. */
+  relative: string
+  display: string
+  /** Each accepted file, relative to `dir` -> its real path. */
+  files: Map<string, string>
+  dependencies: DeclaredDependency[]
+}
+
 /**
- * Checks everything Helm will read to package the chart in `chartDir` (absolute, symlinks
- * resolved): its files, and every `file://` dependency (and theirs), which `helm dependency
- * build` copies in. Throws a one-line UserError naming the first offending file.
+ * Walks everything Helm will read to package the chart in `chartDir` (absolute, symlinks
+ * resolved): its files, and every `file://` dependency that Chart.yaml, requirements.yaml or a
+ * lock names (and theirs), which `helm dependency build` copies in. Throws a one-line UserError
+ * naming the first offending file. The chart itself comes first.
  */
-export async function checkChartFiles(
+export async function walkChart(
   chartDir: string,
   workspace: string,
   display: string
-): Promise<void> {
+): Promise<WalkedChart[]> {
   const root = await fs.realpath(workspace)
   const pending: { dir: string; display: string }[] = [{ dir: chartDir, display }]
   const seen = new Set<string>()
+  const charts: WalkedChart[] = []
   while (pending.length > 0) {
     const chart = pending.shift() as { dir: string; display: string }
+    if (seen.has(chart.dir)) continue
+    seen.add(chart.dir)
     const real = await fs.realpath(chart.dir)
-    if (seen.has(real)) continue
-    seen.add(real)
-    await walkDir(
-      { workspace: root, display: chart.display, root: chart.dir, checked: new Set() },
-      chart.dir,
-      real,
-      [real]
-    )
-    for (const repository of await dependencyRepositories(chart.dir)) {
+    const walk: Walk = {
+      workspace: root,
+      display: chart.display,
+      root: chart.dir,
+      files: new Map()
+    }
+    await walkDir(walk, chart.dir, real, [real])
+    const dependencies = await declaredDependencies(walk.files, chart.display)
+    charts.push({
+      dir: chart.dir,
+      relative: path.relative(root, chart.dir),
+      display: chart.display,
+      files: walk.files,
+      dependencies
+    })
+    for (const { repository, file } of dependencies) {
       const depPath = fileDependencyPath(repository, chart.dir)
       if (depPath === undefined) continue
+      const named = `Chart "${chart.display}" dependency ${repository} (${file})`
       let depReal: string
       try {
         depReal = await fs.realpath(depPath)
       } catch {
         throw new UserError(
-          `Chart "${chart.display}" dependency ${repository} does not exist (${depPath}): fix its "repository" in Chart.yaml.`
+          `${named} does not exist (${depPath}): fix its "repository" in ${file}.`
         )
       }
-      if (!isInside(root, depReal)) {
+      if (!isInside(root, depReal) || !isInside(root, depPath)) {
         throw new UserError(
           `Chart "${chart.display}" dependency ${repository} resolves to ${depReal}, outside the workspace (${root}): nothing outside the workspace is published; check the dependency out into the workspace or use a chart repository.`
         )
       }
-      pending.push({ dir: depReal, display: path.relative(root, depReal) || '.' })
+      if (isInGitDir(root, depReal) || isInGitDir(root, depPath)) {
+        throw new UserError(
+          `${named} resolves into a .git directory (${depReal}): a checkout keeps its credentials there; point it at a chart directory.`
+        )
+      }
+      if (path.isAbsolute(repository.slice('file://'.length))) {
+        throw new UserError(
+          `${named} is an absolute path: use a path relative to the chart (file://../${path.basename(depReal)}), so the chart builds the same in every checkout.`
+        )
+      }
+      if (!(await fs.stat(depReal)).isDirectory()) {
+        throw new UserError(
+          `${named} is not a chart directory (${depPath}): fix its "repository" in ${file}.`
+        )
+      }
+      pending.push({ dir: depPath, display: path.relative(root, depPath) || '.' })
     }
   }
+  return charts
+}
+
+/** Checks a chart's files and file:// dependencies (walkChart) before anything else meets it. */
+export async function checkChartFiles(
+  chartDir: string,
+  workspace: string,
+  display: string
+): Promise<void> {
+  await walkChart(chartDir, workspace, display)
+}
+
+/**
+ * Copies exactly what the walk accepted into `destination`, each chart at its place relative to
+ * the workspace (so relative file:// paths resolve to the copies), links replaced by the files
+ * they point at. Returns the copy of the first chart. Helm then reads nothing else.
+ */
+export async function copyWalkedCharts(
+  charts: WalkedChart[],
+  destination: string
+): Promise<string> {
+  for (const chart of charts) {
+    const dir = path.join(destination, chart.relative)
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 })
+    for (const [name, real] of chart.files) {
+      const copy = path.join(dir, name)
+      await fs.mkdir(path.dirname(copy), { recursive: true, mode: 0o700 })
+      await fs.copyFile(real, copy)
+    }
+  }
+  return path.join(destination, charts[0].relative)
 }

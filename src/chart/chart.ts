@@ -2,10 +2,11 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import semver from 'semver'
 import { glob, isDynamicPattern } from 'tinyglobby'
-import { parse as parseYaml } from 'yaml'
 import { UserError } from '../errors.js'
 import type { ChartMetadata, ChartSource, Dependency } from '../model.js'
-import { isInside } from '../runtime/paths.js'
+import { isInside, workspaceDir } from '../runtime/paths.js'
+import { isInGitDir } from './file-rules.js'
+import { parseStrictYaml, readMetadataFile } from './strict-yaml.js'
 
 /** One segment of an ECR repository name; a chart name becomes the last one. */
 export const REPOSITORY_SEGMENT = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/
@@ -112,13 +113,7 @@ export async function discoverCharts(
 
 /** Validates Chart.yaml text; `where` names the file in messages. */
 export function parseChartYaml(text: string, where: string): ChartMetadata {
-  let doc: unknown
-  try {
-    doc = parseYaml(text)
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error)
-    throw new UserError(`${where} is not valid YAML (${reason}): fix the file.`)
-  }
+  const doc = parseStrictYaml(text, where)
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new UserError(`${where} is not a YAML mapping: it needs at least "name" and "version".`)
   }
@@ -159,9 +154,31 @@ export function parseChartYaml(text: string, where: string): ChartMetadata {
   return { name, version, appVersion, ...(description ? { description } : {}), dependencies }
 }
 
-export async function readChartDir(dir: string, display: string): Promise<ChartMetadata> {
+/**
+ * Chart.yaml, checked before it is read: a link must stay in the workspace and out of `.git`, the
+ * file must be a regular file of sane size (a link to /dev/zero or to another YAML file is no
+ * chart's metadata).
+ */
+export async function readChartDir(
+  dir: string,
+  display: string,
+  workspace: string = workspaceDir()
+): Promise<ChartMetadata> {
   const file = path.join(dir, 'Chart.yaml')
-  return parseChartYaml(await fs.readFile(file, 'utf8'), `${path.join(display, 'Chart.yaml')}`)
+  const where = path.join(display, 'Chart.yaml')
+  const real = await fs.realpath(file).catch(() => {
+    throw new UserError(`${where} is a symbolic link to a file that does not exist: fix the link.`)
+  })
+  const root = await fs.realpath(workspace)
+  if (!isInside(root, real) || isInGitDir(root, real)) {
+    throw new UserError(
+      `${where} is a symbolic link to ${real}, ${isInGitDir(root, real) ? 'inside a .git directory' : `outside the workspace (${root})`}: make Chart.yaml a file of the chart.`
+    )
+  }
+  if (!(await fs.stat(real)).isFile()) {
+    throw new UserError(`${where} is not a regular file: make Chart.yaml a file of the chart.`)
+  }
+  return parseChartYaml(await readMetadataFile(real, where), where)
 }
 
 export async function hasChartLock(dir: string): Promise<boolean> {

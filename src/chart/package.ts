@@ -1,13 +1,20 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import type { Helm } from '../helm/helm.js'
+import { UserError } from '../errors.js'
+import { Helm, HelmCommandError, followedLinks } from '../helm/helm.js'
 import type { ChartJob } from '../model.js'
-import { hasChartLock } from './chart.js'
+import { isInside } from '../runtime/paths.js'
+import { explainDependencyFailure } from '../deps/explain.js'
+import { prepareOciDependencies } from '../deps/oci.js'
+import { privateRepositories } from '../deps/repositories.js'
 import { stagePackagedChart } from './packaged.js'
+import { copyWalkedCharts, walkChart, type DeclaredDependency } from './chart-files.js'
 import { makeReproducible, type SourceEpoch } from './reproducible.js'
 
-/* One chart directory -> one archive: its dependencies built, `helm package`, the reproducible
-   rewrite. A packaged .tgz input is pushed as it is, from a checked copy (packaged.ts). */
+/* One chart directory -> one archive. The chart (and its file:// dependencies) is copied into the
+   job-private directory exactly as the files walk accepted it; Helm builds its dependencies and
+   packages it there, so Helm reads nothing else and the checkout is never written. Then the
+   reproducible rewrite. A packaged .tgz input is pushed as it is, from a checked copy (packaged.ts). */
 
 /** What the sign step is told about an archive (src/sign/provenance.ts signs it). */
 export interface SignRequest {
@@ -46,6 +53,46 @@ export interface PackageContext {
   registryReady: () => Promise<void>
 }
 
+/** Fails the chart when Helm followed a link out of the private copy (the copy has none). */
+function refuseFollowedLinks(output: string, copyRoot: string, display: string): void {
+  for (const target of followedLinks(output)) {
+    if (target === '' || !isInside(copyRoot, target)) {
+      throw new UserError(
+        `Chart "${display}": Helm followed a symbolic link to ${target || 'an unknown place'}, outside the walked files: nothing outside the workspace is published; remove the link.`
+      )
+    }
+  }
+}
+
+/** `helm dependency build` (or `update` without a lock) in the copy, with private repositories. */
+async function buildDependencies(
+  helm: Helm,
+  job: ChartJob,
+  chartDir: string,
+  work: string,
+  dependencies: DeclaredDependency[],
+  context: PackageContext,
+  hasLock: boolean
+): Promise<void> {
+  const repositories = dependencies.map(d => d.repository)
+  if (repositories.some(r => r.startsWith('oci://'))) {
+    await context.registryReady()
+    await prepareOciDependencies(helm, job.source.display, repositories)
+  }
+  const { env } = await privateRepositories(repositories, work)
+  let output: string
+  try {
+    const result = await helm.dependencyBuild(chartDir, hasLock, env)
+    output = `${result.stdout}\n${result.stderr}`
+  } catch (error) {
+    if (error instanceof HelmCommandError) {
+      throw explainDependencyFailure(error, job.source.display, dependencies)
+    }
+    throw error
+  }
+  refuseFollowedLinks(output, work, job.source.display)
+}
+
 /** The archive to push for a job: the input .tgz, or the chart directory packaged. */
 export async function packageChart(
   helm: Helm,
@@ -61,18 +108,24 @@ export async function packageChart(
     const request = { archive, packaged: true, workDir: context.workDir }
     return settings.sign({ ...request, epoch: await epoch(path.dirname(source)) })
   }
-  if (job.meta.dependencies.some(dep => dep.repository?.startsWith('oci://'))) {
-    await context.registryReady()
+  const charts = await walkChart(job.source.path, settings.workspace, job.source.display)
+  const work = await fs.mkdtemp(path.join(context.workDir, `${job.meta.name}-`))
+  const chartDir = await copyWalkedCharts(charts, path.join(work, 'src'))
+  const [chart] = charts
+  // Helm builds from the metadata file of the chart's API version; a lock alone names nothing new.
+  const declared = chart.dependencies.filter(d => !/\.lock$/.test(d.file))
+  if (declared.length > 0) {
+    const hasLock = chart.files.has('Chart.lock') || chart.files.has('requirements.lock')
+    await buildDependencies(helm, job, chartDir, work, chart.dependencies, context, hasLock)
   }
-  if (job.meta.dependencies.length > 0) {
-    await helm.dependencyBuild(job.source.path, await hasChartLock(job.source.path))
-  }
-  const destination = await fs.mkdtemp(path.join(context.workDir, `${job.meta.name}-`))
+  const destination = path.join(work, 'package')
+  await fs.mkdir(destination, { mode: 0o700 })
   const archive = await helm.package(
-    job.source.path,
+    chartDir,
     destination,
     settings.versionOverride ? job.version : undefined,
-    settings.appVersion
+    settings.appVersion,
+    output => refuseFollowedLinks(output, work, job.source.display)
   )
   const seconds = await epoch(job.source.path)
   if (seconds !== undefined) await makeReproducible(archive, seconds)

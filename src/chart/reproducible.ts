@@ -96,6 +96,21 @@ export function sourceEpochResolver(
 /** A chart archive nested under CHART/charts/ (a packaged dependency). */
 const NESTED_CHART = /^[^/]+\/charts\/[^/]+\.tgz$/
 
+/** A chart's lock file (the top chart's, at each archive level). */
+const LOCK_FILE = /^[^/]+\/(Chart|requirements)\.lock$/
+
+/**
+ * Chart.lock with `generated:` set to the epoch: `helm dependency update` stamps the current time
+ * there (every Helm version), so without a committed lock each run would make other bytes.
+ */
+export function stampLock(data: Buffer, epoch: number): Buffer {
+  const stamp = new Date(epoch * 1000).toISOString().replace('.000Z', 'Z')
+  return Buffer.from(
+    data.toString('utf8').replace(/^generated:[^\n]*$/m, `generated: "${stamp}"`),
+    'utf8'
+  )
+}
+
 /** File modes: 0755 when any execute bit is set, else 0644; directories 0755; links 0777. */
 function normalMode(entry: ArchiveEntry): number {
   if (entry.type === 'directory') return 0o755
@@ -123,7 +138,8 @@ export function deterministicGzip(data: Buffer): Buffer {
 
 /**
  * The archive rewritten deterministically: entries in a stable order with mtime = epoch, uid/gid
- * 0, empty user and group names, normalised modes, the same entry types and contents; nested
+ * 0, empty user and group names, normalised modes, the same entry types and contents (but the
+ * lock's `generated:` time, see stampLock); nested
  * dependency archives under charts/ likewise (depth-limited); a fixed gzip header.
  */
 export async function normaliseArchive(gz: Buffer, epoch: number, depth = 0): Promise<Buffer> {
@@ -134,6 +150,7 @@ export async function normaliseArchive(gz: Buffer, epoch: number, depth = 0): Pr
     if (depth < 4 && e.type === 'file' && NESTED_CHART.test(e.name) && isGzip(data)) {
       data = await normaliseArchive(data, epoch, depth + 1)
     }
+    if (e.type === 'file' && LOCK_FILE.test(e.name)) data = stampLock(data, epoch)
     normal.push({
       name: e.type === 'directory' && !e.name.endsWith('/') ? `${e.name}/` : e.name,
       type: e.type,

@@ -138,6 +138,23 @@ export function helmWarnings(output: string): string[] {
 }
 
 /**
+ * The targets of the symbolic links Helm says it followed (Helm 3: `found symbolic link in path:
+ * P resolves to T.`; Helm 4: `msg="found symbolic link in path…" path=P resolved=T`). A report
+ * whose target cannot be read gives ''.
+ */
+export function followedLinks(output: string): string[] {
+  const targets: string[] = []
+  for (const line of output.split(/\r?\n/)) {
+    if (!/found symbolic link/.test(line)) continue
+    const target =
+      /resolves to (.+?)\. Contents of linked file/.exec(line)?.[1] ??
+      /\bresolved=("(?:[^"\\]|\\.)*"|\S+)/.exec(line)?.[1]
+    targets.push(target?.startsWith('"') ? (JSON.parse(target) as string) : (target ?? ''))
+  }
+  return targets
+}
+
+/**
  * The password as `helm registry login --password-stdin` keeps it: Helm reads all of stdin, then
  * trims one trailing "\n" and then one trailing "\r" (shared/notes/helm-ecr-facts.md 1.1).
  */
@@ -246,12 +263,18 @@ export class Helm {
     return missing
   }
 
-  async run(args: string[], input?: string): Promise<HelmResult> {
+  /** A variable of the environment Helm runs with (e.g. HELM_REGISTRY_CONFIG). */
+  envValue(name: string): string | undefined {
+    return this.env[name]
+  }
+
+  /** Runs Helm; `env` is laid over its environment for this command only. */
+  async run(args: string[], input?: string, env: Record<string, string> = {}): Promise<HelmResult> {
     this.log(`helm ${args.join(' ')}`)
     const result = await exec.getExecOutput(this.path, args, {
       ignoreReturnCode: true,
       silent: true,
-      env: childEnv(this.env),
+      env: childEnv(this.env, env),
       input: input === undefined ? undefined : Buffer.from(input)
     })
     for (const warning of helmWarnings(`${result.stderr}\n${result.stdout}`)) {
@@ -262,8 +285,13 @@ export class Helm {
     return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr }
   }
 
-  private async runOrThrow(command: string, args: string[], input?: string): Promise<HelmResult> {
-    const result = await this.run(args, input)
+  private async runOrThrow(
+    command: string,
+    args: string[],
+    input?: string,
+    env?: Record<string, string>
+  ): Promise<HelmResult> {
+    const result = await this.run(args, input, env)
     if (result.exitCode !== 0) throw new HelmCommandError(command, result)
     return result
   }
@@ -285,12 +313,22 @@ export class Helm {
     await this.runOrThrow('registry login', this.loginArgs(host, username), password)
   }
 
-  async dependencyBuild(chartDir: string, hasLock: boolean): Promise<void> {
-    await this.runOrThrow(`dependency ${hasLock ? 'build' : 'update'}`, [
-      'dependency',
-      hasLock ? 'build' : 'update',
-      chartDir
-    ])
+  /**
+   * `helm dependency build` (with a lock) or `update` (without one), with `env` for this command
+   * (the job-private repository config and cache). Returns what Helm printed.
+   */
+  async dependencyBuild(
+    chartDir: string,
+    hasLock: boolean,
+    env: Record<string, string> = {}
+  ): Promise<HelmResult> {
+    const command = hasLock ? 'build' : 'update'
+    return this.runOrThrow(
+      `dependency ${command}`,
+      ['dependency', command, chartDir],
+      undefined,
+      env
+    )
   }
 
   packageArgs(
@@ -305,17 +343,19 @@ export class Helm {
     return args
   }
 
-  /** Returns the path of the packaged archive. */
+  /** Returns the path of the packaged archive; `inspect` sees what Helm printed. */
   async package(
     chartDir: string,
     destination: string,
     version?: string,
-    appVersion?: string
+    appVersion?: string,
+    inspect: (output: string) => void = () => {}
   ): Promise<string> {
     const result = await this.runOrThrow(
       'package',
       this.packageArgs(chartDir, destination, version, appVersion)
     )
+    inspect(`${result.stdout}\n${result.stderr}`)
     const archive = parsePackageOutput(result.stdout)
     if (!archive) throw new HelmCommandError('package', { ...result, exitCode: 1 })
     return archive

@@ -5,19 +5,38 @@ import type { RegistryLogin } from './ecr.js'
 import { UserError } from '../errors.js'
 import { Helm, HelmCommandError, loginSecrets } from '../helm/helm.js'
 import { proxyFor, proxyRefusal } from '../runtime/proxy.js'
+import { userRegistryEntries } from './registry-configs.js'
 import { RETRY, retrying } from '../runtime/retry.js'
 
 /* The job-private registry login: a directory under RUNNER_TEMP that only this job reads, Helm's
    registry config inside it, and `helm registry login` into that config. Post deletes it. */
 
 /**
- * Seeds the job-private registry config with an empty entry for the host. A config with no
- * auth entry lets Helm (every version) hand the password to a docker-credential-* helper it
- * finds on PATH, i.e. into the runner user's keyring where it outlives the job; with an entry,
- * Helm writes the login into this file, which the post step deletes.
+ * Seeds the job-private registry config with an empty entry for the host, after the job's own
+ * logins to other hosts (userRegistryEntries: earlier steps' `helm registry login`, Docker's
+ * config), so dependencies in other registries still find them. A config with no auth entry
+ * lets Helm (every version) hand the password to a docker-credential-* helper it finds on PATH,
+ * i.e. into the runner user's keyring where it outlives the job; with an entry, Helm writes the
+ * login into this file, which the post step deletes. Nothing is written back to the user's files.
  */
-export async function seedRegistryConfig(file: string, host: string): Promise<void> {
-  await fs.writeFile(file, JSON.stringify({ auths: { [host]: {} } }, null, 2), { mode: 0o600 })
+export async function seedRegistryConfig(
+  file: string,
+  host: string | undefined,
+  flag: 'w' | 'wx' = 'w'
+): Promise<void> {
+  const { auths, credHelpers } = await userRegistryEntries(file, host)
+  if (host !== undefined) auths[host] = {}
+  const config = { auths, ...(Object.keys(credHelpers).length > 0 ? { credHelpers } : {}) }
+  await fs.writeFile(file, JSON.stringify(config, null, 2), { mode: 0o600, flag })
+}
+
+/** Seeds the config when no login did (a dry run without credentials); keeps one that exists. */
+export async function ensureRegistryConfig(file: string): Promise<void> {
+  try {
+    await seedRegistryConfig(file, undefined, 'wx')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+  }
 }
 
 /**
