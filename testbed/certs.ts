@@ -20,7 +20,9 @@ export const TEST_SERVER_NAMES = [
   '123456789012.dkr.ecr.us-gov-west-1.amazonaws.com',
   'sts.us-gov-west-1.amazonaws.com',
   'sts.amazonaws.com',
-  'registry.test'
+  'registry.test',
+  // Another account's ECR registry (dependencies.test.ts reaches it by name through withHosts).
+  '210987654321.dkr.ecr.eu-west-2.amazonaws.com'
 ] as const
 
 export interface TestCerts {

@@ -79,7 +79,7 @@ export function addedRepositoryName(url: string): string {
 
 /** The job-private repository settings of one chart's dependency build. */
 export interface PrivateRepositories {
-  /** HELM_REPOSITORY_CONFIG and HELM_REPOSITORY_CACHE for Helm. */
+  /** HELM_REPOSITORY_CONFIG, HELM_REPOSITORY_CACHE and HELM_CACHE_HOME for Helm. */
   env: Record<string, string>
   /** URLs the action added (not in the user's config). */
   added: string[]
@@ -118,7 +118,10 @@ export async function privateRepositories(
     }
   }
   const config = path.join(dir, 'repositories.yaml')
-  const cache = path.join(dir, 'repository-cache')
+  // Helm 3.9 refreshes indexes into HELM_CACHE_HOME/repository whatever HELM_REPOSITORY_CACHE
+  // says, and reads them from HELM_REPOSITORY_CACHE: both name one private directory.
+  const cacheHome = path.join(dir, 'helm-cache')
+  const cache = path.join(cacheHome, 'repository')
   await fs.mkdir(cache, { recursive: true, mode: 0o700 })
   const text = stringify({
     apiVersion: '',
@@ -126,5 +129,12 @@ export async function privateRepositories(
     repositories: entries
   })
   await fs.writeFile(config, text, { mode: 0o600 })
-  return { env: { HELM_REPOSITORY_CONFIG: config, HELM_REPOSITORY_CACHE: cache }, added }
+  return {
+    env: {
+      HELM_REPOSITORY_CONFIG: config,
+      HELM_REPOSITORY_CACHE: cache,
+      HELM_CACHE_HOME: cacheHome
+    },
+    added
+  }
 }

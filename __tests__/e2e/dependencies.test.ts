@@ -1,0 +1,197 @@
+/**
+ * Issue 18: charts whose dependencies come from classic chart repositories (an index.yaml over
+ * TLS, one path with Basic auth) publish with no extra step, on every Helm version: by URL with a
+ * committed Chart.lock and without one, and from a private repository an earlier step added
+ * (`helm repo add --username --password`) by URL and by `@alias`. The runner user's Helm config
+ * is unchanged, the checkout too; each failure gives one line and nothing of the chart is pushed.
+ */
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startChartRepo, type ChartRepo } from '../../testbed/chart-repo.js'
+import { ALL_HELM_VERSIONS, helmBinary } from '../../testbed/helm-binaries.js'
+import { makeTempDir } from '../../testbed/paths.js'
+import { errorLines } from '../../testbed/runner.js'
+import { createRepository, loggedInHelm, runOnHelm, workspaceWith } from '../../testbed/scenario.js'
+import { startStack, type Stack } from '../../testbed/stack.js'
+
+const execFileAsync = promisify(execFile)
+
+let stack: Stack
+let repo: ChartRepo
+
+beforeAll(async () => {
+  stack = await startStack()
+  repo = await startChartRepo({
+    certs: stack.certs,
+    charts: [{ name: 'common', version: '1.2.0' }]
+  })
+})
+afterAll(async () => {
+  await repo?.stop()
+  await stack?.stop()
+})
+
+/** A Helm run as an earlier step of the job would run it: the runner's HOME, the test CA. */
+async function earlierStep(helmVersion: string, home: string, args: string[]): Promise<void> {
+  await execFileAsync(await helmBinary(helmVersion), args, {
+    env: { PATH: process.env.PATH ?? '', HOME: home, SSL_CERT_FILE: stack.certs.caFile }
+  })
+}
+
+/** The files of the chart archive the registry serves for ns/name:version. */
+async function publishedFiles(helmVersion: string, ref: string, version: string) {
+  const helm = await loggedInHelm(stack, helmVersion)
+  try {
+    const dest = path.join(helm.home, 'pulled')
+    await mkdir(dest)
+    const res = await helm.run(['pull', ref, '--version', version, '--destination', dest])
+    expect(res.exitCode, res.output).toBe(0)
+    const [file] = await readdir(dest)
+    const { stdout } = await execFileAsync('tar', ['tzf', path.join(dest, file)])
+    return stdout.split('\n').filter(Boolean)
+  } finally {
+    await helm.cleanup()
+  }
+}
+
+/** `git status --ignored --porcelain` of a workspace made a repository before the run. */
+async function gitInit(workspace: string): Promise<void> {
+  const git = (...args: string[]) => execFileAsync('git', args, { cwd: workspace })
+  await git('init', '-q')
+  await git('add', '-A')
+  await git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'charts')
+}
+async function gitStatus(workspace: string): Promise<string> {
+  return (await execFileAsync('git', ['status', '--ignored', '--porcelain'], { cwd: workspace }))
+    .stdout
+}
+
+describe.each(ALL_HELM_VERSIONS)('Helm %s', helmVersion => {
+  const short = helmVersion.replace(/\./g, '')
+  const run = runOnHelm(() => stack, helmVersion, beforeAll)
+  const ns = `deps${short}`
+
+  it('a dependency named by URL: with a committed Chart.lock and without one, both publish with it', async () => {
+    const locked = `locked-${short}`
+    const unlocked = `unlocked-${short}`
+    for (const name of [locked, unlocked]) await createRepository(stack, `${ns}/${name}`)
+    const dependencies = [{ name: 'common', version: '1.2.0', repository: repo.publicUrl }]
+    const workspace = await workspaceWith([
+      { name: locked, version: '0.1.0', dependencies },
+      { name: unlocked, version: '0.1.0', dependencies }
+    ])
+    // The lock as `helm dependency update` writes it, committed without charts/.
+    const home = await makeTempDir('lockmaker')
+    const lockedDir = path.join(workspace, 'charts', locked)
+    await earlierStep(helmVersion, home, ['dependency', 'update', lockedDir])
+    await rm(path.join(lockedDir, 'charts'), { recursive: true })
+    await gitInit(workspace)
+    const runnerHome = await makeTempDir('home')
+    const result = await run(workspace, { charts: 'charts/*', namespace: ns }, { home: runnerHome })
+    expect(errorLines(result.stdout), result.stdout).toEqual([])
+    expect(result.exitCode).toBe(0)
+    for (const name of [locked, unlocked]) {
+      const files = await publishedFiles(
+        helmVersion,
+        `oci://${stack.ecr.registryHost}/${ns}/${name}`,
+        '0.1.0'
+      )
+      expect(files, result.stdout).toContain(`${name}/charts/common/Chart.yaml`)
+    }
+    // Nothing written to the checkout or to the runner user's Helm settings.
+    expect(await gitStatus(workspace)).toBe('')
+    expect(existsSync(path.join(runnerHome, '.config', 'helm'))).toBe(false)
+    expect(existsSync(path.join(runnerHome, '.cache', 'helm'))).toBe(false)
+  })
+
+  it('a private repository added by an earlier step works by URL and by @alias; the user config is unchanged', async () => {
+    const byUrl = `byurl-${short}`
+    const byAlias = `byalias-${short}`
+    for (const name of [byUrl, byAlias]) await createRepository(stack, `${ns}/${name}`)
+    const workspace = await workspaceWith([
+      {
+        name: byUrl,
+        version: '0.1.0',
+        dependencies: [{ name: 'common', version: '1.2.0', repository: repo.privateUrl }]
+      },
+      {
+        name: byAlias,
+        version: '0.1.0',
+        dependencies: [{ name: 'common', version: '1.2.0', repository: '@team' }]
+      }
+    ])
+    const home = await makeTempDir('home')
+    await earlierStep(helmVersion, home, [
+      'repo',
+      'add',
+      'team',
+      repo.privateUrl,
+      '--username',
+      repo.credentials.username,
+      '--password',
+      repo.credentials.password
+    ])
+    const config = path.join(home, '.config', 'helm', 'repositories.yaml')
+    const before = await readFile(config, 'utf8')
+    const result = await run(workspace, { charts: 'charts/*', namespace: ns }, { home })
+    expect(errorLines(result.stdout), result.stdout).toEqual([])
+    expect(result.exitCode).toBe(0)
+    expect(await readFile(config, 'utf8')).toBe(before)
+    // Masked (the runner hides it from the log), never printed otherwise.
+    const printed = (result.stdout + result.stderr).replace(/^::add-mask::.*$/gm, '')
+    expect(printed).not.toContain(repo.credentials.password)
+    for (const name of [byUrl, byAlias]) {
+      const files = await publishedFiles(
+        helmVersion,
+        `oci://${stack.ecr.registryHost}/${ns}/${name}`,
+        '0.1.0'
+      )
+      expect(files, result.stdout).toContain(`${name}/charts/common/Chart.yaml`)
+    }
+  })
+
+  it('a dependency refused (401) or not found fails its chart in one line; nothing of it is pushed; others publish', async () => {
+    const denied = `denied-${short}`
+    const missing = `missing-${short}`
+    const fine = `fine-${short}`
+    for (const name of [denied, missing, fine]) await createRepository(stack, `${ns}/${name}`)
+    const workspace = await workspaceWith([
+      {
+        name: denied,
+        version: '0.1.0',
+        dependencies: [{ name: 'common', version: '1.2.0', repository: repo.privateUrl }]
+      },
+      {
+        name: missing,
+        version: '0.1.0',
+        dependencies: [{ name: 'common', version: '9.9.9', repository: repo.publicUrl }]
+      },
+      { name: fine, version: '0.1.0' }
+    ])
+    const from = stack.ecr.registryRequests.length
+    const result = await run(workspace, { charts: 'charts/*', namespace: ns })
+    expect(result.exitCode).toBe(1)
+    const errors = errorLines(result.stdout)
+    const line = (name: string) => errors.find(e => e.startsWith(`Chart ${name} 0.1.0:`)) ?? ''
+    expect(line(denied)).toMatch(
+      new RegExp(
+        `Chart "charts/${denied}" dependency common \\(${repo.privateUrl}\\) could not be fetched: the repository refused access \\(401/403\\): add it with credentials in an earlier step .*\\(helm: .*\\)$`
+      )
+    )
+    expect(line(missing)).toMatch(
+      new RegExp(
+        `Chart "charts/${missing}" dependency common \\(${repo.publicUrl}\\) could not be fetched: the chart or version was not found: check the dependency's name and version in Chart.yaml, and its repository URL \\(helm: .*\\)$`
+      )
+    )
+    const touched = (name: string) =>
+      stack.ecr.registryRequests.slice(from).filter(r => r.path.startsWith(`/v2/${ns}/${name}/`))
+    expect(touched(denied)).toEqual([])
+    expect(touched(missing)).toEqual([])
+    expect(touched(fine).some(r => r.method === 'PUT')).toBe(true)
+    expect(result.outputs.charts).toContain(fine)
+  })
+})
