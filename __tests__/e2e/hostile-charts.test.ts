@@ -4,11 +4,16 @@
  * outside it and a FIFO each fail their chart with one line naming the file, and the registry
  * sees nothing of that chart (no blob, no manifest, no pull) while the mirror serves nothing. A
  * link that stays inside the workspace is packaged, published and pulls back with the linked
- * content, and Helm's "found symbolic link" note is shown as a warning.
+ * content.
+ *
+ * Issue 21 (F1, F2, F7): Helm reads only walked files. Five spellings that once smuggled a
+ * directory nobody walked into `helm dependency build` (a Chart.lock naming it, `Repository:`, a
+ * merge key, `!!binary`, a duplicate key in requirements.yaml), a link into `.git`, and a linked
+ * Chart.yaml each fail in one line, and nothing of that chart reaches the registry.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HELM_VERSIONS, ALL_HELM_VERSIONS } from '../../testbed/helm-binaries.js'
@@ -157,12 +162,8 @@ describe.each(ALL_HELM_VERSIONS)('Helm %s', helmVersion => {
     expect(errorLines(result.stdout), result.stdout).toEqual([])
     expect(result.exitCode).toBe(0)
     expect(result.outputs.pushed).toBe('true')
-    // Helm's own note that it followed a link is shown, not hidden.
-    expect(
-      annotations(result.stdout, 'warning').some(w =>
-        /^Helm: found symbolic link in path.*NOTES\.txt/.test(w)
-      )
-    ).toBe(true)
+    // Helm packages a private copy holding the linked files' contents: it follows no link.
+    expect(annotations(result.stdout, 'warning').filter(w => /symbolic link/.test(w))).toEqual([])
 
     const helm = await loggedInHelm(stack, helmVersion)
     try {
@@ -190,3 +191,119 @@ describe.each(ALL_HELM_VERSIONS)('Helm %s', helmVersion => {
     }
   })
 })
+
+/** A chart directory of `workspace` whose metadata files are written as given. */
+async function rawChart(workspace: string, name: string, files: Record<string, string>) {
+  const dir = path.join(workspace, 'charts', name)
+  await mkdir(path.join(dir, 'templates'), { recursive: true })
+  for (const [file, text] of Object.entries(files)) await writeFile(path.join(dir, file), text)
+  return dir
+}
+
+describe.each(ALL_HELM_VERSIONS)(
+  'Helm %s: metadata Helm and the walk could read apart',
+  helmVersion => {
+    const short = helmVersion.replace(/\./g, '')
+
+    it('F1: five spellings of a far dependency each fail their chart in one line; the clean chart publishes', async () => {
+      const names = ['lock', 'case', 'merge', 'binary', 'dup'].map(n => `f1${n}-${short}`)
+      const clean = `f1clean-${short}`
+      for (const name of [...names, clean]) await createRepository(stack, `hostile/${name}`)
+      const workspace = await workspaceWith([{ name: clean, version: '0.1.0' }])
+      // A directory no chart names plainly, with a link out of the workspace.
+      await mkdir(path.join(workspace, 'evil', 'templates'), { recursive: true })
+      await writeFile(
+        path.join(workspace, 'evil', 'Chart.yaml'),
+        'apiVersion: v2\nname: evil\nversion: 0.1.0\n'
+      )
+      await symlink(
+        path.join(outside, 'credentials'),
+        path.join(workspace, 'evil', 'templates', 'leak.txt')
+      )
+      await mkdir(path.join(workspace, 'lib', 'templates'), { recursive: true })
+      await writeFile(
+        path.join(workspace, 'lib', 'Chart.yaml'),
+        'apiVersion: v2\nname: lib\nversion: 0.1.0\n'
+      )
+      const head = (name: string) => `apiVersion: v2\nname: ${name}\nversion: 0.1.0\n`
+      const [lock, cased, merge, binary, dup] = names
+      await rawChart(workspace, lock, {
+        'Chart.yaml': `${head(lock)}dependencies:\n  - name: lib\n    version: 0.1.0\n    repository: file://../../lib\n`,
+        'Chart.lock':
+          'dependencies:\n  - name: evil\n    version: 0.1.0\n    repository: file://../../evil\ndigest: sha256:0\ngenerated: "2024-01-01T00:00:00Z"\n'
+      })
+      await rawChart(workspace, cased, {
+        'Chart.yaml': `${head(cased)}dependencies:\n  - name: evil\n    version: 0.1.0\n    Repository: file://../../evil\n`
+      })
+      await rawChart(workspace, merge, {
+        'Chart.yaml': `${head(merge)}dependencies:\n  - <<: {repository: "file://../../evil"}\n    name: evil\n    version: 0.1.0\n`
+      })
+      await rawChart(workspace, binary, {
+        'Chart.yaml': `${head(binary)}dependencies:\n  - name: evil\n    version: 0.1.0\n    repository: !!binary ${Buffer.from('file://../../evil').toString('base64')}\n`
+      })
+      await rawChart(workspace, dup, {
+        'Chart.yaml': `apiVersion: v1\nname: ${dup}\nversion: 0.1.0\n`,
+        'requirements.yaml':
+          'dependencies:\n  - name: evil\n    version: 0.1.0\n    repository: file://../../lib\n    repository: file://../../evil\n'
+      })
+      const { result, from, mirrorRequests } = await run(workspace, helmVersion, 'charts/*')
+      expect(result.exitCode).toBe(1)
+      const errors = errorLines(result.stdout)
+      const line = (name: string) => errors.find(e => e.startsWith(`Chart ${name} 0.1.0:`)) ?? ''
+      expect(line(lock)).toMatch(
+        /Chart "evil" file templates\/leak\.txt is a symbolic link to .*\/credentials, outside the workspace/
+      )
+      expect(line(cased)).toContain(
+        `charts/${cased}/Chart.yaml spells the key "repository" as "Repository" (Helm matches keys ignoring case) (line 7)`
+      )
+      expect(line(merge)).toContain(`charts/${merge}/Chart.yaml uses a YAML merge key (<<)`)
+      expect(line(binary)).toContain(`charts/${binary}/Chart.yaml uses the YAML tag !!binary`)
+      expect(line(dup)).toContain(`charts/${dup}/requirements.yaml has a duplicate key`)
+      for (const name of names) {
+        expect(line(name)).not.toContain('\n')
+        expect(repositoryRequests(from, `hostile/${name}`)).toEqual([])
+      }
+      expect(errors).toHaveLength(names.length + 1)
+      expect(
+        repositoryRequests(from, `hostile/${clean}`).some(r => /^PUT .*\/manifests\//.test(r))
+      ).toBe(true)
+      expect(mirrorRequests).toBe(0)
+      expect(result.stdout + result.stderr).not.toContain('hostile-chart-e2e-secret')
+      // Helm never ran a dependency build in the checkout.
+      for (const name of names)
+        expect(existsSync(path.join(workspace, 'charts', name, 'charts'))).toBe(false)
+    })
+
+    it('F2: a link into .git fails its chart; F7: a linked Chart.yaml fails before it is read', async () => {
+      const git = `f2git-${short}`
+      await createRepository(stack, `hostile/${git}`)
+      const workspace = await workspaceWith([{ name: git, version: '0.1.0' }])
+      await mkdir(path.join(workspace, '.git'))
+      await writeFile(
+        path.join(workspace, '.git', 'config'),
+        '[http]\n\textraheader = AUTHORIZATION: basic c2VjcmV0LXRva2Vu\n'
+      )
+      await symlink(
+        '../../../.git/config',
+        path.join(workspace, 'charts', git, 'templates', 'NOTES.txt')
+      )
+      const first = await run(workspace, helmVersion, `charts/${git}`)
+      expect(first.result.exitCode).toBe(1)
+      expect(errorLines(first.result.stdout)).toEqual([
+        `Chart "charts/${git}" file templates/NOTES.txt is a symbolic link into a .git directory (${workspace}/.git/config): a checkout keeps its credentials there; remove the link.`
+      ])
+      expect(repositoryRequests(first.from, `hostile/${git}`)).toEqual([])
+
+      const linked = `f7link-${short}`
+      const ws7 = await workspaceWith([{ name: linked, version: '0.1.0' }])
+      const chartYaml = path.join(ws7, 'charts', linked, 'Chart.yaml')
+      await rm(chartYaml)
+      await symlink('/dev/zero', chartYaml)
+      const second = await run(ws7, helmVersion, `charts/${linked}`)
+      expect(second.result.exitCode).toBe(1)
+      expect(errorLines(second.result.stdout)).toEqual([
+        `charts/${linked}/Chart.yaml is a symbolic link to /dev/zero, outside the workspace (${ws7}): make Chart.yaml a file of the chart.`
+      ])
+    })
+  }
+)

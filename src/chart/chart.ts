@@ -5,8 +5,9 @@ import { glob, isDynamicPattern } from 'tinyglobby'
 import { UserError } from '../errors.js'
 import type { ChartMetadata, ChartSource, Dependency } from '../model.js'
 import { isInside, workspaceDir } from '../runtime/paths.js'
+import { parseDocument } from 'yaml'
 import { isInGitDir } from './file-rules.js'
-import { parseStrictYaml, readMetadataFile } from './strict-yaml.js'
+import { readMetadataFile } from './strict-yaml.js'
 
 /** One segment of an ECR repository name; a chart name becomes the last one. */
 export const REPOSITORY_SEGMENT = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/
@@ -113,7 +114,15 @@ export async function discoverCharts(
 
 /** Validates Chart.yaml text; `where` names the file in messages. */
 export function parseChartYaml(text: string, where: string): ChartMetadata {
-  const doc = parseStrictYaml(text, where)
+  // Read tolerantly for the plan (name, version, order); the files walk (chart-files.ts) refuses
+  // the chart, alone, when its metadata is not plain YAML (strict-yaml.ts).
+  const parsed = parseDocument(text, { uniqueKeys: false })
+  if (parsed.errors.length > 0) {
+    throw new UserError(
+      `${where} is not valid YAML (${parsed.errors[0].message.split('\n')[0]}): fix the file.`
+    )
+  }
+  const doc: unknown = parsed.toJS({ maxAliasCount: 100 })
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new UserError(`${where} is not a YAML mapping: it needs at least "name" and "version".`)
   }
