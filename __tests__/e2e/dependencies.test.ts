@@ -154,6 +154,41 @@ describe.each(ALL_HELM_VERSIONS)('Helm %s', helmVersion => {
     }
   })
 
+  it('an umbrella chart with a file:// dependency and no Chart.lock, cloned twice, publishes one digest; skip-existing skips it; checkouts unchanged', async () => {
+    const umbrella = `umbrella-${short}`
+    await createRepository(stack, `${ns}/${umbrella}`)
+    const origin = await workspaceWith([
+      { name: `lib-${short}`, version: '0.2.0' },
+      {
+        name: umbrella,
+        version: '0.1.0',
+        dependencies: [
+          { name: `lib-${short}`, version: '0.2.0', repository: `file://../lib-${short}` }
+        ]
+      }
+    ])
+    await gitInit(origin)
+    const clones = [await makeTempDir('clone-a'), await makeTempDir('clone-b')]
+    for (const clone of clones) await execFileAsync('git', ['clone', '-q', origin, clone])
+    const inputs = { charts: `charts/${umbrella}`, namespace: ns, 'skip-existing': 'true' }
+    const first = await run(clones[0], inputs)
+    expect(errorLines(first.stdout), first.stdout).toEqual([])
+    expect(first.outputs.pushed).toBe('true')
+    const second = await run(clones[1], inputs)
+    expect(errorLines(second.stdout), second.stdout).toEqual([])
+    expect(second.outputs.pushed).toBe('false')
+    expect(second.outputs.digest).toBe(first.outputs.digest)
+    expect(second.stdout).toContain('already exists with the same content')
+    for (const clone of clones) expect(await gitStatus(clone)).toBe('')
+    const files = await publishedFiles(
+      helmVersion,
+      `oci://${stack.ecr.registryHost}/${ns}/${umbrella}`,
+      '0.1.0'
+    )
+    expect(files).toContain(`${umbrella}/charts/lib-${short}/Chart.yaml`)
+    expect(files).toContain(`${umbrella}/Chart.lock`)
+  })
+
   it('a dependency refused (401) or not found fails its chart in one line; nothing of it is pushed; others publish', async () => {
     const denied = `denied-${short}`
     const missing = `missing-${short}`
