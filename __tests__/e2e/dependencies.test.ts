@@ -5,30 +5,61 @@
  * (`helm repo add --username --password`) by URL and by `@alias`. The runner user's Helm config
  * is unchanged, the checkout too; each failure gives one line and nothing of the chart is pushed.
  */
-import { execFile } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startChartRepo, type ChartRepo } from '../../testbed/chart-repo.js'
-import { ALL_HELM_VERSIONS, helmBinary } from '../../testbed/helm-binaries.js'
+import { ALL_HELM_VERSIONS, HELM_VERSIONS, helmBinary } from '../../testbed/helm-binaries.js'
+import { helmCli } from '../../testbed/helm-cli.js'
+import { withHosts, type WrapCommand } from '../../testbed/hosts.js'
 import { makeTempDir } from '../../testbed/paths.js'
 import { errorLines } from '../../testbed/runner.js'
 import { createRepository, loggedInHelm, runOnHelm, workspaceWith } from '../../testbed/scenario.js'
-import { startStack, type Stack } from '../../testbed/stack.js'
+import { makeChart, startStack, type Stack } from '../../testbed/stack.js'
 
 const execFileAsync = promisify(execFile)
 
 let stack: Stack
 let repo: ChartRepo
 
+/** Another account's ECR registry: a name (mapped to the emulator's gate) the action must log in to. */
+const OTHER_ECR = '210987654321.dkr.ecr.eu-west-2.amazonaws.com'
+let wrap: WrapCommand
+
 beforeAll(async () => {
-  stack = await startStack()
+  stack = await startStack({ tlsRegistry: true })
   repo = await startChartRepo({
     certs: stack.certs,
     charts: [{ name: 'common', version: '1.2.0' }]
   })
+  wrap = withHosts({ 'registry.test': '127.0.0.1', [OTHER_ECR]: '127.0.0.1' })
+  // Charts in a second registry (htpasswd) and in "another account's" ECR registry.
+  const tls = stack.tlsRegistry as NonNullable<Stack['tlsRegistry']>
+  const helm = await helmCli(HELM_VERSIONS.v4, { caFile: stack.certs.caFile })
+  try {
+    const login = await helm.login(tls.host, tls.username, tls.password)
+    expect(login.exitCode, login.output).toBe(0)
+    await createRepository(stack, 'shared/platform')
+    const token = stack.ecr.issueToken()
+    expect(
+      (await helm.login(stack.ecr.registryHost, token.username, token.password)).exitCode
+    ).toBe(0)
+    for (const [name, remote] of [
+      ['team-lib', `oci://${tls.host}/team`],
+      ['platform', `oci://${stack.ecr.registryHost}/shared`]
+    ]) {
+      const dir = await makeChart(path.join(helm.home, 'src', name), { name, version: '1.0.0' })
+      const packaged = await helm.run(['package', dir, '--destination', helm.home])
+      expect(packaged.exitCode, packaged.output).toBe(0)
+      const pushed = await helm.run(['push', path.join(helm.home, `${name}-1.0.0.tgz`), remote])
+      expect(pushed.exitCode, pushed.output).toBe(0)
+    }
+  } finally {
+    await helm.cleanup()
+  }
 })
 afterAll(async () => {
   await repo?.stop()
@@ -36,10 +67,21 @@ afterAll(async () => {
 })
 
 /** A Helm run as an earlier step of the job would run it: the runner's HOME, the test CA. */
-async function earlierStep(helmVersion: string, home: string, args: string[]): Promise<void> {
-  await execFileAsync(await helmBinary(helmVersion), args, {
-    env: { PATH: process.env.PATH ?? '', HOME: home, SSL_CERT_FILE: stack.certs.caFile }
+async function earlierStep(
+  helmVersion: string,
+  home: string,
+  args: string[],
+  opts: { input?: string; wrap?: WrapCommand } = {}
+): Promise<void> {
+  const command = (opts.wrap ?? ((c, a) => ({ command: c, args: a })))(
+    await helmBinary(helmVersion),
+    args
+  )
+  const result = spawnSync(command.command, command.args, {
+    env: { PATH: process.env.PATH ?? '', HOME: home, SSL_CERT_FILE: stack.certs.caFile },
+    input: opts.input ?? ''
   })
+  expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0)
 }
 
 /** The files of the chart archive the registry serves for ns/name:version. */
@@ -187,6 +229,67 @@ describe.each(ALL_HELM_VERSIONS)('Helm %s', helmVersion => {
     )
     expect(files).toContain(`${umbrella}/charts/lib-${short}/Chart.yaml`)
     expect(files).toContain(`${umbrella}/Chart.lock`)
+  })
+
+  it('OCI dependencies: a second registry an earlier step logged in to, and another ECR account with no earlier step', async () => {
+    const chart = `ocideps-${short}`
+    await createRepository(stack, `${ns}/${chart}`)
+    const tlsPort = (stack.tlsRegistry as NonNullable<Stack['tlsRegistry']>).host.split(':')[1]
+    const gatePort = stack.ecr.registryHost.split(':')[1]
+    const workspace = await workspaceWith([
+      {
+        name: chart,
+        version: '0.1.0',
+        dependencies: [
+          { name: 'team-lib', version: '1.0.0', repository: `oci://registry.test:${tlsPort}/team` },
+          {
+            name: 'platform',
+            version: '1.0.0',
+            repository: `oci://${OTHER_ECR}:${gatePort}/shared`
+          }
+        ]
+      }
+    ])
+    const home = await makeTempDir('home')
+    const tls = stack.tlsRegistry as NonNullable<Stack['tlsRegistry']>
+    await earlierStep(
+      helmVersion,
+      home,
+      [
+        'registry',
+        'login',
+        `registry.test:${tlsPort}`,
+        '--username',
+        tls.username,
+        '--password-stdin'
+      ],
+      { input: tls.password, wrap }
+    )
+    const config = path.join(home, '.config', 'helm', 'registry', 'config.json')
+    const before = await readFile(config, 'utf8')
+    const tokens = stack.ecr.apiCalls.length
+    const result = await run(
+      workspace,
+      { charts: `charts/${chart}`, namespace: ns },
+      { home, wrapCommand: wrap }
+    )
+    expect(errorLines(result.stdout), result.stdout).toEqual([])
+    expect(result.exitCode).toBe(0)
+    expect(result.stdout).toContain(`Logged in to ${OTHER_ECR}:${gatePort} for dependencies`)
+    // A token from the other registry's region.
+    expect(
+      stack.ecr.apiCalls
+        .slice(tokens)
+        .some(c => c.op === 'GetAuthorizationToken' && c.region === 'eu-west-2')
+    ).toBe(true)
+    expect(await readFile(config, 'utf8')).toBe(before)
+    const files = await publishedFiles(
+      helmVersion,
+      `oci://${stack.ecr.registryHost}/${ns}/${chart}`,
+      '0.1.0'
+    )
+    expect(files).toContain(`${chart}/charts/team-lib/Chart.yaml`)
+    expect(files).toContain(`${chart}/charts/platform/Chart.yaml`)
   })
 
   it('a dependency refused (401) or not found fails its chart in one line; nothing of it is pushed; others publish', async () => {
