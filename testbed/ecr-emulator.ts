@@ -104,7 +104,10 @@ export interface EcrFaults {
   apiThrottle(n: number, op?: string): void
   /** The next n API calls (optionally only of `op`) fail with 500 ServerException. */
   api5xx(n: number, op?: string): void
-  /** Calls of `op` (as ApiCall.op names it) answer 400 AccessDeniedException, as an IAM denial does; n times, or until clear(). */
+  /**
+   * Calls of `op` (as ApiCall.op names it; `op@region` for calls signed for one region) answer 400
+   * AccessDeniedException, as an IAM denial does; n times, or until clear().
+   */
   accessDenied(op: string, n?: number): void
   /** The next n POST/PATCH/PUT requests under /v2/<repo>/blobs/uploads/ answer 503. */
   blobUpload503(n: number): void
@@ -318,7 +321,11 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
       if (takeFault(faultState.fiveHundred, op)) {
         throw new AwsError('ServerException', 'Internal service error (injected fault)', 500)
       }
-      if (takeFault(faultState.denied, op)) {
+      // `op@region` denies the calls signed for that region only.
+      if (
+        takeFault(faultState.denied, op) ||
+        takeFault(faultState.denied, `${op}@${auth.region}`)
+      ) {
         const action = op.includes(':') ? op : `ecr:${op}`
         const name = typeof input.repositoryName === 'string' ? input.repositoryName : '*'
         throw new AwsError(

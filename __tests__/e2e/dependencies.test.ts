@@ -292,6 +292,59 @@ describe.each(ALL_HELM_VERSIONS)('Helm %s', helmVersion => {
     expect(files).toContain(`${chart}/charts/platform/Chart.yaml`)
   })
 
+  it('OCI failures: a registry without a login, an ECR token denied; one line each, nothing pushed', async () => {
+    const nologin = `nologin-${short}`
+    const denied = `ecrdenied-${short}`
+    for (const name of [nologin, denied]) await createRepository(stack, `${ns}/${name}`)
+    const tlsPort = (stack.tlsRegistry as NonNullable<Stack['tlsRegistry']>).host.split(':')[1]
+    const deniedHost = '210987654321.dkr.ecr.eu-central-1.amazonaws.com'
+    const workspace = await workspaceWith([
+      {
+        name: nologin,
+        version: '0.1.0',
+        dependencies: [
+          { name: 'team-lib', version: '1.0.0', repository: `oci://registry.test:${tlsPort}/team` }
+        ]
+      },
+      {
+        name: denied,
+        version: '0.1.0',
+        dependencies: [
+          { name: 'platform', version: '1.0.0', repository: `oci://${deniedHost}/shared` }
+        ]
+      }
+    ])
+    stack.ecr.faults.accessDenied('GetAuthorizationToken@eu-central-1')
+    const from = stack.ecr.registryRequests.length
+    try {
+      const result = await run(
+        workspace,
+        { charts: 'charts/*', namespace: ns },
+        { wrapCommand: wrap }
+      )
+      expect(result.exitCode).toBe(1)
+      const errors = errorLines(result.stdout)
+      const line = (name: string) => errors.find(e => e.startsWith(`Chart ${name} 0.1.0:`)) ?? ''
+      expect(line(nologin)).toContain(
+        `Chart "charts/${nologin}" dependency team-lib (oci://registry.test:${tlsPort}/team) could not be fetched: the registry refused access (401/403): log in to registry.test:${tlsPort} in an earlier step`
+      )
+      expect(line(denied)).toMatch(
+        new RegExp(
+          `Chart "charts/${denied}" dependency registry ${deniedHost.replace(/\./g, '\\.')} could not be logged in to with the job's AWS credentials \\(.*AccessDenied.*|.*denied.*\\): allow the job's role ecr:GetAuthorizationToken in eu-central-1`
+        )
+      )
+      for (const name of [nologin, denied]) {
+        expect(
+          stack.ecr.registryRequests
+            .slice(from)
+            .filter(r => r.path.startsWith(`/v2/${ns}/${name}/`))
+        ).toEqual([])
+      }
+    } finally {
+      stack.ecr.faults.clear()
+    }
+  })
+
   it('a dependency refused (401) or not found fails its chart in one line; nothing of it is pushed; others publish', async () => {
     const denied = `denied-${short}`
     const missing = `missing-${short}`
