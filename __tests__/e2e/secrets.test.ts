@@ -7,14 +7,15 @@
  * variables and every file left under HOME and RUNNER_TEMP; the exported HELM_REGISTRY_CONFIG is
  * gone, and no credential helper ever ran.
  */
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { gpgHome } from '../../testbed/gpg.js'
 import { helmCli } from '../../testbed/helm-cli.js'
-import { ALL_HELM_VERSIONS, HELM_VERSIONS } from '../../testbed/helm-binaries.js'
+import { ALL_HELM_VERSIONS, HELM_VERSIONS, helmBinary } from '../../testbed/helm-binaries.js'
+import { startChartRepo } from '../../testbed/chart-repo.js'
 import { archiveName } from '../../testbed/helm-mirror.js'
 import { makeTempDir, REPO_ROOT } from '../../testbed/paths.js'
 import {
@@ -494,4 +495,85 @@ describe('supply chain of the action', () => {
       .map(([key]) => key)
     expect(unlocked).toEqual([])
   })
+})
+
+describe('a classic repository password (issue 18)', () => {
+  it.skipIf(!strace)(
+    'strace -f of main and post, debug on: the password of an earlier `helm repo add` reaches no execve, log, output or file that outlives the job',
+    async () => {
+      const repo = await startChartRepo({
+        certs: stack.certs,
+        charts: [{ name: 'common', version: '1.2.0' }],
+        credentials: { username: 'repo-user', password: 'e2e-chart-repo-password-value' }
+      })
+      try {
+        const home = await makeTempDir('home-repo')
+        // Async: the repository answers from this process.
+        const added = spawn(
+          await helmBinary(HELM_VERSIONS.v4),
+          ['repo', 'add', 'team', repo.privateUrl, '--username', 'repo-user', '--password-stdin'],
+          { env: { PATH: process.env.PATH ?? '', HOME: home, SSL_CERT_FILE: stack.certs.caFile } }
+        )
+        added.stdin.end(repo.credentials.password)
+        expect(await new Promise(resolve => added.on('close', resolve))).toBe(0)
+        const userConfig = path.join(home, '.config', 'helm', 'repositories.yaml')
+        const ws = await workspaceWith([
+          {
+            name: 'withrepo',
+            version: '0.1.0',
+            dependencies: [{ name: 'common', version: '1.2.0', repository: repo.privateUrl }]
+          }
+        ])
+        await createRepository(stack, 'hygiene/withrepo')
+        const traceDir = await makeTempDir('strace-repo')
+        const result = await runAction({
+          workspace: ws,
+          toolCache,
+          home,
+          debug: true,
+          env: stack.actionEnv,
+          inputs: {
+            charts: 'charts/withrepo',
+            namespace: 'hygiene',
+            'helm-version': HELM_VERSIONS.v4,
+            'helm-download-url': stack.mirror.url
+          },
+          wrapCommand: straceInto(traceDir)
+        })
+        expect(errorLines(result.stdout), result.stdout + result.stderr).toEqual([])
+        expect(result.exitCode).toBe(0)
+        // The private repository was used (with its credentials) and the password was masked.
+        expect(repo.requests.some(r => r.user === 'repo-user' && r.status === 200)).toBe(true)
+        expect(result.stdout).toContain(`::add-mask::${repo.credentials.password}`)
+        const secret = [/e2e-chart-repo-password-value/]
+        const trace = (
+          await Promise.all((await filesBelow(traceDir)).map(f => readFile(f, 'utf8')))
+        ).join('\n')
+        expect(trace.split('\n').some(l => l.includes('"dependency"'))).toBe(true)
+        const found = [
+          ...findSecrets('strace', trace, secret),
+          ...findSecrets('main stdout', visibleLines(result.stdout), secret),
+          ...findSecrets('main stderr', result.stderr, secret),
+          ...findSecrets(
+            'post',
+            `${result.post?.stdout ?? ''}${result.post?.stderr ?? ''}`,
+            secret
+          ),
+          ...findSecrets('outputs', JSON.stringify(result.outputs), secret),
+          ...findSecrets('summary', result.summary, secret),
+          ...findSecrets('exported env', JSON.stringify(result.exportedEnv), secret)
+        ]
+        // The user's own repositories.yaml holds it (written by the earlier step); nothing else.
+        for (const root of [result.dirs.home, result.dirs.runnerTemp]) {
+          for (const file of await filesBelow(root)) {
+            if (file === userConfig) continue
+            found.push(...findSecrets(file, (await readFile(file)).toString('latin1'), secret))
+          }
+        }
+        expect(found).toEqual([])
+      } finally {
+        await repo.stop()
+      }
+    }
+  )
 })
