@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest'
+import { foldKey, parseStrictYaml } from '../../src/chart/strict-yaml.js'
+import { UserError } from '../../src/errors.js'
+
+const refusal = (text: string): string => {
+  try {
+    parseStrictYaml(text, 'charts/app/Chart.yaml')
+  } catch (error) {
+    expect(error).toBeInstanceOf(UserError)
+    expect((error as Error).message).not.toContain('\n')
+    return (error as Error).message
+  }
+  throw new Error('not refused')
+}
+
+describe('parseStrictYaml: what Helm and this action could read apart is refused', () => {
+  it.each([
+    [
+      'a tag',
+      'dependencies:\n  - repository: !!binary ZmlsZTovLy4uL2V2aWw=\n',
+      'uses the YAML tag !!binary (line 2)'
+    ],
+    ['a custom tag', 'name: !evil x\n', 'uses the YAML tag !evil'],
+    [
+      'a merge key',
+      'dependencies:\n  - <<: {repository: "file://../evil"}\n    name: x\n',
+      'uses a YAML merge key (<<)'
+    ],
+    [
+      'a duplicate key',
+      'dependencies:\n  - repository: a\n    repository: b\n',
+      'has a duplicate key (line 3)'
+    ],
+    [
+      'a case variant of a field',
+      'dependencies:\n  - Repository: file://../evil\n',
+      'spells the key "repository" as "Repository"'
+    ],
+    [
+      'the long s (Go folds it to s)',
+      'dependencies:\n  - repoſitory: file://../evil\n',
+      'spells the key "repository" as "repoſitory"'
+    ],
+    [
+      'keys differing by case',
+      'annotations:\n  foo: a\n  Foo: b\n',
+      'has keys that differ only by case ("foo" and "Foo")'
+    ],
+    ['several documents', 'name: a\n---\nname: b\n', 'holds several YAML documents'],
+    ['a complex key', '? [a]\n: b\n', 'has a key that is not a plain string']
+  ])('%s', (_what, text, rule) => {
+    const message = refusal(text)
+    expect(message).toContain(`charts/app/Chart.yaml ${rule}`)
+    expect(message).toMatch(
+      /: Helm and this action could read it differently, so it is refused; write plain YAML/
+    )
+  })
+
+  it('reads plain metadata, anchors and aliases included', () => {
+    expect(
+      parseStrictYaml(
+        'name: app\nversion: 1.0.0\ndependencies:\n  - name: lib\n    repository: &r https://charts.example.com\n  - name: b\n    repository: *r\n',
+        'Chart.yaml'
+      )
+    ).toEqual({
+      name: 'app',
+      version: '1.0.0',
+      dependencies: [
+        { name: 'lib', repository: 'https://charts.example.com' },
+        { name: 'b', repository: 'https://charts.example.com' }
+      ]
+    })
+  })
+
+  it('folds keys as Go does', () => {
+    expect(foldKey('REPOſITORY')).toBe('repository')
+    expect(foldKey('\u212Aey')).toBe('key')
+  })
+})
