@@ -1,9 +1,9 @@
 import * as core from '@actions/core'
 import * as fs from 'node:fs/promises'
 import { UserError, errorMessage } from '../errors.js'
-import { HelmCommandError, loginSecrets, type Helm } from '../helm/helm.js'
+import { HelmCommandError, type Helm } from '../helm/helm.js'
 import { privateEcr } from '../registry/ecr.js'
-import { ensureRegistryConfig } from '../registry/login.js'
+import { ensureRegistryConfig, maskLogin } from '../registry/login.js'
 import { configKeyHost } from '../registry/registry-configs.js'
 import { parseRegistryHost, type EcrHost } from '../registry/registry-host.js'
 
@@ -57,7 +57,7 @@ async function ecrLogin(helm: Helm, host: EcrHost): Promise<void> {
       `dependency registry ${host.host} could not be logged in to with the job's AWS credentials (${errorMessage(error)}): allow the job's role ecr:GetAuthorizationToken in ${host.region}, and pull (ecr:BatchGetImage, ecr:GetDownloadUrlForLayer) in that registry's repository policy; or log in to it in an earlier step.`
     )
   }
-  for (const secret of loginSecrets(login.username, login.password)) core.setSecret(secret)
+  maskLogin(login.username, login.password)
   try {
     await helm.registryLogin(host.host, login.username, login.password)
   } catch (error) {
