@@ -5,7 +5,7 @@
  * (`helm repo add --username --password`) by URL and by `@alias`. The runner user's Helm config
  * is unchanged, the checkout too; each failure gives one line and nothing of the chart is pushed.
  */
-import { execFile, spawnSync } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
 import path from 'node:path'
@@ -73,15 +73,17 @@ async function earlierStep(
   args: string[],
   opts: { input?: string; wrap?: WrapCommand } = {}
 ): Promise<void> {
-  const command = (opts.wrap ?? ((c, a) => ({ command: c, args: a })))(
-    await helmBinary(helmVersion),
-    args
-  )
-  const result = spawnSync(command.command, command.args, {
-    env: { PATH: process.env.PATH ?? '', HOME: home, SSL_CERT_FILE: stack.certs.caFile },
-    input: opts.input ?? ''
+  const unwrapped = (c: string, a: string[]) => ({ command: c, args: a })
+  const command = (opts.wrap ?? unwrapped)(await helmBinary(helmVersion), args)
+  // Asynchronous: the chart repository answers from this process.
+  const child = spawn(command.command, command.args, {
+    env: { PATH: process.env.PATH ?? '', HOME: home, SSL_CERT_FILE: stack.certs.caFile }
   })
-  expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0)
+  let output = ''
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()))
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()))
+  child.stdin.end(opts.input ?? '')
+  expect(await new Promise(resolve => child.on('close', resolve)), output).toBe(0)
 }
 
 /** The files of the chart archive the registry serves for ns/name:version. */
