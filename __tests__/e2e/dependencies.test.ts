@@ -66,6 +66,11 @@ afterAll(async () => {
   await stack?.stop()
 })
 
+/** Chart NAME 0.1.0 depending on DEP VERSION from REPOSITORY. */
+function dependent(name: string, repository: string, dep = 'common', version = '1.2.0') {
+  return { name, version: '0.1.0', dependencies: [{ name: dep, version, repository }] }
+}
+
 /** A Helm run as an earlier step of the job would run it: the runner's HOME, the test CA. */
 async function earlierStep(
   helmVersion: string,
@@ -157,16 +162,8 @@ describe.each(ALL_HELM_VERSIONS)('Helm %s', helmVersion => {
     const byAlias = `byalias-${short}`
     for (const name of [byUrl, byAlias]) await createRepository(stack, `${ns}/${name}`)
     const workspace = await workspaceWith([
-      {
-        name: byUrl,
-        version: '0.1.0',
-        dependencies: [{ name: 'common', version: '1.2.0', repository: repo.privateUrl }]
-      },
-      {
-        name: byAlias,
-        version: '0.1.0',
-        dependencies: [{ name: 'common', version: '1.2.0', repository: '@team' }]
-      }
+      dependent(byUrl, repo.privateUrl),
+      dependent(byAlias, '@team')
     ])
     const home = await makeTempDir('home')
     await earlierStep(helmVersion, home, [
@@ -353,16 +350,8 @@ describe.each(ALL_HELM_VERSIONS)('Helm %s', helmVersion => {
     const fine = `fine-${short}`
     for (const name of [denied, missing, fine]) await createRepository(stack, `${ns}/${name}`)
     const workspace = await workspaceWith([
-      {
-        name: denied,
-        version: '0.1.0',
-        dependencies: [{ name: 'common', version: '1.2.0', repository: repo.privateUrl }]
-      },
-      {
-        name: missing,
-        version: '0.1.0',
-        dependencies: [{ name: 'common', version: '9.9.9', repository: repo.publicUrl }]
-      },
+      dependent(denied, repo.privateUrl),
+      dependent(missing, repo.publicUrl, 'common', '9.9.9'),
       { name: fine, version: '0.1.0' }
     ])
     const from = stack.ecr.registryRequests.length
