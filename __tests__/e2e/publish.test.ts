@@ -3,7 +3,6 @@
  * (SigV4-checked API + ECR-like registry front over a real distribution registry) with real Helm
  * 3.9.4, 3.18.0 and 4.1.4 downloaded from a get.helm.sh-layout mirror.
  */
-import { readFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -221,9 +220,12 @@ describe.each(ALL_HELM_VERSIONS)('Helm %s', helmVersion => {
       const pulled = await pullChart(stack, helmVersion, `oci://${host}/${ns}/${chart}:1.0.0`)
       expect(pulled.chartYaml).toContain('base-lib')
     }
-    // The OCI dependency was resolved through the action's login (Chart.lock written by update).
-    const lock = await readFile(path.join(workspace, 'charts/with-oci-dep/Chart.lock'), 'utf8')
-    expect(lock).toContain(`oci://${host}/${ns}`)
+    // The OCI dependency was resolved through the action's login, in the job-private copy:
+    // the checkout gets no Chart.lock or charts/ (the published chart carries them).
+    for (const chart of ['with-file-dep', 'with-oci-dep']) {
+      expect(existsSync(path.join(workspace, 'charts', chart, 'Chart.lock'))).toBe(false)
+      expect(existsSync(path.join(workspace, 'charts', chart, 'charts'))).toBe(false)
+    }
   })
 })
 
