@@ -8,7 +8,8 @@ import { explainDependencyFailure } from '../deps/explain.js'
 import { prepareOciDependencies } from '../deps/oci.js'
 import { privateRepositories } from '../deps/repositories.js'
 import { stagePackagedChart } from './packaged.js'
-import { copyWalkedCharts, walkChart, type DeclaredDependency } from './chart-files.js'
+import { copyWalkedCharts, walkChart } from './chart-files.js'
+import type { DeclaredDependency } from './declared-dependencies.js'
 import { makeReproducible, type SourceEpoch } from './reproducible.js'
 
 /* One chart directory -> one archive. The chart (and its file:// dependencies) is copied into the

@@ -1,7 +1,7 @@
 import { UserError, oneLine } from '../errors.js'
 import type { HelmCommandError } from '../helm/helm.js'
 import { parseRegistryHost } from '../registry/registry-host.js'
-import type { DeclaredDependency } from '../chart/chart-files.js'
+import type { DeclaredDependency } from '../chart/declared-dependencies.js'
 import { isClassicUrl, repositoryAlias } from './repositories.js'
 
 /* One line for a dependency Helm could not fetch: the chart, the dependency, the repository,
