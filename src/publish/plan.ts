@@ -124,7 +124,7 @@ export async function readCharts(patterns: string[], workspace: string): Promise
   return Promise.all(
     sources.map(async (source): Promise<FoundChart> => {
       if (source.kind !== 'dir') return { source }
-      const meta = await ownProblem(() => readChartDir(source.path, source.display))
+      const meta = await ownProblem(() => readChartDir(source.path, source.display, workspace))
       return 'problem' in meta ? { source, problem: meta.problem } : { source, meta: meta.value }
     })
   )
