@@ -219,7 +219,7 @@ describe.each(ALL_HELM_VERSIONS)('Helm %s', helmVersion => {
     expect(errorLines(second.stdout), second.stdout).toEqual([])
     expect(second.outputs.pushed).toBe('false')
     expect(second.outputs.digest).toBe(first.outputs.digest)
-    expect(second.stdout).toContain('already exists with the same content')
+    expect(second.stdout).toContain("the digest of this run's package; skipped")
     for (const clone of clones) expect(await gitStatus(clone)).toBe('')
     const files = await publishedFiles(
       helmVersion,
