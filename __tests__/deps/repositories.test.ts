@@ -10,7 +10,7 @@ vi.mock('@actions/core', () => import('../../__fixtures__/core.js'))
 const { privateRepositories, sameRepositoryUrl, addedRepositoryName } =
   await import('../../src/deps/repositories.js')
 const { explainDependencyFailure } = await import('../../src/deps/explain.js')
-const { HelmCommandError } = await import('../../src/helm/helm.js')
+const { HelmCommandError } = await import('../../src/helm/helm-output.js')
 const { userRegistryEntries } = await import('../../src/registry/registry-configs.js')
 
 let tmp: string

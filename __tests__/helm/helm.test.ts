@@ -4,19 +4,19 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, test } from 'vitest'
+import { Helm } from '../../src/helm/helm.js'
+import type { TlsOptions } from '../../src/config/inputs.js'
 import {
-  Helm,
   HelmCommandError,
   classifyHelmError,
   helmErrorLine,
   helmWarnings,
   loginSecrets,
-  passwordFromStdin,
   parsePackageOutput,
   parsePushOutput,
+  passwordFromStdin,
   type HelmErrorKind
-} from '../../src/helm/helm.js'
-import type { TlsOptions } from '../../src/config/inputs.js'
+} from '../../src/helm/helm-output.js'
 import { FakeHelm, fakeDigest } from '../fixtures/fake-helm.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { UserError } from '../errors.js'
-import { Helm, HelmCommandError, followedLinks } from '../helm/helm.js'
+import { Helm } from '../helm/helm.js'
 import type { ChartJob } from '../model.js'
 import { isInside } from '../runtime/paths.js'
 import { explainDependencyFailure } from '../deps/explain.js'
@@ -10,6 +10,7 @@ import { privateRepositories } from '../deps/repositories.js'
 import { stagePackagedChart } from './packaged.js'
 import { copyWalkedCharts, walkChart } from './chart-files.js'
 import type { DeclaredDependency } from './declared-dependencies.js'
+import { HelmCommandError, followedLinks } from '../helm/helm-output.js'
 import { makeReproducible, type SourceEpoch } from './reproducible.js'
 
 /* One chart directory -> one archive. The chart (and its file:// dependencies) is copied into the

@@ -1,8 +1,8 @@
 import { UserError, oneLine } from '../errors.js'
-import type { HelmCommandError } from '../helm/helm.js'
 import { parseRegistryHost } from '../registry/registry-host.js'
 import type { DeclaredDependency } from '../chart/declared-dependencies.js'
 import { isClassicUrl, repositoryAlias } from './repositories.js'
+import type { HelmCommandError } from '../helm/helm-output.js'
 
 /* One line for a dependency Helm could not fetch: the chart, the dependency, the repository,
    the cause and its fix; Helm's own words follow in parentheses. */

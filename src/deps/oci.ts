@@ -1,11 +1,12 @@
 import * as core from '@actions/core'
 import * as fs from 'node:fs/promises'
 import { UserError, errorMessage } from '../errors.js'
-import { HelmCommandError, type Helm } from '../helm/helm.js'
+import { type Helm } from '../helm/helm.js'
 import { privateEcr } from '../registry/ecr.js'
 import { ensureRegistryConfig, maskLogin } from '../registry/login.js'
 import { configKeyHost } from '../registry/registry-configs.js'
 import { parseRegistryHost, type EcrHost } from '../registry/registry-host.js'
+import { HelmCommandError } from '../helm/helm-output.js'
 
 /*
  * OCI dependencies in registries other than the target. The job-private registry config starts

@@ -1,7 +1,8 @@
 import * as core from '@actions/core'
-import { HelmCommandError, type Helm } from '../helm/helm.js'
+import { type Helm } from '../helm/helm.js'
 import { parseLintOutput, splitLintOutput, type LintFinding } from '../helm/lint-output.js'
 import type { ChartJob } from '../model.js'
+import { HelmCommandError } from '../helm/helm-output.js'
 import { ChartFailure, chartFile } from '../publish/destination.js'
 
 /** A chart's part of a `helm lint` run: its findings, or Helm's reason when it printed none. */

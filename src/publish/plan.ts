@@ -8,8 +8,9 @@ import {
 } from '../chart/chart.js'
 import { UserError } from '../errors.js'
 import { ociRepository, repositoryName, type ChartJob, type Target } from '../model.js'
-import { Helm, HelmCommandError } from '../helm/helm.js'
+import { Helm } from '../helm/helm.js'
 import type { ChartMetadata, ChartSource } from '../model.js'
+import { HelmCommandError } from '../helm/helm-output.js'
 import { rejectKnownHelmBugs } from '../config/config.js'
 
 /** What the inputs may change of every chart directory's metadata. */

@@ -1,11 +1,12 @@
 import { UserError, errorMessage } from '../errors.js'
-import { HelmCommandError, type Helm } from '../helm/helm.js'
+import { type Helm } from '../helm/helm.js'
 import { ociReference, ociRepository, type ChartJob, type Target } from '../model.js'
 import type { RegistryKind } from '../registry/registry-kind.js'
 import { RETRY, retrying, type RetryPolicy } from '../runtime/retry.js'
 import type { Destination, Pushed } from './destination.js'
 import type { LocalDigests } from './local-digest.js'
 import { hasProvenance } from '../sign/provenance.js'
+import { HelmCommandError } from '../helm/helm-output.js'
 
 /** What the registry destination needs, from main. */
 export interface RegistrySettings {

@@ -3,9 +3,10 @@ import * as fs from 'node:fs/promises'
 import type { PrivateDir } from '../runtime/private-dir.js'
 import type { RegistryLogin } from './ecr.js'
 import { UserError } from '../errors.js'
-import { Helm, HelmCommandError, loginSecrets } from '../helm/helm.js'
+import { Helm } from '../helm/helm.js'
 import { proxyFor, proxyRefusal } from '../runtime/proxy.js'
 import { userRegistryEntries } from './registry-configs.js'
+import { HelmCommandError, loginSecrets } from '../helm/helm-output.js'
 import { RETRY, retrying } from '../runtime/retry.js'
 
 /* The job-private registry login: a directory under RUNNER_TEMP that only this job reads, Helm's
