@@ -13,9 +13,12 @@ import http from 'node:http'
 import https from 'node:https'
 import net from 'node:net'
 import path from 'node:path'
+import { fail, readBody, send } from '../src/dry-run/oci-wire.js'
+import { asReferrer, referrersPage, type Referrer } from '../src/dry-run/referrers.js'
 import type { TestCerts } from './certs.js'
 import { closeServer, request, type SimpleResponse } from './net-util.js'
 import { makeTempDir } from './paths.js'
+import { forwardTo } from './registry-forward.js'
 import type { Registry } from './registry.js'
 import { verifySigV4, type TestCredentials } from './sigv4.js'
 
@@ -70,13 +73,7 @@ export interface EmulatedPublicRepository {
   catalogData?: Record<string, unknown>
 }
 
-export interface ReferrerDescriptor {
-  mediaType: string
-  digest: string
-  size: number
-  artifactType?: string
-  annotations?: Record<string, string>
-}
+export type ReferrerDescriptor = Referrer['descriptor']
 
 export interface ApiCall {
   /** The operation: `CreateRepository` for private ECR, `ecr-public:CreateRepository` for ECR Public. */
@@ -899,29 +896,12 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
       })
       handleGate(req, res, pathOnly).catch((error: unknown) => {
         if (!res.headersSent) {
-          sendRegistryError(res, 500, 'UNKNOWN', `gate error: ${String(error)}`)
+          fail(res, 500, 'UNKNOWN', `gate error: ${String(error)}`)
         } else {
           res.destroy()
         }
       })
     }
-  }
-
-  function sendRegistryError(
-    res: http.ServerResponse,
-    status: number,
-    code: string,
-    message: string,
-    extra: Record<string, string> = {}
-  ): void {
-    const body = JSON.stringify({ errors: [{ code, message, detail: null }] })
-    res.writeHead(status, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-      'docker-distribution-api-version': 'registry/2.0',
-      ...extra
-    })
-    res.end(body)
   }
 
   function checkAuth(req: http.IncomingMessage): { ok: true } | { ok: false; message: string } {
@@ -950,13 +930,13 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
   ): Promise<void> {
     const method = req.method ?? 'GET'
     if (pathOnly !== '/v2' && !pathOnly.startsWith('/v2/')) {
-      sendRegistryError(res, 404, 'NOT_FOUND', 'Not Found')
+      fail(res, 404, 'NOT_FOUND', 'Not Found')
       return
     }
     const auth = checkAuth(req)
     if (!auth.ok) {
       req.resume()
-      sendRegistryError(res, 401, 'DENIED', auth.message, {
+      fail(res, 401, 'DENIED', auth.message, {
         'www-authenticate': `Basic realm="https://${registryHost}/",service="ecr.amazonaws.com"`
       })
       return
@@ -980,7 +960,7 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     const repo = repos.get(repoName)
     if (!repo) {
       req.resume()
-      sendRegistryError(
+      fail(
         res,
         404,
         'NAME_UNKNOWN',
@@ -996,28 +976,18 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     ) {
       faultState.blob503--
       req.resume()
-      sendRegistryError(res, 503, 'UNAVAILABLE', 'Service Unavailable (injected fault)')
+      fail(res, 503, 'UNAVAILABLE', 'Service Unavailable (injected fault)')
       return
     }
     if (kind === 'referrers' && referrersApi) {
       req.resume()
       if (method !== 'GET') {
-        sendRegistryError(res, 405, 'UNSUPPORTED', 'The operation is unsupported.')
+        fail(res, 405, 'UNSUPPORTED', 'The operation is unsupported.')
         return
       }
-      const artifactType = new URL(req.url ?? '/', 'http://x').searchParams.get('artifactType')
       const all = referrers.get(`${repo.name}@${decodeURIComponent(rest)}`) ?? []
-      const body = JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.index.v1+json',
-        manifests: artifactType ? all.filter(d => d.artifactType === artifactType) : all
-      })
-      res.writeHead(200, {
-        'content-type': 'application/vnd.oci.image.index.v1+json',
-        'content-length': Buffer.byteLength(body),
-        ...(artifactType ? { 'oci-filters-applied': 'artifactType' } : {})
-      })
-      res.end(body)
+      const page = referrersPage(new URL(req.url ?? '/', 'http://x'), all)
+      send(res, 200, page.headers, page.body)
       return
     }
     if (kind !== 'manifests') {
@@ -1034,7 +1004,7 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     ) {
       faultState.tagStep--
       req.resume()
-      sendRegistryError(res, 404, 'MANIFEST_UNKNOWN', 'manifest unknown')
+      fail(res, 404, 'MANIFEST_UNKNOWN', 'manifest unknown')
       return
     }
     if (method !== 'PUT') {
@@ -1054,7 +1024,7 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     }
     if (faultState.tagStep > 0) {
       faultState.tagStep--
-      sendRegistryError(res, 404, 'MANIFEST_UNKNOWN', 'manifest unknown')
+      fail(res, 404, 'MANIFEST_UNKNOWN', 'manifest unknown')
       return
     }
     if (repo.mutability === 'IMMUTABLE') {
@@ -1065,7 +1035,7 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
       })
       const existingDigest = existing.headers['docker-content-digest']
       if (existing.status === 200 && existingDigest && existingDigest !== digest) {
-        sendRegistryError(
+        fail(
           res,
           400,
           'TAG_INVALID',
@@ -1096,35 +1066,15 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     contentType: string | undefined,
     res: http.ServerResponse
   ): (status: number) => void {
-    if (!referrersApi) return () => undefined
-    let manifest: {
-      subject?: { digest?: string }
-      artifactType?: string
-      config?: { mediaType?: string }
-      annotations?: Record<string, string>
-    }
-    try {
-      manifest = JSON.parse(body.toString()) as typeof manifest
-    } catch {
-      return () => undefined
-    }
-    const subject = manifest.subject?.digest
-    if (!subject) return () => undefined
+    const referrer = referrersApi ? asReferrer(body, digest, contentType) : undefined
+    if (!referrer) return () => undefined
     return status => {
       if (status !== 201) return
-      const key = `${repo}@${subject}`
+      const key = `${repo}@${referrer.subject}`
       const list = referrers.get(key) ?? []
-      if (!list.some(d => d.digest === digest)) {
-        list.push({
-          mediaType: contentType ?? 'application/vnd.oci.image.manifest.v1+json',
-          digest,
-          size: body.length,
-          artifactType: manifest.artifactType ?? manifest.config?.mediaType,
-          ...(manifest.annotations ? { annotations: manifest.annotations } : {})
-        })
-      }
+      if (!list.some(d => d.digest === digest)) list.push(referrer.descriptor)
       referrers.set(key, list)
-      res.setHeader('oci-subject', subject)
+      res.setHeader('oci-subject', referrer.subject)
     }
   }
 
@@ -1143,69 +1093,13 @@ export async function startEcrEmulator(opts: StartEcrEmulatorOptions): Promise<E
     }
   }
 
-  function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = []
-      let size = 0
-      req.on('data', (c: Buffer) => {
-        size += c.length
-        if (size > limit) req.destroy(new Error('body too large'))
-        else chunks.push(c)
-      })
-      req.on('end', () => resolve(Buffer.concat(chunks)))
-      req.on('error', reject)
-    })
-  }
-
-  const HOP_BY_HOP = new Set([
-    'connection',
-    'keep-alive',
-    'proxy-authenticate',
-    'proxy-authorization',
-    'te',
-    'trailer',
-    'transfer-encoding',
-    'upgrade',
-    'host',
-    'authorization'
-  ])
-
   function forward(
     req: http.IncomingMessage,
     res: http.ServerResponse,
     body?: Buffer,
     onStatus?: (status: number) => void
   ): void {
-    const headers: Record<string, string | string[]> = {}
-    for (const [k, v] of Object.entries(req.headers)) {
-      if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v
-    }
-    headers.authorization = backend.authorization
-    if (body) {
-      headers['content-length'] = String(body.length)
-      delete headers['transfer-encoding']
-    }
-    const upstream = http.request(
-      `${backend.url}${req.url ?? '/'}`,
-      { method: req.method, headers, timeout: 60_000 },
-      up => {
-        const out: Record<string, string | string[]> = {}
-        for (const [k, v] of Object.entries(up.headers)) {
-          if (v !== undefined && !HOP_BY_HOP.has(k) && k !== 'www-authenticate') out[k] = v
-        }
-        onStatus?.(up.statusCode ?? 0)
-        res.writeHead(up.statusCode ?? 502, out)
-        up.pipe(res)
-        up.on('error', () => res.destroy())
-      }
-    )
-    upstream.on('timeout', () => upstream.destroy(new Error('backend timeout')))
-    upstream.on('error', error => {
-      if (!res.headersSent) sendRegistryError(res, 502, 'UNKNOWN', `backend: ${error.message}`)
-      else res.destroy()
-    })
-    if (body) upstream.end(body)
-    else req.pipe(upstream)
+    forwardTo(backend, req, res, { body, onStatus })
   }
 
   // One public port, two internal servers: the first byte of each connection decides (0x16 is a

@@ -167,3 +167,56 @@ describe('request bodies (issue 21)', () => {
     expect((await upload(data, digest)).status).toBe(201)
   })
 })
+
+describe('the referrers API (an option: the unit tests’ fake registry serves it)', () => {
+  const subject = digestOf('chart manifest')
+  const referrer = (n: number, artifactType: string) =>
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType,
+      subject: { digest: subject, size: 1 },
+      annotations: { n: String(n) }
+    })
+  const serve = async (handler: http.RequestListener) => {
+    const server = http.createServer(handler)
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }
+  }
+  const put = (base: string, body: string) =>
+    fetch(`${base}/v2/ns/app/manifests/${digestOf(body)}`, { method: 'PUT', body })
+
+  it('the dry run does not serve it: /referrers/ is 404 and a manifest PUT has no OCI-Subject', async () => {
+    const { server, base } = await serve(registryHandler())
+    try {
+      expect((await put(base, referrer(1, 'a/b'))).headers.get('oci-subject')).toBeNull()
+      expect((await fetch(`${base}/v2/ns/app/referrers/${subject}`)).status).toBe(404)
+    } finally {
+      server.close()
+    }
+  })
+
+  it('lists the manifests whose subject is the digest, filtered by artifactType, paged with Link', async () => {
+    const { server, base } = await serve(registryHandler({ referrers: { pageSize: 2 } }))
+    try {
+      const first = await put(base, referrer(1, 'a/b'))
+      expect(first.headers.get('oci-subject')).toBe(subject)
+      for (const n of [2, 3]) await put(base, referrer(n, 'a/b'))
+      await put(base, referrer(4, 'c/d'))
+      const page = await fetch(`${base}/v2/ns/app/referrers/${subject}?artifactType=a/b`)
+      expect(page.headers.get('oci-filters-applied')).toBe('artifactType')
+      const index = (await page.json()) as { manifests: { artifactType: string }[] }
+      expect(index.manifests).toHaveLength(2)
+      const next = /<([^>]+)>; rel="next"/.exec(page.headers.get('link') ?? '')?.[1]
+      const rest = (await (await fetch(`${base}${next}`)).json()) as typeof index
+      expect(rest.manifests).toHaveLength(1)
+      expect([...index.manifests, ...rest.manifests].every(d => d.artifactType === 'a/b')).toBe(
+        true
+      )
+      const other = await fetch(`${base}/v2/ns/app/referrers/${digestOf('nothing')}`)
+      expect(((await other.json()) as typeof index).manifests).toEqual([])
+    } finally {
+      server.close()
+    }
+  })
+})

@@ -1,3 +1,7 @@
+import { partition } from '@aws-sdk/core/client'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { describe, expect, it, test } from 'vitest'
 import { UserError } from '../../src/errors.js'
 import {
@@ -38,7 +42,27 @@ describe('parseRegistryHost: private ECR hosts', () => {
     [`${ACCOUNT}.dkr-ecr-fips.us-west-2.on.aws`, 'us-west-2', 'aws', true, true],
     [`${ACCOUNT}.dkr.ecr.eusc-de-east-1.amazonaws.eu`, 'eusc-de-east-1', 'aws-eusc', false, false],
     [`${ACCOUNT}.dkr.ecr.us-iso-east-1.c2s.ic.gov`, 'us-iso-east-1', 'aws-iso', false, false],
-    [`${ACCOUNT}.dkr.ecr.us-isob-east-1.sc2s.sgov.gov`, 'us-isob-east-1', 'aws-iso-b', false, false]
+    [
+      `${ACCOUNT}.dkr.ecr.us-isob-east-1.sc2s.sgov.gov`,
+      'us-isob-east-1',
+      'aws-iso-b',
+      false,
+      false
+    ],
+    [
+      `${ACCOUNT}.dkr.ecr.eu-isoe-west-1.cloud.adc-e.uk`,
+      'eu-isoe-west-1',
+      'aws-iso-e',
+      false,
+      false
+    ],
+    [
+      `${ACCOUNT}.dkr.ecr.us-isof-south-1.csp.hci.ic.gov`,
+      'us-isof-south-1',
+      'aws-iso-f',
+      false,
+      false
+    ]
   ])('%s -> %s (%s, fips %s, dual-stack %s)', (host, region, partition, fips, dualStack) => {
     expect(parseRegistryHost(host)).toEqual({
       kind: 'ecr',
@@ -211,6 +235,45 @@ describe('partitionOf', () => {
     ['us-east-1', 'on.aws', 'aws']
   ])('%s with suffix %s is %s', (region, suffix, partition) => {
     expect(partitionOf(region, suffix)).toBe(partition)
+  })
+})
+
+describe('partitionOf agrees with the SDK', () => {
+  interface SdkPartition {
+    id: string
+    outputs: { dnsSuffix: string }
+    regionRegex: string
+    regions: Record<string, unknown>
+  }
+  /** The SDK's partition table (not exported by @aws-sdk/core/client; read from its package). */
+  async function sdkPartitions(): Promise<SdkPartition[]> {
+    const pkg = createRequire(import.meta.url).resolve('@aws-sdk/core/package.json')
+    const file = path.join(
+      path.dirname(pkg),
+      'dist-es/submodules/client/util-endpoints/lib/aws/partitions.js'
+    )
+    const data = (await import(pathToFileURL(file).href)) as {
+      partitionsInfo: { partitions: SdkPartition[] }
+    }
+    return data.partitionsInfo.partitions
+  }
+
+  it('for every region and every partition (a made-up region of its pattern) the SDK knows', async () => {
+    const partitions = await sdkPartitions()
+    expect(partitions.length).toBeGreaterThanOrEqual(8)
+    for (const p of partitions) {
+      const sample = p.regionRegex
+        .replace(/^\^|\$$/g, '')
+        .replaceAll('\\-', '-')
+        .replace(/\((\w+)(\|\w+)*\)/, '$1')
+        .replace('\\w+', 'zzz')
+        .replace('\\d+', '9')
+      for (const region of [...Object.keys(p.regions), sample]) {
+        if (region.startsWith('aws-')) continue // the partitions' global pseudo-regions
+        expect([region, partitionOf(region)]).toEqual([region, partition(region).name])
+        expect([region, partitionOf(region, p.outputs.dnsSuffix)]).toEqual([region, p.id])
+      }
+    }
   })
 })
 
