@@ -1,11 +1,16 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { pushChart, startFakeRegistry, type FakeRegistry } from '../../__fixtures__/oci-registry.js'
 import {
+  OCI_INDEX,
+  OCI_MANIFEST,
   ReferrersClient,
   isDigest,
   nextLink,
   parseChallenge,
-  shown
+  shown,
+  tokenRealm
 } from '../../src/attest/oci-client.js'
 
 const BUNDLE_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json'
@@ -136,5 +141,104 @@ describe('ReferrersClient and hostile registries', () => {
     })
     await expect(client.manifest(real)).rejects.toThrow(/content does not match/)
     await expect(client.manifest('latest')).rejects.toThrow(/^not a sha256 digest: latest$/)
+  })
+})
+
+/** A registry of one handler on loopback, recording each request's Authorization header. */
+async function hostile(
+  handle: (req: http.IncomingMessage, res: http.ServerResponse) => void
+): Promise<{ host: string; seen: { url: string; authorization?: string }[]; stop: () => void }> {
+  const seen: { url: string; authorization?: string }[] = []
+  const server = http.createServer((req, res) => {
+    seen.push({ url: req.url ?? '', authorization: req.headers.authorization })
+    handle(req, res)
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return { host: `127.0.0.1:${port}`, seen, stop: () => server.close() }
+}
+
+describe('ReferrersClient and credentials', () => {
+  const credentials = { username: 'AWS', password: 'secret-password' }
+  const subject = `sha256:${'a'.repeat(64)}`
+  const stops: (() => void)[] = []
+  afterEach(() => stops.splice(0).forEach(stop => stop()))
+
+  it('sends no credentials to a next page on another host', async () => {
+    const other = await hostile((_req, res) => res.writeHead(404).end())
+    const registry = await hostile((req, res) => {
+      if (!req.headers.authorization)
+        return res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end()
+      if (req.url?.includes('/referrers/')) {
+        return res
+          .writeHead(200, {
+            'content-type': OCI_INDEX,
+            link: `<http://${other.host}/v2/charts/x/referrers/${subject}?last=1>; rel="next"`
+          })
+          .end(JSON.stringify({ schemaVersion: 2, manifests: [] }))
+      }
+      res.writeHead(404).end()
+    })
+    stops.push(other.stop, registry.stop)
+    const client = new ReferrersClient(`${registry.host}/charts/x`, credentials)
+    await client.referrers(subject).catch(() => undefined)
+    expect(other.seen.filter(r => r.authorization)).toEqual([])
+  })
+
+  it('sends no credentials to an upload location on another host', async () => {
+    const other = await hostile((_req, res) => res.writeHead(201).end())
+    const registry = await hostile((req, res) => {
+      if (!req.headers.authorization)
+        return res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end()
+      if (req.method === 'HEAD' && req.url?.includes('/manifests/'))
+        return res.writeHead(200, { 'content-type': OCI_MANIFEST, 'content-length': '2' }).end()
+      if (req.method === 'POST')
+        return res.writeHead(202, { location: `http://${other.host}/upload/1` }).end()
+      res.writeHead(404).end()
+    })
+    stops.push(other.stop, registry.stop)
+    const client = new ReferrersClient(`${registry.host}/charts/x`, credentials)
+    await client.attach(subject, Buffer.from('{}'), BUNDLE_TYPE, {}).catch(() => undefined)
+    expect(other.seen.length).toBeGreaterThan(0)
+    expect(other.seen.filter(r => r.authorization)).toEqual([])
+  })
+
+  it('refuses a body bigger than any manifest or bundle, without reading it all', async () => {
+    const digest = `sha256:${'b'.repeat(64)}`
+    const registry = await hostile((req, res) => {
+      if (!req.headers.authorization)
+        return res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end()
+      res.writeHead(200, { 'content-type': OCI_MANIFEST })
+      const chunk = Buffer.alloc(1024 * 1024, 0x20)
+      let sent = 0
+      const more = (): void => {
+        while (sent < 64 && res.write(chunk)) sent++
+        if (sent >= 64) res.end()
+        else res.once('drain', more)
+      }
+      res.on('close', () => (sent = 64))
+      more()
+    })
+    stops.push(registry.stop)
+    const client = new ReferrersClient(`${registry.host}/charts/x`, credentials)
+    await expect(client.blob(digest)).rejects.toThrow(/larger than 4 MiB/)
+    await expect(client.manifest(digest)).rejects.toThrow(/larger than 4 MiB/)
+    await expect(client.referrers(subject)).rejects.toThrow(/larger than 4 MiB/)
+  })
+})
+
+describe('tokenRealm', () => {
+  it.each([
+    ['https://auth.example/token', 'https://registry.example/v2/a', 'https://auth.example/token'],
+    ['http://127.0.0.1:5000/token', 'http://127.0.0.1:5000/v2/a', 'http://127.0.0.1:5000/token']
+  ])('takes %s for %s', (realm, base, url) => {
+    expect(tokenRealm(realm, base).href).toBe(url)
+  })
+  it.each([
+    ['http://auth.example/token', 'https://registry.example/v2/a', /not over HTTPS/],
+    ['file:///etc/passwd', 'https://registry.example/v2/a', /not over HTTPS/],
+    ['/token', 'https://registry.example/v2/a', /not a URL/]
+  ])('refuses %s for %s', (realm, base, message) => {
+    expect(() => tokenRealm(realm, base)).toThrow(message)
   })
 })

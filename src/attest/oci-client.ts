@@ -30,6 +30,8 @@ const MANIFEST_TYPES = [
 ].join(', ')
 const ZERO_DIGEST = `sha256:${'0'.repeat(64)}`
 const MAX_PAGES = 50
+/** Every body read here is JSON (manifest, index page, bundle): distribution's manifest limit. */
+export const MAX_BODY = 4 * 1024 * 1024
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/
 
@@ -66,6 +68,23 @@ export function parseChallenge(header: string): Challenge {
     params[m[1].toLowerCase()] = m[2] ?? m[3]
   }
   return { scheme: lower, realm: params.realm, service: params.service, scope: params.scope }
+}
+
+/**
+ * The token endpoint of a Bearer challenge. Basic credentials go there (as docker sends them),
+ * so never in clear text: HTTPS, unless the registry itself is plain HTTP (loopback).
+ */
+export function tokenRealm(realm: string, registryBase: string): URL {
+  let url: URL
+  try {
+    url = new URL(realm)
+  } catch {
+    throw new Error(`the token realm ${shown(realm)} is not a URL`)
+  }
+  const plain = new URL(registryBase).protocol === 'http:' && url.protocol === 'http:'
+  if (url.protocol !== 'https:' && !plain)
+    throw new Error(`the token realm ${shown(url.origin)} is not over HTTPS`)
+  return url
 }
 
 /** The `rel="next"` target of a Link header, resolved against `base`. */
@@ -113,11 +132,11 @@ export class ReferrersClient {
       const basic = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
       if (challenge.scheme === 'basic') return basic
       if (!challenge.realm) throw new Error('Bearer challenge without a realm')
-      const url = new URL(challenge.realm)
+      const url = tokenRealm(challenge.realm, this.#base)
       if (challenge.service) url.searchParams.set('service', challenge.service)
       url.searchParams.set('scope', `repository:${this.#repository}:pull,push`)
       const res = await this.#http.get(url.href, { authorization: basic })
-      const body = await res.readBody()
+      const body = (await bodyOf(res, `GET ${url.origin}`)).toString()
       if (res.message.statusCode !== 200) {
         throw new Error(`token endpoint ${url.origin}: HTTP ${res.message.statusCode}`)
       }
@@ -137,11 +156,13 @@ export class ReferrersClient {
     auth = true,
     body?: Buffer
   ): Promise<Response> {
-    const authorization = auth ? await this.#signIn() : undefined
+    // Credentials go to the registry only, never to a Link or Location on another host.
+    const ours = new URL(url).origin === new URL(this.#base).origin
+    const authorization = auth && ours ? await this.#signIn() : undefined
     const all = authorization ? { ...headers, authorization } : headers
     // Every body here is JSON text: as a string, http-client sends its Content-Length.
     const res = await this.#http.request(method, url, body?.toString() ?? null, all)
-    const data = await bodyOf(res)
+    const data = await bodyOf(res, `${method} ${new URL(url).pathname}`)
     return { status: res.message.statusCode ?? 0, headers: res.message.headers, body: data }
   }
 
@@ -298,9 +319,20 @@ export class ReferrersClient {
   }
 }
 
-/** The whole response body as bytes. */
-export async function bodyOf(res: HttpClientResponse): Promise<Buffer> {
-  return res.readBodyBuffer ? res.readBodyBuffer() : Buffer.from(await res.readBody())
+/** The whole response body as bytes; reading stops, and fails, past MAX_BODY. */
+export async function bodyOf(res: HttpClientResponse, what: string): Promise<Buffer> {
+  const tooBig = (): Error => {
+    res.message.destroy()
+    return new Error(`${shown(what)}: the answer is larger than ${MAX_BODY / 1024 / 1024} MiB`)
+  }
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of res.message as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > MAX_BODY) throw tooBig()
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks)
 }
 
 function manifestsOf(body: Buffer): Descriptor[] {
