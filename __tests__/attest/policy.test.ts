@@ -6,12 +6,14 @@ import {
   judge,
   type Facts
 } from '../../src/attest/policy.js'
+import { extensionText } from '../../src/attest/verify.js'
 
 const DIGEST = `sha256:${'a'.repeat(64)}`
 const expected = { serverUrl: 'https://github.com', repository: 'acme/charts', digest: DIGEST }
 const good: Facts = {
   identity: 'https://github.com/acme/charts/.github/workflows/release.yml@refs/heads/main',
   issuer: GITHUB_ACTIONS_ISSUER,
+  sourceRepository: 'https://github.com/acme/charts',
   payloadType: 'application/vnd.in-toto+json',
   statement: {
     predicateType: SLSA_PREDICATE_TYPE,
@@ -69,6 +71,22 @@ describe('judge: the verification policy', () => {
       /^issuer https:\/\/accounts\.google\.com/
     ],
     ['no issuer', { ...good, issuer: undefined }, /^issuer missing/],
+    [
+      "our reusable workflow, called from another repository's workflow",
+      { ...good, sourceRepository: 'https://github.com/acme/other' },
+      /^built from https:\/\/github\.com\/acme\/other, not https:\/\/github\.com\/acme\/charts$/
+    ],
+    [
+      'a source repository whose name extends ours',
+      { ...good, sourceRepository: 'https://github.com/acme/charts-evil' },
+      /^built from/
+    ],
+    ['no source repository', { ...good, sourceRepository: undefined }, /^built from no repository/],
+    [
+      'source repository names compare case-insensitively',
+      { ...good, sourceRepository: 'https://github.com/ACME/Charts' },
+      'public-good'
+    ],
     ['not in-toto', { ...good, payloadType: 'text/plain' }, /not in-toto/],
     [
       'another predicate type',
@@ -112,5 +130,30 @@ describe('judge: the verification policy', () => {
     [{ tlogEntries: 0, timestamps: 0 }, 'github']
   ])('instanceOf(%o) = %s', (facts, instance) => {
     expect(instanceOf(facts)).toBe(instance)
+  })
+})
+
+describe('extensionText', () => {
+  const oid = '1.3.6.1.4.1.57264.1.12'
+  const der = (text: string): Uint8Array => {
+    const body = Buffer.from(text)
+    const length =
+      body.length < 128
+        ? [body.length]
+        : body.length < 256
+          ? [0x81, body.length]
+          : [0x82, body.length >> 8, body.length & 255]
+    return Buffer.concat([Buffer.from([0x0c, ...length]), body])
+  }
+  const list = (value: Uint8Array) => [{ oid: { id: oid.split('.').map(Number) }, value }]
+  it.each([20, 127, 128, 200, 300])('reads a UTF8String of %i bytes', n => {
+    const text = `https://github.com/${'a'.repeat(n - 19)}`
+    expect(extensionText(list(der(text)), oid)).toBe(text)
+  })
+  it('reads nothing from another extension, another type or a wrong length', () => {
+    expect(extensionText(list(der('x')), '1.3.6.1.4.1.57264.1.1')).toBeUndefined()
+    expect(extensionText(list(Buffer.from([0x13, 1, 0x41])), oid)).toBeUndefined()
+    expect(extensionText(list(Buffer.from([0x0c, 5, 0x41])), oid)).toBeUndefined()
+    expect(extensionText(undefined, oid)).toBeUndefined()
   })
 })

@@ -44,6 +44,12 @@ export interface Facts {
   identity?: string
   /** The certificate's OIDC issuer extension. */
   issuer?: string
+  /**
+   * The certificate's source repository (Fulcio OID 1.3.6.1.4.1.57264.1.12): the repository the
+   * workflow ran for. It differs from the identity's when another repository calls one of this
+   * repository's workflows as a reusable workflow.
+   */
+  sourceRepository?: string
   payloadType?: string
   /** The in-toto statement (the DSSE payload, parsed). */
   statement?: {
@@ -72,6 +78,13 @@ export function judge(facts: Facts, expected: Expected): Verdict {
   }
   if (facts.issuer !== issuer) {
     return { ok: false, reason: `issuer ${facts.issuer ?? 'missing'}, not ${issuer}` }
+  }
+  const source = `${expected.serverUrl.replace(/\/$/, '')}/${expected.repository}`
+  if (facts.sourceRepository?.toLowerCase() !== source.toLowerCase()) {
+    return {
+      ok: false,
+      reason: `built from ${facts.sourceRepository ?? 'no repository'}, not ${source}`
+    }
   }
   if (facts.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
     return { ok: false, reason: `payload type ${facts.payloadType ?? 'missing'} is not in-toto` }

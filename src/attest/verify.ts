@@ -93,6 +93,7 @@ export class BundleVerifier {
       {
         identity: signer.identity?.subjectAlternativeName,
         issuer: signer.identity?.extensions?.issuer,
+        sourceRepository: extensionText(signer.identity?.oids, SOURCE_REPOSITORY_OID),
         payloadType: envelope?.payloadType,
         statement,
         // Rekor's integrated time counts as the public-good instance's timestamp.
@@ -102,6 +103,25 @@ export class BundleVerifier {
       expected
     )
   }
+}
+
+/** Fulcio's source repository URI extension (a DER UTF8String). */
+const SOURCE_REPOSITORY_OID = '1.3.6.1.4.1.57264.1.12'
+
+/** The text of a certificate extension as @sigstore/verify lists it (value: DER UTF8String). */
+export function extensionText(
+  oids: { oid?: { id: number[] }; value: Uint8Array }[] | undefined,
+  oid: string
+): string | undefined {
+  const value = oids?.find(o => o.oid?.id.join('.') === oid)?.value
+  if (!value || value[0] !== 0x0c || value.length < 2) return undefined
+  // DER length: one byte under 128, else 0x81/0x82 and one or two bytes of length.
+  const width = value[1] < 0x80 ? 0 : value[1] - 0x80
+  if (width > 2) return undefined
+  const length =
+    width === 0 ? value[1] : value.subarray(2, 2 + width).reduce((n, b) => n * 256 + b, 0)
+  if (value.length !== 2 + width + length) return undefined
+  return Buffer.from(value.subarray(2 + width)).toString('utf8')
 }
 
 /** The trust material of the instance whose TUF repository is `mirror`. */
