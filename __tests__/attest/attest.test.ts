@@ -6,7 +6,7 @@ import { pushChart, startFakeRegistry, type FakeRegistry } from '../../__fixture
 
 vi.mock('@actions/core', async () => import('../../__fixtures__/core.js'))
 
-const { Annotation, Attestor, attestResult, subjectDigests, subjectOfRef } =
+const { Annotation, Attestor, MAX_REJECTED, attestResult, subjectDigests, subjectOfRef } =
   await import('../../src/attest/attest.js')
 const { ReferrersClient } = await import('../../src/attest/oci-client.js')
 const { SLSA_PREDICATE_TYPE } = await import('../../src/attest/policy.js')
@@ -252,6 +252,27 @@ describe('attestResult with skip-existing', () => {
       )
     ])
     expect(storedReferrers('charts/app', digest)).toHaveLength(3)
+  })
+
+  it('checks a bounded number of referrers that do not verify, then attests anew in one line', async () => {
+    const digest = pushChart(registry, 'charts/app', '1.0.0')
+    const planted = Array.from({ length: 500 }, (_, i) => ({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: `sha256:${i.toString(16).padStart(64, '0')}`,
+      size: 1,
+      artifactType: BUNDLE_TYPE
+    }))
+    vi.spyOn(ReferrersClient.prototype, 'referrers').mockResolvedValue(planted)
+    const manifest = vi.spyOn(ReferrersClient.prototype, 'manifest')
+    lines.length = 0
+    const { a, sign } = attestor()
+    await attestResult(resultFor('charts/app', digest, false), a, true, log)
+    expect(sign).toHaveBeenCalledTimes(1)
+    expect(manifest.mock.calls.length).toBeLessThanOrEqual(MAX_REJECTED + 1)
+    expect(lines.filter(l => l.startsWith('Referrer '))).toHaveLength(MAX_REJECTED)
+    expect(lines).toContain(
+      `${planted.length - MAX_REJECTED} more referrers of ${digest} were not checked (${MAX_REJECTED} did not verify); attesting`
+    )
   })
 
   it('attests anew when no trusted root can be had, with one warning', async () => {

@@ -26,6 +26,12 @@ export const Annotation = {
   Source: 'org.opencontainers.image.source'
 } as const
 
+/**
+ * Referrers that do not verify, checked before attesting anew: anyone who may push can plant
+ * thousands, each a manifest, a blob and a verification (and a log line) on every re-run.
+ */
+export const MAX_REJECTED = 16
+
 export interface ChartAttestation {
   /** Digest of the referrer manifest that holds the bundle. */
   digest: string
@@ -100,7 +106,8 @@ export class Attestor {
 
   /**
    * The referrer of `digest` whose bundle verifies as this repository's provenance of it, or
-   * undefined. Referrers that do not verify are named in the log and ignored. Throws
+   * undefined. Referrers that do not verify are named in the log and ignored, up to
+   * MAX_REJECTED of them (then undefined, so the chart is attested anew). Throws
    * TrustedRootUnavailable when nothing can be verified.
    */
   async findAttestation(
@@ -112,7 +119,13 @@ export class Attestor {
     const candidates = (await client.referrers(digest)).filter(d =>
       String(d.artifactType ?? '').startsWith(BUNDLE_MEDIA_TYPE_PREFIX)
     )
-    for (const candidate of candidates) {
+    for (const [index, candidate] of candidates.entries()) {
+      if (index === MAX_REJECTED) {
+        log(
+          `${candidates.length - index} more referrers of ${digest} were not checked (${index} did not verify); attesting`
+        )
+        return undefined
+      }
       const bundle = await this.#bundleOf(client, candidate.digest, digest).catch(
         (error: unknown) => ({ unreadable: errorMessage(error) })
       )
