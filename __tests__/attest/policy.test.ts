@@ -124,6 +124,31 @@ describe('judge: the verification policy', () => {
     expect(judge(good, { ...expected, issuer }).ok).toBe(false)
   })
 
+  it("a reusable workflow of another repository signs this run's own provenance: its identity counts, built from this repository only", () => {
+    const builderId = 'https://github.com/acme/platform/.github/workflows/publish.yml@refs/tags/v2'
+    const reusable = {
+      ...good,
+      identity: 'https://github.com/acme/platform/.github/workflows/publish.yml@refs/tags/v2'
+    }
+    expect(judge(reusable, expected).ok).toBe(false)
+    expect(judge(reusable, { ...expected, builderId }).ok).toBe(true)
+    // The same reusable workflow run for another repository does not count.
+    const forOther = { ...reusable, sourceRepository: 'https://github.com/acme/other' }
+    expect(judge(forOther, { ...expected, builderId })).toEqual({
+      ok: false,
+      reason: 'built from https://github.com/acme/other, not https://github.com/acme/charts'
+    })
+    // Another workflow directory, or a builder id that is not a workflow file, adds nothing.
+    const elsewhere = {
+      ...good,
+      identity: 'https://github.com/evil/x/.github/workflows/a.yml@main'
+    }
+    expect(judge(elsewhere, { ...expected, builderId }).ok).toBe(false)
+    expect(
+      judge(reusable, { ...expected, builderId: 'https://github.com/acme/platform/blob/x' }).ok
+    ).toBe(false)
+  })
+
   it.each([
     [{ tlogEntries: 1, timestamps: 0 }, 'public-good'],
     [{ tlogEntries: 0, timestamps: 1 }, 'github'],

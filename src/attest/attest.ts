@@ -90,9 +90,11 @@ export class Attestor {
     return client
   }
 
-  #expected(digest: string): Expected {
+  /** What a bundle must be to count: this repository's provenance of `digest`. */
+  async #expected(digest: string): Promise<Expected> {
     const { serverUrl, repository } = this.#options
-    return { serverUrl, repository, digest }
+    const builderId = await this.signer.builderId()
+    return { serverUrl, repository, digest, ...(builderId ? { builderId } : {}) }
   }
 
   /** One warning per run when trusted roots are out of reach. */
@@ -132,7 +134,7 @@ export class Attestor {
       const verdict =
         'unreadable' in bundle
           ? { ok: false as const, reason: bundle.unreadable }
-          : await this.verifier.verify(bundle.json, this.#expected(digest))
+          : await this.verifier.verify(bundle.json, await this.#expected(digest))
       if (verdict.ok) return candidate.digest
       log(
         `Referrer ${candidate.digest} is not this repository's attestation: ${shown(verdict.reason)}`
@@ -218,7 +220,7 @@ export class Attestor {
 
   async #verifyOwn(bundle: unknown, digest: string): Promise<true | undefined> {
     try {
-      const verdict = await this.verifier.verify(bundle, this.#expected(digest))
+      const verdict = await this.verifier.verify(bundle, await this.#expected(digest))
       if (verdict.ok) return true
       throw pushedButNot(`The attestation of ${digest} does not verify`, shown(verdict.reason))
     } catch (error) {

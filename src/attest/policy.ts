@@ -37,6 +37,12 @@ export interface Expected {
   digest: string
   /** The OIDC issuer the certificate must carry (GitHub Actions). */
   issuer?: string
+  /**
+   * The provenance's builder id: the workflow file this job runs (`SERVER/OWNER/REPO/.github/
+   * workflows/FILE@REF`). When it is another repository's reusable workflow, this run's own
+   * signatures carry that identity, so its workflows may sign too (still built from this repository).
+   */
+  builderId?: string
 }
 
 export interface Facts {
@@ -68,13 +74,24 @@ export function workflowPrefix(expected: Pick<Expected, 'serverUrl' | 'repositor
   return `${expected.serverUrl.replace(/\/$/, '')}/${expected.repository}/.github/workflows/`
 }
 
+/** The identity prefixes that may sign: this repository's workflows, and the builder's. */
+export function signerPrefixes(expected: Expected): string[] {
+  const own = workflowPrefix(expected)
+  const builder = /^(https:\/\/[^/]+\/[^/]+\/[^/]+\/\.github\/workflows\/)[^/]+@/.exec(
+    expected.builderId ?? ''
+  )?.[1]
+  return builder && builder.toLowerCase() !== own.toLowerCase() ? [own, builder] : [own]
+}
+
 /** Judges the facts of a bundle whose signature verified; the first failed rule is the reason. */
 export function judge(facts: Facts, expected: Expected): Verdict {
   const instance = instanceOf(facts)
   const issuer = expected.issuer ?? GITHUB_ACTIONS_ISSUER
-  const prefix = workflowPrefix(expected)
-  if (!facts.identity?.toLowerCase().startsWith(prefix.toLowerCase())) {
-    return { ok: false, reason: `signed by ${facts.identity ?? 'no identity'}, not ${prefix}…` }
+  const prefixes = signerPrefixes(expected)
+  const identity = facts.identity?.toLowerCase() ?? ''
+  if (!prefixes.some(prefix => identity.startsWith(prefix.toLowerCase()))) {
+    const allowed = prefixes.map(prefix => `${prefix}…`).join(' or ')
+    return { ok: false, reason: `signed by ${facts.identity ?? 'no identity'}, not ${allowed}` }
   }
   if (facts.issuer !== issuer) {
     return { ok: false, reason: `issuer ${facts.issuer ?? 'missing'}, not ${issuer}` }

@@ -80,6 +80,21 @@ export class ProvenanceSigner {
     return this.#predicate
   }
 
+  /**
+   * The workflow file this job runs (the provenance's builder id, from the OIDC token's
+   * job_workflow_ref), or undefined when the provenance cannot be built (sign() then says why).
+   */
+  async builderId(): Promise<string | undefined> {
+    try {
+      const predicate = await this.provenance()
+      const id = (predicate.params as { runDetails?: { builder?: { id?: unknown } } }).runDetails
+        ?.builder?.id
+      return typeof id === 'string' ? id : undefined
+    } catch {
+      return undefined
+    }
+  }
+
   /** Signs the provenance of `name@digest`. Throws AttestationError. */
   async sign(name: string, digest: string): Promise<SignedBundle> {
     let predicate: Predicate
