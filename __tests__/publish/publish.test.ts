@@ -427,8 +427,11 @@ describe('publishCharts', () => {
     const [result] = await publish([job])
     expect(await pushes('alpha')).toHaveLength(1)
     expect(result.error).toBe(
-      `Registry ${HOST} refused the manifest of chart alpha version 0.1.0 (HTTP 400; this Helm does not show the registry's reason): in ECR it means the version already exists in an immutable repository, so set "skip-existing: true" or bump the chart version; Helm 3.18 or later shows the registry's own message.`
+      `Chart alpha version 0.1.0: registry ${HOST} refused its manifest (HTTP 400; this Helm does not show the registry's reason): in ECR it means the version already exists in an immutable repository, so set "skip-existing: true" or bump the chart version; Helm 3.18 or later shows the registry's own message.`
     )
+    // The step's line for it names the chart once.
+    const { failureLine } = await import('../../src/publish/chart-log.js')
+    expect(failureLine(result)).toBe(result.error)
   })
 
   it('with skip-existing, a refused manifest that turns out published meanwhile is a skip', async () => {

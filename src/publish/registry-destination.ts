@@ -39,7 +39,7 @@ function explainPushFailure(
       )
     case 'manifest-refused':
       return new UserError(
-        `Registry ${host} refused the manifest of chart ${job.meta.name} version ${job.version} (HTTP 400; this Helm does not show the registry's reason): in ECR it means the version already exists in an immutable repository, so set "skip-existing: true" or bump the chart version; Helm 3.18 or later shows the registry's own message.`
+        `Chart ${job.meta.name} version ${job.version}: registry ${host} refused its manifest (HTTP 400; this Helm does not show the registry's reason): in ECR it means the version already exists in an immutable repository, so set "skip-existing: true" or bump the chart version; Helm 3.18 or later shows the registry's own message.`
       )
     case 'transient':
       return new UserError(
