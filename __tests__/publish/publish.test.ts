@@ -578,7 +578,7 @@ describe('publishCharts', () => {
     ])
   })
 
-  it('with skip-existing, reports a skip when an immutable tag was published meanwhile (race)', async () => {
+  it('with skip-existing, an immutable tag published meanwhile (race) with the same content is pulled, compared and skipped', async () => {
     const job = await chartJob('alpha', '0.1.0')
     const raced = `sha256:${'c'.repeat(64)}`
     await fake.failPush('alpha', 5, await unitOutput('push-immutable.helm-4.1.4.stderr.txt'))
@@ -589,7 +589,22 @@ describe('publishCharts', () => {
     expect(result.error).toBeUndefined()
     expect(await pushes('alpha')).toHaveLength(1)
     expect(core.info).toHaveBeenCalledWith(
-      `oci://${HOST}/charts/alpha:0.1.0 was published meanwhile (${raced}); skipped because skip-existing is set`
+      `oci://${HOST}/charts/alpha:0.1.0 was published meanwhile (${raced})`
+    )
+    expect(core.info).toHaveBeenCalledWith(
+      `oci://${HOST}/charts/alpha:0.1.0 already exists with the same content (${raced}) in another packaging; skipped because skip-existing is set`
+    )
+  })
+
+  it('with skip-existing, a version published meanwhile with other content fails naming the files (never a skip)', async () => {
+    const job = await chartJob('alpha', '0.1.0')
+    const raced = `sha256:${'c'.repeat(64)}`
+    await fake.failPush('alpha', 5, await unitOutput('push-immutable.helm-4.1.4.stderr.txt'))
+    await fake.publishedValues('alpha', 'replicas: 3\n')
+    const [result] = await publish([job], { skipExisting: true, lookupTag: async () => raced })
+    expect(result).toMatchObject({ pushed: false })
+    expect(result.error).toBe(
+      `Chart alpha version 0.1.0 is already published (oci://${HOST}/charts/alpha:0.1.0) with different content (values.yaml removed): bump the chart version to publish this change.`
     )
   })
 

@@ -105,8 +105,12 @@ export class RegistryDestination implements Destination {
         const own = async (found: string) =>
           found === (await this.ownDigest(archive).catch(() => undefined))
         if (digest && skipExisting) {
-          log(`${ref} was published meanwhile (${digest}); skipped because skip-existing is set`)
-          return { digest, pushed: false, own: await own(digest), signed: false }
+          // Not this run's package: the pipeline compares contents, as when the lookup finds it.
+          const mine = await own(digest)
+          log(
+            `${ref} was published meanwhile (${digest})${mine ? "; skipped because skip-existing is set: it holds this run's package" : ''}`
+          )
+          return { digest, pushed: false, own: mine, signed: false }
         }
         if (digest) {
           // The earlier attempt's tag landed before it failed; the retry met its own version.
