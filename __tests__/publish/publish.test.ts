@@ -596,6 +596,22 @@ describe('publishCharts', () => {
     )
   })
 
+  it("with skip-existing, a tag published meanwhile with this run's package is skipped without a pull, and attested", async () => {
+    const job = await chartJob('alpha', '0.1.0')
+    await fake.failPush('alpha', 5, await unitOutput('push-immutable.helm-4.1.4.stderr.txt'))
+    const afterPublish = vi.fn(async (r: import('../../src/model.js').ChartResult) => r)
+    const own = fakeDigest('alpha', '0.1.0')
+    const [result] = await publish([job], {
+      skipExisting: true,
+      lookupTag: async () => own,
+      afterPublish
+    })
+    expect(result).toMatchObject({ digest: own, pushed: false })
+    expect(result.error).toBeUndefined()
+    expect(afterPublish).toHaveBeenCalledTimes(1)
+    expect((await fake.calls()).some(c => c.argv[0] === 'pull')).toBe(false)
+  })
+
   it('with skip-existing, a version published meanwhile with other content fails naming the files (never a skip)', async () => {
     const job = await chartJob('alpha', '0.1.0')
     const raced = `sha256:${'c'.repeat(64)}`
@@ -717,7 +733,7 @@ describe('publishCharts with a registry login in flight', () => {
 describe('publishCharts after a late transient failure', () => {
   it('reports its own version as pushed when a retry meets the tag an earlier attempt set', async () => {
     const job = await chartJob('late', '0.1.0')
-    const digest = `sha256:${'d'.repeat(64)}`
+    const digest = fakeDigest('late', '0.1.0') // this run's package
     await fake.failPushThen(
       'late',
       await unitOutput('push-503.helm-3.18.0.stderr.txt'),
@@ -730,6 +746,19 @@ describe('publishCharts after a late transient failure', () => {
     expect(result.error).toBeUndefined()
     expect(lookupTag).toHaveBeenCalledTimes(1)
     expect(await pushes('late')).toHaveLength(2)
+  })
+
+  it('a retry that meets a tag holding another digest fails as an existing immutable version (not "pushed")', async () => {
+    const job = await chartJob('late', '0.1.0')
+    await fake.failPushThen(
+      'late',
+      await unitOutput('push-503.helm-3.18.0.stderr.txt'),
+      5,
+      await unitOutput('push-immutable.helm-4.1.4.stderr.txt')
+    )
+    const [result] = await publish([job], { lookupTag: async () => `sha256:${'d'.repeat(64)}` })
+    expect(result.pushed).toBe(false)
+    expect(result.error).toMatch(/^Chart late version 0\.1\.0 already exists in .* immutable/)
   })
 
   it('without an earlier late failure, an immutable conflict is not looked up', async () => {

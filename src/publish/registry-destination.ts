@@ -112,11 +112,12 @@ export class RegistryDestination implements Destination {
           )
           return { digest, pushed: false, own: mine, signed: false }
         }
-        if (digest) {
-          // The earlier attempt's tag landed before it failed; the retry met its own version.
+        // The earlier attempt's tag landed before it failed; the retry met its own version. A
+        // tag holding another digest is someone else's: an existing version, not this push.
+        if (digest && (await own(digest))) {
           log(`${ref} was tagged by an earlier attempt of this run (${digest})`)
           const signed = await hasProvenance(archive)
-          return { digest, pushed: true, own: await own(digest), signed }
+          return { digest, pushed: true, own: true, signed }
         }
       }
       throw explainPushFailure(error, job, this.settings, policy.retries + 1)
