@@ -215,11 +215,18 @@ describe.each(ALL_HELM_VERSIONS)('Helm %s', helmVersion => {
     const first = await run(clones[0], inputs)
     expect(errorLines(first.stdout), first.stdout).toEqual([])
     expect(first.outputs.pushed).toBe('true')
+    const from = stack.ecr.registryRequests.length
     const second = await run(clones[1], inputs)
     expect(errorLines(second.stdout), second.stdout).toEqual([])
     expect(second.outputs.pushed).toBe('false')
     expect(second.outputs.digest).toBe(first.outputs.digest)
     expect(second.stdout).toContain("the digest of this run's package; skipped")
+    // Digest-first: the re-run neither pulls nor pushes the umbrella (no request to its repository).
+    expect(
+      stack.ecr.registryRequests
+        .slice(from)
+        .filter(r => r.path.startsWith(`/v2/${ns}/${umbrella}/`))
+    ).toEqual([])
     for (const clone of clones) expect(await gitStatus(clone)).toBe('')
     const files = await publishedFiles(
       helmVersion,

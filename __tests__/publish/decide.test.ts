@@ -24,6 +24,8 @@ describe('decide', () => {
     ['dry run, other digest', { mode: 'dry-run', published: A, own: B }, { do: 'compare-contents' }],
     ['dry run without skip-existing still compares', { mode: 'dry-run', skipExisting: false, published: A, own: B }, { do: 'compare-contents' }],
     ['dry run, failed dependency, published', { mode: 'dry-run', failedDependency: 'base', published: A }, { do: 'skip-unverified', dependency: 'base' }],
+    // A real run without skip-existing fails such a chart (it never looks up): so does its dry run.
+    ['dry run without skip-existing, failed dependency, published', { mode: 'dry-run', skipExisting: false, failedDependency: 'base', published: A }, { do: 'fail-dependency', dependency: 'base' }],
   ])('%s', (_name, facts, expected) => {
     expect(decide({ mode: 'publish', skipExisting: true, ...facts })).toEqual(expected)
   })

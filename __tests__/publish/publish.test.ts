@@ -427,8 +427,11 @@ describe('publishCharts', () => {
     const [result] = await publish([job])
     expect(await pushes('alpha')).toHaveLength(1)
     expect(result.error).toBe(
-      `Registry ${HOST} refused the manifest of chart alpha version 0.1.0 (HTTP 400; this Helm does not show the registry's reason): in ECR it means the version already exists in an immutable repository, so set "skip-existing: true" or bump the chart version; Helm 3.18 or later shows the registry's own message.`
+      `Chart alpha version 0.1.0: registry ${HOST} refused its manifest (HTTP 400; this Helm does not show the registry's reason): in ECR it means the version already exists in an immutable repository, so set "skip-existing: true" or bump the chart version; Helm 3.18 or later shows the registry's own message.`
     )
+    // The step's line for it names the chart once.
+    const { failureLine } = await import('../../src/publish/chart-log.js')
+    expect(failureLine(result)).toBe(result.error)
   })
 
   it('with skip-existing, a refused manifest that turns out published meanwhile is a skip', async () => {
@@ -575,7 +578,7 @@ describe('publishCharts', () => {
     ])
   })
 
-  it('with skip-existing, reports a skip when an immutable tag was published meanwhile (race)', async () => {
+  it('with skip-existing, an immutable tag published meanwhile (race) with the same content is pulled, compared and skipped', async () => {
     const job = await chartJob('alpha', '0.1.0')
     const raced = `sha256:${'c'.repeat(64)}`
     await fake.failPush('alpha', 5, await unitOutput('push-immutable.helm-4.1.4.stderr.txt'))
@@ -586,7 +589,38 @@ describe('publishCharts', () => {
     expect(result.error).toBeUndefined()
     expect(await pushes('alpha')).toHaveLength(1)
     expect(core.info).toHaveBeenCalledWith(
-      `oci://${HOST}/charts/alpha:0.1.0 was published meanwhile (${raced}); skipped because skip-existing is set`
+      `oci://${HOST}/charts/alpha:0.1.0 was published meanwhile (${raced})`
+    )
+    expect(core.info).toHaveBeenCalledWith(
+      `oci://${HOST}/charts/alpha:0.1.0 already exists with the same content (${raced}) in another packaging; skipped because skip-existing is set`
+    )
+  })
+
+  it("with skip-existing, a tag published meanwhile with this run's package is skipped without a pull, and attested", async () => {
+    const job = await chartJob('alpha', '0.1.0')
+    await fake.failPush('alpha', 5, await unitOutput('push-immutable.helm-4.1.4.stderr.txt'))
+    const afterPublish = vi.fn(async (r: import('../../src/model.js').ChartResult) => r)
+    const own = fakeDigest('alpha', '0.1.0')
+    const [result] = await publish([job], {
+      skipExisting: true,
+      lookupTag: async () => own,
+      afterPublish
+    })
+    expect(result).toMatchObject({ digest: own, pushed: false })
+    expect(result.error).toBeUndefined()
+    expect(afterPublish).toHaveBeenCalledTimes(1)
+    expect((await fake.calls()).some(c => c.argv[0] === 'pull')).toBe(false)
+  })
+
+  it('with skip-existing, a version published meanwhile with other content fails naming the files (never a skip)', async () => {
+    const job = await chartJob('alpha', '0.1.0')
+    const raced = `sha256:${'c'.repeat(64)}`
+    await fake.failPush('alpha', 5, await unitOutput('push-immutable.helm-4.1.4.stderr.txt'))
+    await fake.publishedValues('alpha', 'replicas: 3\n')
+    const [result] = await publish([job], { skipExisting: true, lookupTag: async () => raced })
+    expect(result).toMatchObject({ pushed: false })
+    expect(result.error).toBe(
+      `Chart alpha version 0.1.0 is already published (oci://${HOST}/charts/alpha:0.1.0) with different content (values.yaml removed): bump the chart version to publish this change.`
     )
   })
 
@@ -699,7 +733,7 @@ describe('publishCharts with a registry login in flight', () => {
 describe('publishCharts after a late transient failure', () => {
   it('reports its own version as pushed when a retry meets the tag an earlier attempt set', async () => {
     const job = await chartJob('late', '0.1.0')
-    const digest = `sha256:${'d'.repeat(64)}`
+    const digest = fakeDigest('late', '0.1.0') // this run's package
     await fake.failPushThen(
       'late',
       await unitOutput('push-503.helm-3.18.0.stderr.txt'),
@@ -712,6 +746,19 @@ describe('publishCharts after a late transient failure', () => {
     expect(result.error).toBeUndefined()
     expect(lookupTag).toHaveBeenCalledTimes(1)
     expect(await pushes('late')).toHaveLength(2)
+  })
+
+  it('a retry that meets a tag holding another digest fails as an existing immutable version (not "pushed")', async () => {
+    const job = await chartJob('late', '0.1.0')
+    await fake.failPushThen(
+      'late',
+      await unitOutput('push-503.helm-3.18.0.stderr.txt'),
+      5,
+      await unitOutput('push-immutable.helm-4.1.4.stderr.txt')
+    )
+    const [result] = await publish([job], { lookupTag: async () => `sha256:${'d'.repeat(64)}` })
+    expect(result.pushed).toBe(false)
+    expect(result.error).toMatch(/^Chart late version 0\.1\.0 already exists in .* immutable/)
   })
 
   it('without an earlier late failure, an immutable conflict is not looked up', async () => {

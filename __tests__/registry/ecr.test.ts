@@ -388,6 +388,21 @@ describe('privateEcr', () => {
       })
     })
 
+    it('refuses a digest that is not sha256:<64 hex> (registry text is data), in one line', async () => {
+      ecr
+        .on(DescribeImagesCommand)
+        .resolves({ imageDetails: [{ imageDigest: 'sha256:abc\n::error::planted' }] })
+      const failure = await (
+        await privateEcr('eu-west-2')
+      )
+        .findTag('charts/a', '1.0.0')
+        .catch((e: unknown) => e as Error)
+      expect(failure).toBeInstanceOf(Error)
+      expect((failure as Error).message).toBe(
+        'ecr:DescribeImages for "charts/a" in eu-west-2 gave a malformed digest (sha256:abc ::error::planted)'
+      )
+    })
+
     it('returns undefined for an empty answer', async () => {
       ecr.on(DescribeImagesCommand).resolves({ imageDetails: [] })
       expect(await (await privateEcr('eu-west-2')).findTag('a', '1.0.0')).toBeUndefined()

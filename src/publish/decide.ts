@@ -47,7 +47,8 @@ export function decide(facts: ChartFacts): Decision {
   // A real run without skip-existing pushes whatever the registry holds (it was not asked).
   const published = facts.mode === 'publish' && !facts.skipExisting ? undefined : facts.published
   if (facts.failedDependency) {
-    return published
+    // Without skip-existing a real run never looks up, so the dry run fails it too.
+    return published && facts.skipExisting
       ? { do: 'skip-unverified', dependency: facts.failedDependency }
       : { do: 'fail-dependency', dependency: facts.failedDependency }
   }

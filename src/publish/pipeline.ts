@@ -123,10 +123,22 @@ export function publishCharts(
     const decision = own === undefined ? first : decide({ ...facts, own })
     const published = facts.published ?? ''
     const dryRun = mode === 'dry-run'
+    /** Pulls the published version: the same content is skipped (unattested), other content fails. */
+    const compareContents = async (published: string): Promise<Outcome> => {
+      const { differences, provenance } = await compareWithPublished(access, job, archive)
+      if (differences.length > 0) throw differentContent(job, base.ref, differences)
+      log.add(
+        `${base.ref} already exists with the same content (${published}) in another packaging; ${dryRun ? 'a real run skips it' : 'skipped because skip-existing is set'}${provenanceNote(provenance)}${settings.afterPublish ? "; not attested: its digest is not this run's package" : ''}`
+      )
+      const result = { ...skipped(base, published, dryRun), signed: provenance === 'same' }
+      return { result, own: false }
+    }
     switch (decision.do) {
       case 'push': {
         const pushed = await destination.push(job, archive, log.add)
         const { digest, own } = pushed
+        // Published meanwhile by another run, under another digest: judged as if found up front.
+        if (!pushed.pushed && !own) return compareContents(digest)
         return { result: { ...base, digest, pushed: pushed.pushed, signed: pushed.signed }, own }
       }
       case 'would-push': {
@@ -141,15 +153,8 @@ export function publishCharts(
         )
         // Equal digests: the published manifest holds this run's .prov too, when it signs.
         return { result: { ...skipped(base, published, dryRun), signed }, own: decision.attest }
-      case 'compare-contents': {
-        const { differences, provenance } = await compareWithPublished(access, job, archive)
-        if (differences.length > 0) throw differentContent(job, base.ref, differences)
-        log.add(
-          `${base.ref} already exists with the same content (${published}) in another packaging; ${dryRun ? 'a real run skips it' : 'skipped because skip-existing is set'}${provenanceNote(provenance)}${settings.afterPublish ? "; not attested: its digest is not this run's package" : ''}`
-        )
-        const result = { ...skipped(base, published, dryRun), signed: provenance === 'same' }
-        return { result, own: false }
-      }
+      case 'compare-contents':
+        return compareContents(published)
       default:
         throw new Error(`unexpected decision ${decision.do} after packaging`)
     }

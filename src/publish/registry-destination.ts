@@ -39,7 +39,7 @@ function explainPushFailure(
       )
     case 'manifest-refused':
       return new UserError(
-        `Registry ${host} refused the manifest of chart ${job.meta.name} version ${job.version} (HTTP 400; this Helm does not show the registry's reason): in ECR it means the version already exists in an immutable repository, so set "skip-existing: true" or bump the chart version; Helm 3.18 or later shows the registry's own message.`
+        `Chart ${job.meta.name} version ${job.version}: registry ${host} refused its manifest (HTTP 400; this Helm does not show the registry's reason): in ECR it means the version already exists in an immutable repository, so set "skip-existing: true" or bump the chart version; Helm 3.18 or later shows the registry's own message.`
       )
     case 'transient':
       return new UserError(
@@ -105,14 +105,19 @@ export class RegistryDestination implements Destination {
         const own = async (found: string) =>
           found === (await this.ownDigest(archive).catch(() => undefined))
         if (digest && skipExisting) {
-          log(`${ref} was published meanwhile (${digest}); skipped because skip-existing is set`)
-          return { digest, pushed: false, own: await own(digest), signed: false }
+          // Not this run's package: the pipeline compares contents, as when the lookup finds it.
+          const mine = await own(digest)
+          log(
+            `${ref} was published meanwhile (${digest})${mine ? "; skipped because skip-existing is set: it holds this run's package" : ''}`
+          )
+          return { digest, pushed: false, own: mine, signed: false }
         }
-        if (digest) {
-          // The earlier attempt's tag landed before it failed; the retry met its own version.
+        // The earlier attempt's tag landed before it failed; the retry met its own version. A
+        // tag holding another digest is someone else's: an existing version, not this push.
+        if (digest && (await own(digest))) {
           log(`${ref} was tagged by an earlier attempt of this run (${digest})`)
           const signed = await hasProvenance(archive)
-          return { digest, pushed: true, own: await own(digest), signed }
+          return { digest, pushed: true, own: true, signed }
         }
       }
       throw explainPushFailure(error, job, this.settings, policy.retries + 1)

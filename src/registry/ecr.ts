@@ -9,7 +9,7 @@ import type {
   PutRepositoryCatalogDataCommandInput
 } from '@aws-sdk/client-ecr-public'
 import { USER_AGENT } from '../constants.js'
-import { MissingCredentialsError, UserError } from '../errors.js'
+import { MissingCredentialsError, UserError, oneLine } from '../errors.js'
 import { ProxyConnectError } from '../runtime/proxy.js'
 import { RETRY, attempts } from '../runtime/retry.js'
 import { awsRequestHandler } from './aws-transport.js'
@@ -167,8 +167,9 @@ function repositoryCalls<Create extends { repositoryName: string | undefined }>(
       }
     },
     async findTag(repositoryName: string, imageTag: string): Promise<string | undefined> {
+      let digest: string | undefined
       try {
-        return (await describe(repositoryName, imageTag)).imageDetails?.[0]?.imageDigest
+        digest = (await describe(repositoryName, imageTag)).imageDetails?.[0]?.imageDigest
       } catch (error) {
         const name = (error as AwsError).name
         if (name === 'ImageNotFoundException' || name === 'RepositoryNotFoundException')
@@ -176,6 +177,13 @@ function repositoryCalls<Create extends { repositoryName: string | undefined }>(
         const action = `${service}:DescribeImages for "${repositoryName}"`
         throw describeAwsError(error, action, region)
       }
+      // Registry text is data: it reaches the log, the outputs and the summary.
+      if (digest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(digest)) {
+        throw new Error(
+          `${service}:DescribeImages for "${repositoryName}" in ${region} gave a malformed digest (${oneLine(digest).slice(0, 80)})`
+        )
+      }
+      return digest
     }
   }
 }
