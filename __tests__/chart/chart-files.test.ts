@@ -213,6 +213,16 @@ describe('checkChartFiles', () => {
       expect(await failure()).toContain('climbs above the workspace')
     })
 
+    it('refuses a requirements.yaml that sets more than dependencies (Helm reads it into Chart.yaml)', async () => {
+      await write(
+        path.join(chart, 'requirements.yaml'),
+        'name: other\nversion: 9.9.9\ndependencies: []\n'
+      )
+      expect(await failure()).toBe(
+        'charts/app/requirements.yaml sets "name", which Helm would read over Chart.yaml\'s: keep only "dependencies" in requirements.yaml.'
+      )
+    })
+
     it('leaves OCI and HTTP repositories alone', async () => {
       await withDependency('oci://registry.example.com/charts')
       await expect(check()).resolves.toBeUndefined()
