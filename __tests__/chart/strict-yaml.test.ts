@@ -51,6 +51,11 @@ describe('parseStrictYaml: what Helm and this action could read apart is refused
       'dependencies: []\n# note\u2028  - name: evil\u2028    repository: file:///evil\n',
       'holds the character U+2028, which Helm reads as a line break (line 2)'
     ],
+    [
+      'a lone carriage return (Helm ends the comment there, this reader does not)',
+      'dependencies: []\n# note\r  - name: evil\r    repository: file:///evil\n',
+      'holds a carriage return that ends no line (line 2)'
+    ],
     ['a next-line character', 'name: a\u0085b\n', 'holds the character U+0085'],
     ['a paragraph separator', 'name: a\u2029b\n', 'holds the character U+2029'],
     [
@@ -69,6 +74,13 @@ describe('parseStrictYaml: what Helm and this action could read apart is refused
     expect(message).toMatch(
       /: Helm and this action could read it differently, so it is refused; write plain YAML/
     )
+  })
+
+  it('reads Windows line ends', () => {
+    expect(parseStrictYaml('name: a\r\nversion: 1.0.0\r\n', 'Chart.yaml')).toEqual({
+      name: 'a',
+      version: '1.0.0'
+    })
   })
 
   it('reads plain metadata, anchors and aliases included', () => {

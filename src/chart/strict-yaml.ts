@@ -65,15 +65,20 @@ function lineOf(text: string, offset?: number): number | undefined {
  * plain data.
  */
 export function parseStrictYaml(text: string, where: string): unknown {
-  // Helm's YAML 1.1 reader ends a line (and a comment) at NEL, LS and PS, where YAML 1.2 reads
-  // on: "# x<LS>  - name: evil" hides a dependency from this action only. NUL and U+FFFD are
-  // what UTF-16 (which Helm decodes) or bytes that are not UTF-8 look like when read as UTF-8.
+  // Helm's YAML 1.1 reader ends a line (and a comment) at NEL, LS, PS and a lone CR, where this
+  // reader reads on: "# x<LS>  - name: evil" hides a dependency from this action only. NUL and
+  // U+FFFD are what UTF-16 (which Helm decodes) or bytes that are not UTF-8 look like here.
+  const lone = /\r(?!\n)/.exec(text)
+  if (lone) refuse(where, 'holds a carriage return that ends no line', lineOf(text, lone.index))
   const odd = /[\0\u0085\u2028\u2029\uFFFD]/.exec(text)
   if (odd) {
     const code = odd[0].codePointAt(0) as number
     const name = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`
-    const why = code === 0 || code === 0xfffd ? 'is not UTF-8 text' : 'reads as a line break'
-    refuse(where, `holds the character ${name}, which Helm ${why}`, lineOf(text, odd.index))
+    const why =
+      code === 0 || code === 0xfffd
+        ? ': it is not UTF-8 text'
+        : ', which Helm reads as a line break'
+    refuse(where, `holds the character ${name}${why}`, lineOf(text, odd.index))
   }
   const doc = parseDocument(text, { uniqueKeys: true, merge: false, prettyErrors: false })
   for (const error of doc.errors) {
