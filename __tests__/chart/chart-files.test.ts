@@ -200,6 +200,29 @@ describe('checkChartFiles', () => {
       expect(await failure()).toContain('dependency file://../nowhere (Chart.yaml) does not exist')
     })
 
+    it('refuses a path that climbs above the workspace and back in (the copy would read the original)', async () => {
+      // From the private copy, Helm resolves these against the copy's own ancestors: climbing to
+      // "/" and naming the workspace reads the original checkout, .git included.
+      await write(path.join(ws, 'charts', 'lib', 'Chart.yaml'), 'name: lib\nversion: 0.1.0\n')
+      const viaRoot = `file://${'../'.repeat(40)}${ws.slice(1)}/charts/lib`
+      await withDependency(viaRoot)
+      expect(await failure()).toBe(
+        `Chart "charts/app" dependency ${viaRoot} (Chart.yaml) climbs above the workspace on its way to ${ws}/charts/lib: name it by a path that stays inside the workspace (file://../lib).`
+      )
+      await withDependency(`file://../../../ws/charts/lib`)
+      expect(await failure()).toContain('climbs above the workspace')
+    })
+
+    it('refuses a requirements.yaml that sets more than dependencies (Helm reads it into Chart.yaml)', async () => {
+      await write(
+        path.join(chart, 'requirements.yaml'),
+        'name: other\nversion: 9.9.9\ndependencies: []\n'
+      )
+      expect(await failure()).toBe(
+        'charts/app/requirements.yaml sets "name", which Helm would read over Chart.yaml\'s: keep only "dependencies" in requirements.yaml.'
+      )
+    })
+
     it('leaves OCI and HTTP repositories alone', async () => {
       await withDependency('oci://registry.example.com/charts')
       await expect(check()).resolves.toBeUndefined()

@@ -46,6 +46,26 @@ describe('parseStrictYaml: what Helm and this action could read apart is refused
       'annotations:\n  foo: a\n  Foo: b\n',
       'has keys that differ only by case ("foo" and "Foo")'
     ],
+    [
+      'a line separator (YAML 1.1 ends the comment there; Helm reads a hidden dependency)',
+      'dependencies: []\n# note\u2028  - name: evil\u2028    repository: file:///evil\n',
+      'holds the character U+2028, which Helm reads as a line break (line 2)'
+    ],
+    [
+      'a lone carriage return (Helm ends the comment there, this reader does not)',
+      'dependencies: []\n# note\r  - name: evil\r    repository: file:///evil\n',
+      'holds a carriage return that ends no line (line 2)'
+    ],
+    ['a next-line character', 'name: a\u0085b\n', 'holds the character U+0085'],
+    ['a paragraph separator', 'name: a\u2029b\n', 'holds the character U+2029'],
+    [
+      'UTF-16 (Helm decodes it; read as UTF-8 it is one string)',
+      Buffer.concat([
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('dependencies: []\n', 'utf16le')
+      ]).toString('utf8'),
+      'holds the character U+FFFD'
+    ],
     ['several documents', 'name: a\n---\nname: b\n', 'holds several YAML documents'],
     ['a complex key', '? [a]\n: b\n', 'has a key that is not a plain string']
   ])('%s', (_what, text, rule) => {
@@ -54,6 +74,13 @@ describe('parseStrictYaml: what Helm and this action could read apart is refused
     expect(message).toMatch(
       /: Helm and this action could read it differently, so it is refused; write plain YAML/
     )
+  })
+
+  it('reads Windows line ends', () => {
+    expect(parseStrictYaml('name: a\r\nversion: 1.0.0\r\n', 'Chart.yaml')).toEqual({
+      name: 'a',
+      version: '1.0.0'
+    })
   })
 
   it('reads plain metadata, anchors and aliases included', () => {

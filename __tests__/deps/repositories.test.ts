@@ -80,6 +80,17 @@ describe('privateRepositories', () => {
     )
   })
 
+  it('masks credentials written into the URL of an entry it copies (Helm prints the URL in errors)', async () => {
+    const userFile = path.join(tmp, 'repositories.yaml')
+    await fs.writeFile(
+      userFile,
+      'repositories:\n  - name: team\n    url: https://u:url%2Ftok@charts.example.com/private\n'
+    )
+    await privateRepositories(['@team'], tmp, { HELM_REPOSITORY_CONFIG: userFile, HOME: tmp })
+    expect(core.setSecret).toHaveBeenCalledWith('url%2Ftok')
+    expect(core.setSecret).toHaveBeenCalledWith('url/tok')
+  })
+
   it('compares URLs as Helm does', () => {
     expect(sameRepositoryUrl('https://Charts.Example.com/a/', 'https://charts.example.com/a')).toBe(
       true

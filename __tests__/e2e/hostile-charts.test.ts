@@ -9,7 +9,10 @@
  * Issue 21 (F1, F2, F7): Helm reads only walked files. Five spellings that once smuggled a
  * directory nobody walked into `helm dependency build` (a Chart.lock naming it, `Repository:`, a
  * merge key, `!!binary`, a duplicate key in requirements.yaml), a link into `.git`, and a linked
- * Chart.yaml each fail in one line, and nothing of that chart reaches the registry.
+ * Chart.yaml each fail in one line, and nothing of that chart reaches the registry. So do a
+ * file:// path that climbs over the top of the workspace and back in (from the private copy it
+ * names the original checkout, .git and all), a dependency hidden behind a line break that only
+ * Helm's YAML 1.1 reader sees (U+2028, a lone CR), and a requirements.yaml that renames the chart.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -272,6 +275,70 @@ describe.each(ALL_HELM_VERSIONS)(
       // Helm never ran a dependency build in the checkout.
       for (const name of names)
         expect(existsSync(path.join(workspace, 'charts', name, 'charts'))).toBe(false)
+    })
+
+    it('a file:// path over the top of the workspace, a dependency hidden from the walk by a line break only Helm reads, and a requirements.yaml renaming the chart each fail in one line', async () => {
+      const names = ['climb', 'ls', 'cr', 'rename'].map(n => `b${n}-${short}`)
+      for (const name of names) await createRepository(stack, `hostile/${name}`)
+      const workspace = await workspaceWith([])
+      // The workspace root is a chart too, with the checkout token in .git/config.
+      await writeFile(
+        path.join(workspace, 'Chart.yaml'),
+        'apiVersion: v2\nname: root\nversion: 0.1.0\n'
+      )
+      await mkdir(path.join(workspace, '.git'))
+      await writeFile(
+        path.join(workspace, '.git', 'config'),
+        '[http]\n\textraheader = AUTHORIZATION: basic c2VjcmV0LXRva2Vu\n'
+      )
+      await mkdir(path.join(workspace, 'lib', 'templates'), { recursive: true })
+      await writeFile(
+        path.join(workspace, 'lib', 'Chart.yaml'),
+        'apiVersion: v2\nname: lib\nversion: 0.1.0\n'
+      )
+      // From the private copy, climbing to "/" and naming the workspace reads the checkout itself.
+      const overTheTop = `file://${'../'.repeat(40)}${workspace.slice(1)}`
+      const head = (name: string) => `apiVersion: v2\nname: ${name}\nversion: 0.1.0\n`
+      const lib = '  - name: lib\n    version: 0.1.0\n    repository: file://../../lib\n'
+      const hidden = (sep: string) =>
+        `# note${sep}  - name: root${sep}    version: 0.1.0${sep}    repository: file://${workspace}\n`
+      const [climb, ls, cr, rename] = names
+      await rawChart(workspace, climb, {
+        'Chart.yaml': `${head(climb)}dependencies:\n  - name: root\n    version: 0.1.0\n    repository: ${overTheTop}\n`
+      })
+      await rawChart(workspace, ls, {
+        'Chart.yaml': `${head(ls)}dependencies:\n${lib}${hidden('\u2028')}`
+      })
+      await rawChart(workspace, cr, {
+        'Chart.yaml': `${head(cr)}dependencies:\n${lib}${hidden('\r')}`
+      })
+      await rawChart(workspace, rename, {
+        'Chart.yaml': head(rename),
+        'requirements.yaml': `name: ${climb}\nversion: 9.9.9\ndependencies: []\n`
+      })
+      const { result, from } = await run(
+        workspace,
+        helmVersion,
+        names.map(n => `charts/${n}`).join('\n')
+      )
+      expect(result.exitCode).toBe(1)
+      const errors = errorLines(result.stdout)
+      const line = (name: string) => errors.find(e => e.startsWith(`Chart ${name} 0.1.0:`)) ?? ''
+      expect(line(climb)).toContain(
+        `Chart "charts/${climb}" dependency ${overTheTop} (Chart.yaml) climbs above the workspace on its way to`
+      )
+      expect(line(ls)).toContain(
+        `charts/${ls}/Chart.yaml holds the character U+2028, which Helm reads as a line break (line 8)`
+      )
+      expect(line(cr)).toContain(
+        `charts/${cr}/Chart.yaml holds a carriage return that ends no line`
+      )
+      expect(line(rename)).toContain(
+        `charts/${rename}/requirements.yaml sets "name", which Helm would read over Chart.yaml's`
+      )
+      expect(errors).toHaveLength(names.length + 1) // and "4 of 4 charts failed (…)"
+      for (const name of names) expect(repositoryRequests(from, `hostile/${name}`)).toEqual([])
+      expect(result.stdout + result.stderr).not.toContain('c2VjcmV0LXRva2Vu')
     })
 
     it('F2: a link into .git fails its chart; F7: a linked Chart.yaml fails before it is read', async () => {

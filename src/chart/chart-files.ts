@@ -223,6 +223,15 @@ export async function walkChart(
           `${named} is an absolute path: use a path relative to the chart (file://../${path.basename(depReal)}), so the chart builds the same in every checkout.`
         )
       }
+      // Helm resolves it against the private copy: a path that climbs above the workspace and
+      // comes back in (file://../../../../home/runner/work/r/r) reads the original checkout there,
+      // .git and all, while here it looks like a path inside the workspace.
+      const lexical = path.join(path.relative(root, chart.dir), repository.slice('file://'.length))
+      if (lexical === '..' || lexical.startsWith(`..${path.sep}`)) {
+        throw new UserError(
+          `${named} climbs above the workspace on its way to ${depPath}: name it by a path that stays inside the workspace (file://${path.relative(chart.dir, depPath)}).`
+        )
+      }
       if (!(await fs.stat(depReal)).isDirectory()) {
         throw new UserError(
           `${named} is not a chart directory (${depPath}): fix its "repository" in ${file}.`

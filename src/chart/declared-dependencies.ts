@@ -35,6 +35,16 @@ export async function declaredDependencies(
     if (real === undefined) continue
     const where = path.join(display, file)
     const doc = parseStrictYaml(await readMetadataFile(real, where), where)
+    // Helm reads requirements.yaml into the chart's metadata, over Chart.yaml: a "name" or
+    // "version" there would publish under another name than the one planned and checked.
+    if (file === 'requirements.yaml' && doc !== null && typeof doc === 'object') {
+      const other = Object.keys(doc).find(key => key !== 'dependencies')
+      if (other !== undefined) {
+        throw new UserError(
+          `${where} sets "${other}", which Helm would read over Chart.yaml's: keep only "dependencies" in requirements.yaml.`
+        )
+      }
+    }
     const deps = (doc as { dependencies?: unknown } | null)?.dependencies
     if (deps === undefined || deps === null) continue
     if (!Array.isArray(deps)) {

@@ -56,22 +56,40 @@ function refuse(where: string, rule: string, line: number | undefined): never {
   )
 }
 
+function lineOf(text: string, offset?: number): number | undefined {
+  return offset === undefined ? undefined : text.slice(0, offset).split('\n').length
+}
+
 /**
  * Parses chart metadata strictly (see above). `where` names the file in messages. Returns the
  * plain data.
  */
 export function parseStrictYaml(text: string, where: string): unknown {
+  // Helm's YAML 1.1 reader ends a line (and a comment) at NEL, LS, PS and a lone CR, where this
+  // reader reads on: "# x<LS>  - name: evil" hides a dependency from this action only. NUL and
+  // U+FFFD are what UTF-16 (which Helm decodes) or bytes that are not UTF-8 look like here.
+  const lone = /\r(?!\n)/.exec(text)
+  if (lone) refuse(where, 'holds a carriage return that ends no line', lineOf(text, lone.index))
+  const odd = /[\0\u0085\u2028\u2029\uFFFD]/.exec(text)
+  if (odd) {
+    const code = odd[0].codePointAt(0) as number
+    const name = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`
+    const why =
+      code === 0 || code === 0xfffd
+        ? ': it is not UTF-8 text'
+        : ', which Helm reads as a line break'
+    refuse(where, `holds the character ${name}${why}`, lineOf(text, odd.index))
+  }
   const doc = parseDocument(text, { uniqueKeys: true, merge: false, prettyErrors: false })
-  const lineOf = (offset?: number): number | undefined =>
-    offset === undefined ? undefined : text.slice(0, offset).split('\n').length
   for (const error of doc.errors) {
-    if (error.code === 'DUPLICATE_KEY') refuse(where, 'has a duplicate key', lineOf(error.pos[0]))
+    if (error.code === 'DUPLICATE_KEY')
+      refuse(where, 'has a duplicate key', lineOf(text, error.pos[0]))
     if (error.code === 'MULTIPLE_DOCS') refuse(where, 'holds several YAML documents', undefined)
     throw new UserError(
       `${where} is not valid YAML (${error.message.split('\n')[0]}): fix the file.`
     )
   }
-  const at = (node: Node | null | undefined) => lineOf(node?.range?.[0])
+  const at = (node: Node | null | undefined) => lineOf(text, node?.range?.[0])
   visit(doc, {
     Node(_key, node) {
       if (node.tag)

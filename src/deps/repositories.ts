@@ -5,6 +5,7 @@ import * as path from 'node:path'
 import { parse as parseYaml, stringify } from 'yaml'
 import { UserError } from '../errors.js'
 import { userRepositoryConfig } from './helm-paths.js'
+import { urlUserinfo, userinfoSecrets } from '../runtime/url-userinfo.js'
 
 /*
  * Classic chart repositories (an index.yaml over HTTP(S)) for `helm dependency build/update`.
@@ -100,6 +101,10 @@ export async function privateRepositories(
   const include = (entry: RepoEntry) => {
     if (entries.includes(entry)) return
     if (typeof entry.password === 'string' && entry.password !== '') core.setSecret(entry.password)
+    // Helm prints the URL whole ("Unable to get an update from the "team" chart repository
+    // (https://u:TOKEN@…)"): credentials written into it are masked too.
+    const userinfo = urlUserinfo(entry.url)
+    if (userinfo !== undefined) userinfoSecrets(userinfo).forEach(secret => core.setSecret(secret))
     entries.push(entry)
   }
   for (const repository of repositories) {
