@@ -907,6 +907,18 @@ describe('publishCharts: reproducible archives, content-aware skip-existing, dry
     expect((await calls('pull')).map(argv => argv[1])).toEqual([`oci://${HOST}/charts/older`])
   })
 
+  it("dry run: the log says what a real run does with a version that holds this run's digest", async () => {
+    const job = await chartJob('same')
+    const existing = new Map([[0, fakeDigest('same', '1.0.0')]])
+    await run([job], { existing, dryRun: dry(true), skipExisting: true }).results
+    expect(core.info).toHaveBeenCalledWith(expect.stringMatching(/; a real run skips it$/))
+    vi.mocked(core.info).mockClear()
+    await run([job], { existing, dryRun: dry(true), skipExisting: false }).results
+    expect(core.info).toHaveBeenCalledWith(
+      expect.stringMatching(/; a real run pushes it again \(skip-existing is off\)$/)
+    )
+  })
+
   it('dry run: a published version with other content fails the chart', async () => {
     const job = await chartJob('drift')
     await fake.publishedValues('drift', 'a: 1\n')

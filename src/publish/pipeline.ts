@@ -123,12 +123,17 @@ export function publishCharts(
     const decision = own === undefined ? first : decide({ ...facts, own })
     const published = facts.published ?? ''
     const dryRun = mode === 'dry-run'
+    const whatHappens = !dryRun
+      ? 'skipped because skip-existing is set'
+      : settings.skipExisting
+        ? 'a real run skips it'
+        : 'a real run pushes it again (skip-existing is off)'
     /** Pulls the published version: the same content is skipped (unattested), other content fails. */
     const compareContents = async (published: string): Promise<Outcome> => {
       const { differences, provenance } = await compareWithPublished(access, job, archive)
       if (differences.length > 0) throw differentContent(job, base.ref, differences)
       log.add(
-        `${base.ref} already exists with the same content (${published}) in another packaging; ${dryRun ? 'a real run skips it' : 'skipped because skip-existing is set'}${provenanceNote(provenance)}${settings.afterPublish ? "; not attested: its digest is not this run's package" : ''}`
+        `${base.ref} already exists with the same content (${published}) in another packaging; ${whatHappens}${provenanceNote(provenance)}${settings.afterPublish ? "; not attested: its digest is not this run's package" : ''}`
       )
       const result = { ...skipped(base, published, dryRun), signed: provenance === 'same' }
       return { result, own: false }
@@ -149,7 +154,7 @@ export function publishCharts(
       }
       case 'skip-same-digest':
         log.add(
-          `${base.ref} already exists (${published}), the digest of this run's package; ${dryRun ? 'a real run skips it' : 'skipped because skip-existing is set'}`
+          `${base.ref} already exists (${published}), the digest of this run's package; ${whatHappens}`
         )
         // Equal digests: the published manifest holds this run's .prov too, when it signs.
         return { result: { ...skipped(base, published, dryRun), signed }, own: decision.attest }
