@@ -178,7 +178,9 @@ describe.each(ALL_HELM_VERSIONS)('Helm %s', helmVersion => {
     expect(errors).toHaveLength(1)
     expect(errors[0]).toMatch(
       helmVersion === '3.9.4'
-        ? new RegExp(`chart ${chart} version 3.0.0 .*means the version already exists`)
+        ? new RegExp(
+            `^Chart ${chart} version 3\\.0\\.0: registry .*means the version already exists`
+          )
         : new RegExp(`${chart} version 3.0.0 already exists`)
     )
     expect(errors[0]).toContain('skip-existing: true')
