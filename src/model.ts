@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto'
+
 /* The shared types every room uses: where a chart comes from and what it says, where charts go,
    one chart's job in a run, and one chart's result. Nothing here imports from the rooms above. */
 
@@ -89,3 +91,15 @@ export interface ChartResult {
 }
 
 export type DryRunOutcome = 'would push' | 'already published with the same content'
+
+/** `sha256:<64 lower-case hex>`: the only digest form taken from a registry (registry text is data). */
+export const DIGEST = /^sha256:[0-9a-f]{64}$/
+
+export function isDigest(value: unknown): value is string {
+  return typeof value === 'string' && DIGEST.test(value)
+}
+
+/** The OCI digest of some bytes (a blob, a manifest): `sha256:<hex>`. */
+export function digestOf(data: Buffer | string): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`
+}

@@ -6,12 +6,12 @@ import {
   OCI_INDEX,
   OCI_MANIFEST,
   ReferrersClient,
-  isDigest,
   nextLink,
   parseChallenge,
   shown,
   tokenRealm
 } from '../../src/attest/oci-client.js'
+import { isDigest } from '../../src/model.js'
 
 const BUNDLE_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json'
 

@@ -1,16 +1,9 @@
 import { HttpClient } from '@actions/http-client'
 import { USER_AGENT } from '../constants.js'
-import {
-  bodyOf,
-  isDigest,
-  nextLink,
-  parseChallenge,
-  sha256,
-  shown,
-  tokenRealm
-} from './registry-wire.js'
+import { bodyOf, nextLink, parseChallenge, shown, tokenRealm } from './registry-wire.js'
+import { digestOf, isDigest } from '../model.js'
 
-export { isDigest, nextLink, parseChallenge, shown, tokenRealm } from './registry-wire.js'
+export { nextLink, parseChallenge, shown, tokenRealm } from './registry-wire.js'
 
 /*
  * The one OCI client of attestations: lookup (the referrers API, paged through its Link header,
@@ -166,7 +159,7 @@ export class ReferrersClient {
     if (!isDigest(digest)) throw new Error(`not a sha256 digest: ${shown(digest)}`)
     const res = await this.#send('GET', `${this.#base}/${kind}/${digest}`, { accept })
     await this.#expect(res, `GET ${kind} ${digest}`, 200)
-    if (check && sha256(res.body) !== digest)
+    if (check && digestOf(res.body) !== digest)
       throw new Error(`${kind} ${digest}: content does not match`)
     return res.body
   }
@@ -206,7 +199,7 @@ export class ReferrersClient {
         annotations: all
       })
     )
-    const digest = sha256(manifest)
+    const digest = digestOf(manifest)
     const put = await this.#send(
       'PUT',
       `${this.#base}/manifests/${digest}`,
@@ -224,7 +217,7 @@ export class ReferrersClient {
   }
 
   async #uploadBlob(data: Buffer, mediaType: string): Promise<Descriptor> {
-    const digest = sha256(data)
+    const digest = digestOf(data)
     const descriptor = { mediaType, digest, size: data.length }
     const head = await this.#send('HEAD', `${this.#base}/blobs/${digest}`, {})
     if (head.status === 200) return descriptor

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import type { HttpClientResponse } from '@actions/http-client'
 import { oneLine } from '../errors.js'
 
@@ -10,21 +9,10 @@ import { oneLine } from '../errors.js'
 /** Every body read here is JSON (manifest, index page, bundle): distribution's manifest limit. */
 export const MAX_BODY = 4 * 1024 * 1024
 
-const DIGEST = /^sha256:[0-9a-f]{64}$/
-
-/** True for `sha256:<64 lower-case hex>`, the only digest form taken from a registry. */
-export function isDigest(value: unknown): value is string {
-  return typeof value === 'string' && DIGEST.test(value)
-}
-
 /** A value from outside, fit for one log line: collapsed whitespace, at most 100 characters. */
 export function shown(value: unknown): string {
   const text = oneLine(String(value))
   return text.length > 100 ? `${text.slice(0, 97)}...` : text
-}
-
-export function sha256(data: Buffer | string): string {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`
 }
 
 export interface Challenge {

@@ -3,15 +3,14 @@ import type * as http from 'node:http'
 import { errorMessage } from '../errors.js'
 import {
   BodyTooLarge,
-  DIGEST,
   fail,
   readBody,
   send,
   serveOnLoopback,
-  sha256,
   type LoopbackServer
 } from './oci-wire.js'
 import { asReferrer, referrersPage } from './referrers.js'
+import { DIGEST, digestOf } from '../model.js'
 
 export { MAX_BODY_BYTES } from './oci-wire.js'
 
@@ -55,7 +54,7 @@ export function storeManifest(
   body: Buffer,
   mediaType: string
 ): string {
-  const digest = sha256(body)
+  const digest = digestOf(body)
   store.manifests.set(`${repo}@${digest}`, { body, mediaType })
   if (!DIGEST.test(ref)) store.tags.set(`${repo}@${ref}`, digest)
   return digest
@@ -96,7 +95,7 @@ export function registryHandler(options: RegistryOptions = {}): http.RequestList
     if (!expected || !DIGEST.test(expected)) {
       return fail(res, 400, 'DIGEST_INVALID', 'digest parameter missing or not sha256')
     }
-    if (sha256(data) !== expected) {
+    if (digestOf(data) !== expected) {
       return fail(res, 400, 'DIGEST_INVALID', 'provided digest did not match uploaded content')
     }
     store.blobs.set(expected, data)
@@ -156,7 +155,7 @@ export function registryHandler(options: RegistryOptions = {}): http.RequestList
     body: Buffer
   ): void => {
     if (req.method === 'PUT') {
-      const digest = sha256(body)
+      const digest = digestOf(body)
       if (DIGEST.test(ref) ? ref !== digest : !TAG.test(ref)) {
         const code = DIGEST.test(ref) ? 'DIGEST_INVALID' : 'TAG_INVALID'
         return fail(res, 400, code, `bad reference ${ref}`)

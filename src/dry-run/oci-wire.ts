@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { oneLine } from '../errors.js'
@@ -9,12 +8,6 @@ import { oneLine } from '../errors.js'
  * limit, answers with the distribution API header, errors in the spec's JSON shape, and a server
  * on a free loopback port.
  */
-
-export const DIGEST = /^sha256:[a-f0-9]{64}$/
-
-export function sha256(data: Buffer): string {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`
-}
 
 /**
  * The largest request body taken (a blob upload, or one chunk of it): Helm itself refuses a chart

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { digestOf } from '../model.js'
 import * as fs from 'node:fs/promises'
 import { parse as parseYaml } from 'yaml'
 import type { ArchiveEntry } from '../chart/archive.js'
@@ -29,9 +29,6 @@ function goJson(value: unknown): string {
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029')
 }
-
-const sha256 = (data: string | Buffer) =>
-  `sha256:${createHash('sha256').update(data).digest('hex')}`
 
 /** Helm's config blob for a Chart.yaml, or undefined when it has fields this rebuild skips. */
 export function helmConfig(chartYaml: string): Record<string, unknown> | undefined {
@@ -77,13 +74,13 @@ function manifests(config: Record<string, unknown>, archive: Buffer, mtime: Date
     schemaVersion: 2,
     config: {
       mediaType: 'application/vnd.cncf.helm.config.v1+json',
-      digest: sha256(configJson),
+      digest: digestOf(configJson),
       size: Buffer.byteLength(configJson)
     },
     layers: [
       {
         mediaType: 'application/vnd.cncf.helm.chart.content.v1.tar+gzip',
-        digest: sha256(archive),
+        digest: digestOf(archive),
         size: archive.length
       }
     ]
@@ -117,5 +114,5 @@ export async function publishedIsThisArchive(
   const config = chartYaml && helmConfig(chartYaml.data.toString('utf8'))
   if (!config) return false
   const [data, stat] = await Promise.all([fs.readFile(archive), fs.stat(archive)])
-  return manifests(config, data, stat.mtime).some(m => sha256(m) === published)
+  return manifests(config, data, stat.mtime).some(m => digestOf(m) === published)
 }

@@ -10,6 +10,7 @@ import type {
 } from '@aws-sdk/client-ecr-public'
 import { USER_AGENT } from '../constants.js'
 import { MissingCredentialsError, UserError, oneLine } from '../errors.js'
+import { isDigest } from '../model.js'
 import { ProxyConnectError } from '../runtime/proxy.js'
 import { RETRY, attempts } from '../runtime/retry.js'
 import { awsRequestHandler } from './aws-transport.js'
@@ -178,7 +179,7 @@ function repositoryCalls<Create extends { repositoryName: string | undefined }>(
         throw describeAwsError(error, action, region)
       }
       // Registry text is data: it reaches the log, the outputs and the summary.
-      if (digest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(digest)) {
+      if (digest !== undefined && !isDigest(digest)) {
         throw new Error(
           `${service}:DescribeImages for "${repositoryName}" in ${region} gave a malformed digest (${oneLine(digest).slice(0, 80)})`
         )

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto'
 import { once } from 'node:events'
 import * as fs from 'node:fs'
 import * as http from 'node:http'
 import * as https from 'node:https'
 import * as tls from 'node:tls'
 import { UserError, oneLine } from '../errors.js'
+import { digestOf, isDigest } from '../model.js'
 import { proxyFor } from '../runtime/proxy.js'
 import type { TlsOptions } from '../config/inputs.js'
 
@@ -20,8 +20,6 @@ const ACCEPT = [
   'application/vnd.oci.image.index.v1+json',
   'application/vnd.docker.distribution.manifest.v2+json'
 ].join(', ')
-
-const DIGEST = /^sha256:[0-9a-f]{64}$/
 
 export interface ManifestLookup {
   host: string
@@ -126,9 +124,9 @@ export async function manifestDigest(lookup: ManifestLookup): Promise<string | u
   if (!digest) {
     // Without the header, the digest is the manifest's own sha256 (one GET).
     const body = (await ask(token ? `Bearer ${token}` : basic, 'GET')).body
-    digest = `sha256:${createHash('sha256').update(body).digest('hex')}`
+    digest = digestOf(body)
   }
-  if (!DIGEST.test(digest)) {
+  if (!isDigest(digest)) {
     throw new Error(
       `registry ${lookup.host} gave a malformed digest for ${lookup.repository}:${lookup.tag} (${oneLine(digest).slice(0, 80)})`
     )
